@@ -1,0 +1,214 @@
+"""The WSGI application: SATOSA's router and plugin chain, with our own edges.
+
+We keep SATOSA's contracts (frontends, backends, micro-services, ``Context``,
+``State``) and replace what sits around them:
+
+* flow state lives server-side in the shared store, keyed by an opaque cookie,
+  so any worker serves any step and the cookie carries no personal data;
+* request bodies are bounded and parsed without ever raising;
+* every failure ends on a French page of ours with the right status, never a
+  redirect to an unverified URL and never a bare 500 for hostile input;
+* every response carries framing, caching and content-security headers.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import secrets
+import uuid
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from satosa.base import SATOSABase
+from satosa.context import Context
+from satosa.exception import (
+    SATOSAAuthenticationError,
+    SATOSAMissingStateError,
+    SATOSANoBoundEndpointError,
+    SATOSAStateError,
+)
+from satosa.response import Response
+from satosa.state import State
+
+from .errors import FlowError
+from .headers import secure_headers
+from .pages import STATUS_TEXT, error_page
+from .stores import StoreUnavailable, open_store
+
+logger = logging.getLogger("ncconnect.app")
+
+STATIC = Path(__file__).parent / "static"
+FLOW_COOKIE = "ncc_flux"
+FLOW_NAMESPACE = "flow"
+FLOW_ID_DECORATION = "ncc.flow_id"
+MAX_FIELDS = 100
+MAX_QUERY = 8192
+
+
+def flow_id(context: Context) -> str:
+    """The opaque id of the login flow this request belongs to (CSRF binding)."""
+    return context.get_decoration(FLOW_ID_DECORATION) or ""
+
+
+def _parse(data: str) -> dict[str, str]:
+    # Never raises: bad percent-escapes become U+FFFD; repeated keys keep the first.
+    out: dict[str, str] = {}
+    for k, v in parse_qsl(data, keep_blank_values=True, max_num_fields=MAX_FIELDS,
+                          errors="replace"):
+        out.setdefault(k, v)
+    return out
+
+
+class NCConnectApp(SATOSABase):
+    def __init__(self, config: dict[str, Any], store_url: str, flow_ttl: int,
+                 max_body: int, https: bool) -> None:
+        super().__init__(config)
+        self.store = open_store(store_url)
+        self.flow_ttl = flow_ttl
+        self.max_body = max_body
+        self.https = https
+
+    # -- WSGI edge -------------------------------------------------------------
+
+    def __call__(self, environ: dict, start_response) -> list[bytes]:
+        try:
+            resp = self._handle(environ)
+        except Exception:  # last resort: still a page of ours, never a traceback
+            ref = uuid.uuid4().hex[:12]
+            logger.exception("unhandled error", extra={"error_ref": ref})
+            resp = error_page("erreur_interne", None, 500, ref)
+        return self._send(resp, start_response)
+
+    def _send(self, resp: Response, start_response) -> list[bytes]:
+        body = resp.message
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        headers = [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+        headers = secure_headers(headers, self.https)
+        headers.append(("Content-Length", str(len(body or b""))))
+        start_response(resp.status, headers)
+        return [body or b""]
+
+    def _handle(self, environ: dict) -> Response:
+        path = environ.get("PATH_INFO", "").lstrip("/")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "POST", "HEAD"):
+            return error_page("methode_non_autorisee", None, 405)
+        if path.startswith("static/"):
+            return self._static(path[len("static/"):])
+        if path == "healthz":
+            return self._health()
+        if not path or ".." in path or len(environ.get("QUERY_STRING", "")) > MAX_QUERY:
+            return error_page("page_inconnue", None, 404)
+
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > self.max_body:
+            return error_page("requete_trop_grande", None, 413)
+        body = environ["wsgi.input"].read(length) if length else b""
+
+        context = Context()
+        context.path = path
+        context.request_method = method
+        context.request_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+        context.qs_params = _parse(environ.get("QUERY_STRING", ""))
+        if method == "POST":
+            ctype = environ.get("CONTENT_TYPE", "")
+            text = body.decode("utf-8", errors="replace")
+            context.request = _parse(text) if "application/x-www-form-urlencoded" in ctype else {}
+        else:
+            context.request = dict(context.qs_params)
+        context.server = {k: v for k, v in environ.items() if k.startswith("SERVER_")}
+        context.http_headers = {k: v for k, v in environ.items()
+                                if k.startswith(("HTTP_", "REMOTE_"))}
+        context.cookie = context.http_headers.get("HTTP_COOKIE", "")
+        context.request_authorization = context.http_headers.get("HTTP_AUTHORIZATION", "")
+        context.decorate("ncc.raw_body", body)
+        return self.run(context)
+
+    def _static(self, name: str) -> Response:
+        file = (STATIC / name).resolve()
+        if STATIC.resolve() not in file.parents or not file.is_file():
+            return error_page("page_inconnue", None, 404)
+        ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        return Response(file.read_text(encoding="utf-8"), content=ctype,
+                        headers=[("Cache-Control", "public, max-age=3600")])
+
+    def _health(self) -> Response:
+        try:
+            self.store.ping()
+        except StoreUnavailable:
+            return Response("store unavailable", status=STATUS_TEXT[503], content="text/plain")
+        return Response("ok", content="text/plain")
+
+    # -- SATOSA core -----------------------------------------------------------
+
+    def run(self, context: Context) -> Response:
+        try:
+            self._load_state(context)
+            spec = self.module_router.endpoint_routing(context)
+            resp = self._run_bound_endpoint(context, spec)
+            if isinstance(resp, Exception):
+                raise resp
+            self._save_state(resp, context)
+            return resp
+        except FlowError as exc:
+            logger.warning("login stopped", extra={"code": exc.code, "detail": exc.detail,
+                                                   "path": context.path})
+            return error_page(exc.code, context, exc.status)
+        except SATOSANoBoundEndpointError:
+            return error_page("page_inconnue", context, 404)
+        except (SATOSAMissingStateError, SATOSAStateError) as exc:
+            logger.warning("flow state missing", extra={"path": context.path,
+                                                        "error": type(exc).__name__})
+            return error_page("session_expiree", context, 400)
+        except StoreUnavailable as exc:
+            logger.error("store unavailable", extra={"path": context.path, "detail": str(exc)})
+            return error_page("service_indisponible", context, 503)
+
+    def _run_bound_endpoint(self, context: Context, spec) -> Response:
+        try:
+            return spec(context)
+        except SATOSAAuthenticationError as error:
+            # The source said no (cancel, access_denied): the service gets a protocol error.
+            logger.info("authentication refused by source", extra={"path": context.path})
+            return self._handle_satosa_authentication_error(error)
+
+    def _load_state(self, context: Context) -> None:
+        cookie = SimpleCookie()
+        try:
+            cookie.load(context.cookie or "")
+        except Exception:  # a malformed Cookie header is the browser's problem, not a 500
+            cookie = SimpleCookie()
+        morsel = cookie.get(FLOW_COOKIE)
+        fid = morsel.value if morsel is not None else ""
+        data = self.store.get(FLOW_NAMESPACE, fid) if 20 <= len(fid) <= 64 else None
+        state = State()
+        if data is not None:
+            state.data = data
+        else:
+            fid = secrets.token_urlsafe(32)
+        context.state = state
+        context.decorate(FLOW_ID_DECORATION, fid)
+
+    def _save_state(self, resp: Response, context: Context) -> None:
+        fid = flow_id(context)
+        state = context.state
+        if state.delete:
+            self.store.delete(FLOW_NAMESPACE, fid)
+            resp.headers.append(("Set-Cookie", self._cookie("", 0)))
+            return
+        if len(state.data) <= 1:  # only SATOSA's session id: nothing worth keeping
+            return
+        self.store.put(FLOW_NAMESPACE, fid, dict(state.data), self.flow_ttl)
+        resp.headers.append(("Set-Cookie", self._cookie(fid, self.flow_ttl)))
+
+    def _cookie(self, value: str, max_age: int) -> str:
+        # SameSite=None: identity sources POST their SAML responses cross-site.
+        return (f"{FLOW_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; "
+                "SameSite=None")

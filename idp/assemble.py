@@ -1,0 +1,215 @@
+"""From ``config/*.yaml`` + ``partenaires/`` + ``attributs/`` to SATOSA's configuration.
+
+Partner data is never written twice: every frontend, backend and micro-service
+gets its slice of the registry here, as plain dicts SATOSA's plugin loader
+passes to the plugin constructors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from .dictionary import Dictionary, load_dictionary
+from .partners import Registry, load_registry
+from .partners.schema import Service, Source
+from .schema_errors import ConfigError
+from .settings import Settings
+
+#: Largest SAML metadata document accepted from a file or URL.
+MAX_METADATA_BYTES = 1024 * 1024
+
+OIDC_FRONTEND = "plugins.frontends.oidc.frontend.OIDCFrontend"
+SAML_FRONTEND = "plugins.frontends.saml2.frontend.SAML2Frontend"
+OIDC_BACKEND = "plugins.backends.oidc.backend.OIDCBackend"
+SAML_BACKEND = "plugins.backends.saml2.backend.SAML2Backend"
+CHOICE_SERVICE = "plugins.micro_services.choix.IdentitySourceChoice"
+
+
+@dataclass
+class Federation:
+    settings: Settings
+    registry: Registry
+    dictionary: Dictionary
+    satosa: dict[str, Any]
+
+
+def read_metadata(registry: Registry, partner: Service | Source) -> str:
+    tech = partner.saml2
+    assert tech is not None
+    path = registry.files[partner.id]
+    if tech.metadata_file:
+        file = registry.resolve(partner.id, tech.metadata_file)
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{path}: saml2.metadata_file: cannot read {file} ({exc.strerror})") from exc
+    else:
+        try:
+            with requests.get(tech.metadata_url, timeout=10, stream=True) as resp:
+                resp.raise_for_status()
+                data = resp.raw.read(MAX_METADATA_BYTES + 1, decode_content=True)
+        except requests.RequestException as exc:
+            raise ConfigError(f"{path}: saml2.metadata_url: cannot fetch {tech.metadata_url} "
+                              f"({type(exc).__name__})") from exc
+    if len(data) > MAX_METADATA_BYTES:
+        raise ConfigError(f"{path}: saml2: metadata larger than {MAX_METADATA_BYTES} bytes")
+    return data.decode("utf-8")
+
+
+def _check_attributes(registry: Registry, dictionary: Dictionary) -> None:
+    problems = []
+    for s in registry.services.values():
+        for i, name in enumerate(s.attributes):
+            if name not in dictionary.attributes:
+                problems.append(f"{registry.files[s.id]}: attributes[{i}]: '{name}' is not in the "
+                                f"attribute dictionary (known: {', '.join(dictionary.attributes)})")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
+    claims = {name: a.oidc.claim for name, a in dic.attributes.items()}
+    clients = {}
+    for s in reg.oidc_services():
+        if not s.active:
+            continue
+        assert s.oidc is not None
+        clients[s.oidc.client_id] = {
+            "service_id": s.id,
+            "name": s.name,
+            "redirect_uris": list(s.oidc.redirect_uris),
+            "token_endpoint_auth_method": s.oidc.token_endpoint_auth_method,
+            "client_secret_sha256": s.oidc.client_secret_sha256,
+            "require_pkce": s.oidc.require_pkce,
+            "allowed_claims": [claims[a] for a in s.attributes],
+        }
+    return {
+        "module": OIDC_FRONTEND,
+        "name": "oidc",
+        "config": {
+            "store_url": st.store_url,
+            "issuer": st.base_url,
+            "signing_key_path": str(st.keys.oidc_signing_key),
+            "pairwise_secret_path": str(st.keys.pairwise_secret),
+            "lifetimes": {"code": st.lifetimes.oidc_code, "access_token": st.lifetimes.access_token,
+                          "id_token": st.lifetimes.id_token, "flow": st.lifetimes.flow},
+            "scopes": dic.scopes(),
+            "clients": clients,
+        },
+    }
+
+
+def _saml_frontend(st: Settings, reg: Registry) -> dict:
+    sps = {}
+    for s in reg.saml_services():
+        if not s.active:
+            continue
+        assert s.saml2 is not None
+        sps[s.saml2.entity_id] = {
+            "service_id": s.id,
+            "name": s.name,
+            "metadata_xml": read_metadata(reg, s),
+            "allowed_attributes": list(s.attributes),
+        }
+    return {
+        "module": SAML_FRONTEND,
+        "name": "saml2",
+        "config": {
+            "store_url": st.store_url,
+            "base_url": st.base_url,
+            "entity_id": f"{st.base_url}/saml2/metadata",
+            "key_path": str(st.keys.saml_key),
+            "cert_path": str(st.keys.saml_cert),
+            "pairwise_secret_path": str(st.keys.pairwise_secret),
+            "lifetimes": {"assertion": st.lifetimes.saml_assertion, "flow": st.lifetimes.flow},
+            "sps": sps,
+        },
+    }
+
+
+def _backend(st: Settings, reg: Registry, src: Source, env: dict[str, str]) -> dict:
+    common = {"store_url": st.store_url, "source_id": src.id, "display_name": src.display_name,
+              "lifetimes": {"flow": st.lifetimes.flow}}
+    if src.oidc:
+        secret = env.get(src.oidc.client_secret_env)
+        if not secret:
+            raise ConfigError(f"{reg.files[src.id]}: oidc.client_secret_env: environment variable "
+                              f"{src.oidc.client_secret_env} is not set: export the secret NC Connect "
+                              "uses at this source")
+        return {"module": OIDC_BACKEND, "name": src.id, "config": {
+            **common,
+            "issuer": src.oidc.issuer,
+            "client_id": src.oidc.client_id,
+            "client_secret": secret,
+            "scope": list(src.oidc.scope),
+            "id_token_signing_alg": src.oidc.id_token_signing_alg,
+            "allow_loopback_http": st.allow_loopback_http,
+            "redirect_uri": f"{st.base_url}/{src.id}/oidc/callback",
+        }}
+    assert src.saml2 is not None
+    return {"module": SAML_BACKEND, "name": src.id, "config": {
+        **common,
+        "idp_entity_id": src.saml2.entity_id,
+        "idp_metadata_xml": read_metadata(reg, src),
+        "sp_entity_id": f"{st.base_url}/{src.id}/saml2/metadata",
+        "acs_url": f"{st.base_url}/{src.id}/saml2/acs",
+        "key_path": str(st.keys.saml_key),
+        "cert_path": str(st.keys.saml_cert),
+    }}
+
+
+def requester_of(s: Service) -> str:
+    """What a frontend puts in ``InternalData.requester``: client_id or SP entity id."""
+    if s.oidc:
+        return s.oidc.client_id
+    assert s.saml2 is not None
+    return s.saml2.entity_id
+
+
+def _choice_service(st: Settings, reg: Registry) -> dict:
+    return {"module": CHOICE_SERVICE, "name": "choix", "config": {
+        "store_url": st.store_url,
+        "csrf_secret_path": str(st.keys.csrf_secret),
+        "secure_cookie": True,
+        "remember_ttl": st.lifetimes.remembered_choice,
+        "services": {requester_of(s): {"service_id": s.id, "name": s.name,
+                                       "sources": [x for x in s.sources if reg.sources[x].active]}
+                     for s in reg.services.values() if s.active},
+        "sources": {x.id: {"display_name": x.display_name, "description": x.description}
+                    for x in reg.sources.values() if x.active},
+    }}
+
+
+def assemble(settings: Settings, env: dict[str, str]) -> Federation:
+    missing = settings.keys.missing()
+    if missing:
+        raise ConfigError(f"{missing[0]}: key missing: run 'ncconnect keys init "
+                          f"--data-dir {settings.data}' first")
+    dictionary = load_dictionary(settings.path(settings.dictionary))
+    registry = load_registry(settings.path(settings.partners_dir), settings.allow_loopback_http)
+    _check_attributes(registry, dictionary)
+    active_sources = [s for s in registry.sources.values() if s.active]
+    if not active_sources:
+        raise ConfigError(f"{settings.path(settings.partners_dir)}: no active identity source: "
+                          "add a partner file with 'kind: source'")
+    satosa = {
+        "BASE": settings.base_url,
+        "INTERNAL_ATTRIBUTES": dictionary.internal_attributes(),
+        "FRONTEND_MODULES": [_oidc_frontend(settings, registry, dictionary),
+                             _saml_frontend(settings, registry)],
+        "BACKEND_MODULES": [_backend(settings, registry, s, env) for s in active_sources],
+        "MICRO_SERVICES": [_choice_service(settings, registry)],
+        "CONTEXT_STATE_DELETE": True,
+        "COOKIE_STATE_NAME": "ncc_flux",
+    }
+    return Federation(settings, registry, dictionary, satosa)
+
+
+def config_path(path: str | Path) -> Path:
+    """``serve --config`` takes a folder (``config/``, using ``proxy.yaml``) or a file."""
+    p = Path(path)
+    return p / "proxy.yaml" if p.is_dir() else p

@@ -1,0 +1,37 @@
+"""JSON log lines, and quiet libraries: pysaml2 and SATOSA log whole messages
+(names, birth dates) at DEBUG/INFO, which RGPD forbids us to keep."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        entry.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+#: Third-party loggers that put message contents in their lines below WARNING.
+CHATTY = ("satosa", "saml2", "oic", "pyop", "cryptojwt", "urllib3", "xmlschema")
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)

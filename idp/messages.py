@@ -1,0 +1,124 @@
+"""What the usager reads when a login stops: one entry per error code, in French and English.
+
+Codes are stable identifiers used by plugins (``FlowError(code)``) and by tests.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
+    # code: {lang: (title, explanation)}
+    "client_inconnu": {
+        "fr": ("Service inconnu",
+               "Le service qui vous a envoyé ici n'est pas enregistré auprès de NC Connect. "
+               "Aucune donnée n'a été transmise. Revenez sur le site du service et contactez-le."),
+        "en": ("Unknown service",
+               "The service that sent you here is not registered with NC Connect. "
+               "No data was sent. Go back to the service's site and contact it."),
+    },
+    "redirect_uri_invalide": {
+        "fr": ("Adresse de retour non autorisée",
+               "Le service a demandé à vous renvoyer vers une adresse qu'il n'a pas déclarée. "
+               "Par sécurité, la connexion est interrompue et aucune donnée n'a été transmise."),
+        "en": ("Return address not allowed",
+               "The service asked to send you back to an address it has not registered. "
+               "For your safety the sign-in was stopped and no data was sent."),
+    },
+    "requete_invalide": {
+        "fr": ("Demande de connexion invalide",
+               "La demande de connexion reçue du service est incomplète ou mal formée. "
+               "Aucune donnée n'a été transmise. Revenez sur le site du service et réessayez."),
+        "en": ("Invalid sign-in request",
+               "The sign-in request from the service is incomplete or malformed. "
+               "No data was sent. Go back to the service's site and try again."),
+    },
+    "sp_inconnu": {
+        "fr": ("Service inconnu",
+               "Le service (SAML) qui vous a envoyé ici n'est pas enregistré auprès de NC Connect. "
+               "Aucune donnée n'a été transmise."),
+        "en": ("Unknown service",
+               "The (SAML) service that sent you here is not registered with NC Connect. "
+               "No data was sent."),
+    },
+    "reponse_source_invalide": {
+        "fr": ("Réponse du fournisseur d'identité refusée",
+               "La réponse reçue de votre fournisseur d'identité n'a pas pu être vérifiée "
+               "(signature, destinataire ou validité). Par sécurité, elle a été refusée et aucune "
+               "donnée n'a été transmise au service. Vous pouvez recommencer la connexion."),
+        "en": ("Identity provider response refused",
+               "The response from your identity provider could not be verified (signature, "
+               "audience or validity). For your safety it was refused and no data was sent to "
+               "the service. You may start the sign-in again."),
+    },
+    "reponse_rejouee": {
+        "fr": ("Réponse déjà utilisée",
+               "Cette réponse de connexion a déjà été utilisée. Par sécurité, elle ne peut "
+               "servir qu'une fois. Recommencez la connexion depuis le site du service."),
+        "en": ("Response already used",
+               "This sign-in response has already been used and can only be used once. "
+               "Start again from the service's site."),
+    },
+    "session_expiree": {
+        "fr": ("Session expirée",
+               "Votre demande de connexion a expiré ou a déjà été terminée (par exemple après "
+               "un retour arrière du navigateur). Recommencez depuis le site du service."),
+        "en": ("Session expired",
+               "Your sign-in request has expired or was already completed (for instance after "
+               "using the browser's back button). Start again from the service's site."),
+    },
+    "source_non_autorisee": {
+        "fr": ("Compte non accepté par ce service",
+               "Le compte choisi n'est pas accepté par ce service. Choisissez un autre compte."),
+        "en": ("Account not accepted by this service",
+               "The chosen account is not accepted by this service. Choose another account."),
+    },
+    "source_indisponible": {
+        "fr": ("Fournisseur d'identité indisponible",
+               "Votre fournisseur d'identité ne répond pas pour le moment. Réessayez dans "
+               "quelques minutes ou choisissez un autre compte."),
+        "en": ("Identity provider unavailable",
+               "Your identity provider is not answering right now. Try again in a few minutes "
+               "or choose another account."),
+    },
+    "csrf": {
+        "fr": ("Formulaire expiré",
+               "Ce formulaire n'est plus valide (il a expiré ou ne provient pas de NC Connect). "
+               "Recommencez la connexion depuis le site du service."),
+        "en": ("Form expired",
+               "This form is no longer valid (it expired or did not come from NC Connect). "
+               "Start again from the service's site."),
+    },
+    "page_inconnue": {
+        "fr": ("Page introuvable", "L'adresse demandée n'existe pas sur NC Connect."),
+        "en": ("Page not found", "The requested address does not exist on NC Connect."),
+    },
+    "methode_non_autorisee": {
+        "fr": ("Méthode non autorisée", "Cette adresse n'accepte pas ce type de requête."),
+        "en": ("Method not allowed", "This address does not accept this kind of request."),
+    },
+    "requete_trop_grande": {
+        "fr": ("Requête trop volumineuse",
+               "La requête reçue dépasse la taille autorisée et a été refusée."),
+        "en": ("Request too large", "The request exceeds the allowed size and was refused."),
+    },
+    "service_indisponible": {
+        "fr": ("Service momentanément indisponible",
+               "NC Connect rencontre une difficulté technique passagère. Aucune donnée n'a été "
+               "transmise. Réessayez dans quelques minutes."),
+        "en": ("Temporarily unavailable",
+               "NC Connect has a temporary technical problem. No data was sent. "
+               "Try again in a few minutes."),
+    },
+    "erreur_interne": {
+        "fr": ("Erreur inattendue",
+               "Une erreur inattendue s'est produite. Aucune donnée n'a été transmise. "
+               "Si le problème persiste, communiquez la référence ci-dessous à l'assistance."),
+        "en": ("Unexpected error",
+               "An unexpected error occurred. No data was sent. If the problem persists, "
+               "give the reference below to the help desk."),
+    },
+}
+
+
+def message(code: str, lang: str) -> tuple[str, str]:
+    entry = MESSAGES.get(code) or MESSAGES["erreur_interne"]
+    return entry.get(lang) or entry["fr"]

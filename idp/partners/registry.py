@@ -1,0 +1,143 @@
+"""Loading ``partenaires/`` into one validated registry, or refusing to start."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from ..schema_errors import ConfigError, explain
+from .schema import Service, Source
+
+_partner = TypeAdapter(Service | Source)
+
+#: A partner file larger than this is not a partner file.
+MAX_PARTNER_FILE = 64 * 1024
+
+
+@dataclass
+class Registry:
+    services: dict[str, Service] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def oidc_services(self) -> list[Service]:
+        return [s for s in self.services.values() if s.protocol == "oidc"]
+
+    def saml_services(self) -> list[Service]:
+        return [s for s in self.services.values() if s.protocol == "saml2"]
+
+    def resolve(self, partner_id: str, relative: str) -> Path:
+        """A path written in a partner file is relative to that file."""
+        return (self.files[partner_id].parent / relative).resolve()
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, allow_loopback_http: bool) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.netloc:
+        return None
+    if parts.scheme == "http" and allow_loopback_http and is_loopback(url):
+        return None
+    if parts.scheme == "http" and is_loopback(url):
+        return f"{url!r} must use https (loopback http is allowed only in demo mode)"
+    return f"{url!r} must use https (or loopback in demo mode)"
+
+
+def _load_file(path: Path) -> Service | Source:
+    if path.stat().st_size > MAX_PARTNER_FILE:
+        raise ConfigError(f"{path}: larger than {MAX_PARTNER_FILE} bytes: not a partner file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: (document): must be a mapping with 'kind: service' or 'kind: source'")
+    if data.get("kind") not in ("service", "source"):
+        raise ConfigError(f"{path}: kind: must be 'service' or 'source'")
+    try:
+        model = Service if data["kind"] == "service" else Source
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(explain(path, exc)) from exc
+
+
+def _url_problems(path: Path, p: Service | Source, allow_loopback_http: bool) -> list[str]:
+    urls: list[tuple[str, str]] = []
+    if isinstance(p, Service) and p.oidc:
+        urls += [(f"oidc.redirect_uris[{i}]", u) for i, u in enumerate(p.oidc.redirect_uris)]
+    if isinstance(p, Source) and p.oidc:
+        urls.append(("oidc.issuer", p.oidc.issuer))
+    if p.saml2 and p.saml2.metadata_url:
+        urls.append(("saml2.metadata_url", p.saml2.metadata_url))
+    out = []
+    for where, url in urls:
+        problem = check_url(url, allow_loopback_http)
+        if problem:
+            out.append(f"{path}: {where}: {problem}")
+    return out
+
+
+def load_registry(folder: Path, allow_loopback_http: bool = False) -> Registry:
+    """Every ``*.yaml`` below ``folder``; all problems are reported at once."""
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: partner folder not found: create it or fix 'partners_dir'")
+    reg = Registry()
+    problems: list[str] = []
+    for path in sorted(folder.rglob("*.yaml")):
+        try:
+            partner = _load_file(path)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        if partner.id in reg.files:
+            problems.append(f"{path}: id: '{partner.id}' is already used by {reg.files[partner.id]}: "
+                            "ids must be unique")
+            continue
+        problems += _url_problems(path, partner, allow_loopback_http)
+        reg.files[partner.id] = path
+        if isinstance(partner, Service):
+            reg.services[partner.id] = partner
+        else:
+            reg.sources[partner.id] = partner
+    problems += _cross_checks(reg)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return reg
+
+
+def _cross_checks(reg: Registry) -> list[str]:
+    problems = []
+    client_ids: dict[str, str] = {}
+    entity_ids: dict[str, str] = {}
+    for s in reg.services.values():
+        path = reg.files[s.id]
+        for i, src in enumerate(s.sources):
+            if src not in reg.sources:
+                known = ", ".join(sorted(reg.sources)) or "none"
+                problems.append(f"{path}: sources[{i}]: '{src}' is not a declared identity source "
+                                f"(known: {known})")
+        if s.oidc:
+            if s.oidc.client_id in client_ids:
+                problems.append(f"{path}: oidc.client_id: '{s.oidc.client_id}' is already used by "
+                                f"{reg.files[client_ids[s.oidc.client_id]]}")
+            client_ids[s.oidc.client_id] = s.id
+        if s.saml2:
+            if s.saml2.entity_id in entity_ids:
+                problems.append(f"{path}: saml2.entity_id: already used by "
+                                f"{reg.files[entity_ids[s.saml2.entity_id]]}")
+            entity_ids[s.saml2.entity_id] = s.id
+    return problems

@@ -1,0 +1,90 @@
+"""Schema of ``config/*.yaml``: the proxy's own settings (partners live elsewhere)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .keys import KeyPaths
+from .schema_errors import ConfigError, explain
+
+
+class Lifetimes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    flow: int = Field(900, ge=60, le=3600, description="seconds a login may take")
+    oidc_code: int = Field(60, ge=10, le=600)
+    access_token: int = Field(300, ge=60, le=3600)
+    id_token: int = Field(300, ge=60, le=3600)
+    saml_assertion: int = Field(300, ge=60, le=3600)
+    remembered_choice: int = Field(180 * 86400, ge=0)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    base_url: str
+    data_dir: Path = Path("../data")
+    store: str = "embedded"
+    partners_dir: Path = Path("../partenaires")
+    dictionary: Path = Path("../attributs/dictionnaire.yaml")
+    allow_loopback_http: bool = False
+    workers: int = Field(3, ge=1, le=64)
+    bind: str = "127.0.0.1:9443"
+    lifetimes: Lifetimes = Lifetimes()
+    max_body_bytes: int = Field(256 * 1024, ge=4096, le=4 * 1024 * 1024)
+    log_level: str = "INFO"
+
+    #: Folder of the settings file: relative paths above are relative to it.
+    origin: Path = Field(Path("."), exclude=True)
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, v: str) -> str:
+        if v.endswith("/"):
+            raise ValueError("must not end with '/': write https://host[:port]")
+        if not v.startswith(("https://", "http://")):
+            raise ValueError("must be an absolute https:// URL")
+        return v
+
+    def path(self, p: Path) -> Path:
+        return p if p.is_absolute() else (self.origin / p).resolve()
+
+    @property
+    def data(self) -> Path:
+        return self.path(self.data_dir)
+
+    @property
+    def keys(self) -> KeyPaths:
+        return KeyPaths(self.data / "keys")
+
+    @property
+    def store_url(self) -> str:
+        if self.store == "embedded":
+            return f"sqlite://{self.data / 'store.db'}"
+        return self.store
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def load_settings(path: Path, **overrides: object) -> Settings:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot be read as YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping of settings")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    data["origin"] = path.parent.resolve()
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(explain(path, exc)) from exc
+    from .partners.registry import check_url
+
+    problem = check_url(settings.base_url, settings.allow_loopback_http)
+    if problem:
+        raise ConfigError(f"{path}: base_url: {problem}")
+    return settings

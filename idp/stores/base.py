@@ -1,0 +1,59 @@
+"""The one storage contract every piece of flow state goes through.
+
+Any gunicorn worker must be able to serve any step of a login, so nothing that
+outlives a request may sit in a per-process dict. Each record lives in a
+*namespace* (``oidc-code``, ``saml-outstanding``, ``flow``...), carries a TTL,
+and is JSON-serialisable. ``take`` and ``add`` are atomic across processes:
+they are what makes codes, assertions and flow steps one-time.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+Record = dict[str, Any]
+
+#: Upper bound on one serialised record: flow state is small, a record this
+#: large is a bug or an attack, never a login.
+MAX_RECORD_BYTES = 256 * 1024
+
+
+class StoreUnavailable(RuntimeError):
+    """The backing store cannot be reached; the login must stop cleanly."""
+
+
+class Store(abc.ABC):
+    """Shared key/value store with TTLs and one-time reads."""
+
+    @abc.abstractmethod
+    def put(self, namespace: str, key: str, value: Record, ttl: int) -> None:
+        """Store ``value`` under ``key``, replacing any previous one, for ``ttl`` seconds."""
+
+    @abc.abstractmethod
+    def add(self, namespace: str, key: str, value: Record, ttl: int) -> bool:
+        """Store only if absent; ``False`` means the key was already there (a replay)."""
+
+    @abc.abstractmethod
+    def get(self, namespace: str, key: str) -> Record | None:
+        """Read without consuming; ``None`` when absent or expired."""
+
+    @abc.abstractmethod
+    def take(self, namespace: str, key: str) -> Record | None:
+        """Read and delete in one atomic step: only one caller ever gets the record."""
+
+    @abc.abstractmethod
+    def delete(self, namespace: str, key: str) -> None:
+        """Forget ``key``; absent keys are not an error."""
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` when the store cannot serve requests."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the default has none to release."""
+
+
+def check_ttl(ttl: int) -> None:
+    if ttl <= 0:
+        raise ValueError(f"ttl must be a positive number of seconds, got {ttl}")

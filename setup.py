@@ -1,0 +1,38 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="ncconnect",
+    version="0.1.0",
+    description="NC Connect: the identity federation proxy of New Caledonia, built on SATOSA",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(include=["idp", "idp.*", "plugins", "plugins.*"]),
+    package_data={"idp": ["templates/*.html", "static/*"], "plugins": ["**/templates/*.html"]},
+    install_requires=[
+        "satosa>=8.5,<9",
+        "pysaml2>=7.5,<8",
+        "pyop>=3.4,<4",
+        "oic>=1.7,<2",
+        "cryptojwt>=1.9,<2",
+        "ldap3>=2.9,<3",
+        "redis>=5,<9",
+        "jinja2>=3.1,<4",
+        "pydantic>=2.7,<3",
+        "pyyaml>=6,<7",
+        "click>=8.1,<9",
+        "cryptography>=42",
+        "gunicorn>=22",
+        "requests>=2.31,<3",
+        "werkzeug>=3,<4",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8,<10",
+            "pytest-timeout>=2.3",
+            "hypothesis>=6.100",
+            "beautifulsoup4>=4.12",
+            "playwright>=1.45",
+            "ruff>=0.6",
+        ],
+    },
+    entry_points={"console_scripts": ["ncconnect=idp.cli:main"]},
+)
