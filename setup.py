@@ -23,6 +23,7 @@ setup(
         "gunicorn>=22",
         "requests>=2.31,<3",
         "werkzeug>=3,<4",
+        "beautifulsoup4>=4.12",
     ],
     extras_require={
         "test": [

@@ -17,7 +17,7 @@ import logging
 import mimetypes
 import secrets
 import uuid
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -183,7 +183,7 @@ class NCConnectApp(SATOSABase):
         cookie = SimpleCookie()
         try:
             cookie.load(context.cookie or "")
-        except Exception:  # a malformed Cookie header is the browser's problem, not a 500
+        except CookieError:  # a malformed Cookie header is the browser's problem, not a 500
             cookie = SimpleCookie()
         morsel = cookie.get(FLOW_COOKIE)
         fid = morsel.value if morsel is not None else ""

@@ -46,7 +46,9 @@ def read_metadata(registry: Registry, partner: Service | Source) -> str:
         try:
             data = file.read_bytes()
         except OSError as exc:
-            raise ConfigError(f"{path}: saml2.metadata_file: cannot read {file} ({exc.strerror})") from exc
+            raise ConfigError(
+                f"{path}: saml2.metadata_file: cannot read {file} ({exc.strerror})"
+            ) from exc
     else:
         try:
             with requests.get(tech.metadata_url, timeout=10, stream=True) as resp:
@@ -137,9 +139,11 @@ def _backend(st: Settings, reg: Registry, src: Source, env: dict[str, str]) -> d
     if src.oidc:
         secret = env.get(src.oidc.client_secret_env)
         if not secret:
-            raise ConfigError(f"{reg.files[src.id]}: oidc.client_secret_env: environment variable "
-                              f"{src.oidc.client_secret_env} is not set: export the secret NC Connect "
-                              "uses at this source")
+            raise ConfigError(
+                f"{reg.files[src.id]}: oidc.client_secret_env: environment variable "
+                f"{src.oidc.client_secret_env} is not set: export the secret NC Connect "
+                "uses at this source"
+            )
         return {"module": OIDC_BACKEND, "name": src.id, "config": {
             **common,
             "issuer": src.oidc.issuer,

@@ -67,7 +67,7 @@ def rsa_key_pem(bits: int = 2048) -> tuple[rsa.RSAPrivateKey, bytes]:
 
 def self_signed_cert(key: rsa.RSAPrivateKey, common_name: str, days: int = 3650) -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())

@@ -28,7 +28,8 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "fr": {
         "brand": "NC Connect", "skip": "Aller au contenu", "back": "Retour au service",
         "reference": "Référence de l'erreur", "lang_switch": "English",
-        "footer": "NC Connect — le service d'identification du gouvernement de la Nouvelle-Calédonie",
+        "footer": ("NC Connect — le service d'identification du gouvernement "
+                   "de la Nouvelle-Calédonie"),
     },
     "en": {
         "brand": "NC Connect", "skip": "Skip to content", "back": "Back to the service",

@@ -65,7 +65,9 @@ def _load_file(path: Path) -> Service | Source:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: (document): must be a mapping with 'kind: service' or 'kind: source'")
+        raise ConfigError(
+            f"{path}: (document): must be a mapping with 'kind: service' or 'kind: source'"
+        )
     if data.get("kind") not in ("service", "source"):
         raise ConfigError(f"{path}: kind: must be 'service' or 'source'")
     try:
@@ -92,20 +94,21 @@ def _url_problems(path: Path, p: Service | Source, allow_loopback_http: bool) ->
 
 
 def load_registry(folder: Path, allow_loopback_http: bool = False) -> Registry:
-    """Every ``*.yaml`` below ``folder``; all problems are reported at once."""
+    """Every ``*.yaml`` directly in ``folder`` (subfolders such as demo/ are separate
+    registries); all problems are reported at once."""
     if not folder.is_dir():
         raise ConfigError(f"{folder}: partner folder not found: create it or fix 'partners_dir'")
     reg = Registry()
     problems: list[str] = []
-    for path in sorted(folder.rglob("*.yaml")):
+    for path in sorted(folder.glob("*.yaml")):
         try:
             partner = _load_file(path)
         except ConfigError as exc:
             problems.append(str(exc))
             continue
         if partner.id in reg.files:
-            problems.append(f"{path}: id: '{partner.id}' is already used by {reg.files[partner.id]}: "
-                            "ids must be unique")
+            problems.append(f"{path}: id: '{partner.id}' is already used by "
+                            f"{reg.files[partner.id]}: ids must be unique")
             continue
         problems += _url_problems(path, partner, allow_loopback_http)
         reg.files[partner.id] = path

@@ -43,15 +43,17 @@ class OidcClient(Strict):
     def _exact(cls, v: list[str]) -> list[str]:
         for uri in v:
             if "#" in uri or "*" in uri:
-                raise ValueError(f"{uri!r}: a redirect URI is matched exactly: no fragment, no wildcard")
+                raise ValueError(
+                    f"{uri!r}: a redirect URI is matched exactly: no fragment, no wildcard"
+                )
         return v
 
     @model_validator(mode="after")
     def _auth(self) -> OidcClient:
         if self.token_endpoint_auth_method == "none":
             if self.client_secret_sha256:
-                raise ValueError("a public client (token_endpoint_auth_method: none) has no secret: "
-                                 "remove client_secret_sha256")
+                raise ValueError("a public client (token_endpoint_auth_method: none) has no "
+                                 "secret: remove client_secret_sha256")
             if not self.require_pkce:
                 raise ValueError("a public client must use PKCE: set require_pkce: true")
         elif not self.client_secret_sha256:

@@ -1,0 +1,134 @@
+"""``ncconnect``: the administrators' command line."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .assemble import assemble, config_path
+from .keys import init_keys
+from .schema_errors import ConfigError
+from .settings import load_settings
+
+DEFAULT_CONFIG = "config/proxy.yaml"
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """NC Connect federation proxy: run it, check its configuration, manage its keys."""
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys and secrets of the proxy (kept in the data folder, never committed)."""
+
+
+@keys.command("init")
+@click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
+              help="Settings file (or folder holding proxy.yaml) whose data_dir receives the keys.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Write into DATA_DIR/keys instead of the settings' data_dir.")
+@click.option("--force", is_flag=True, help="Replace existing keys (invalidates issued tokens).")
+def keys_init(config: str, data_dir: Path | None, force: bool) -> None:
+    """Create the OIDC and SAML signing keys and the pairwise and CSRF secrets."""
+    try:
+        folder = (data_dir / "keys") if data_dir else load_settings(config_path(config)).keys.folder
+    except ConfigError as exc:
+        _fail(exc)
+    written = init_keys(folder, force=force)
+    if written:
+        for path in written:
+            click.echo(f"wrote {path}")
+    else:
+        click.echo(f"keys already present in {folder} (use --force to replace them)")
+
+
+@main.command()
+@click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
+              help="Settings file, or a folder holding proxy.yaml.")
+def check(config: str) -> None:
+    """Validate settings, dictionary and partner files, and fetch SAML metadata, without serving."""
+    try:
+        settings = load_settings(config_path(config))
+        fed = assemble(settings, dict(os.environ))
+    except ConfigError as exc:
+        _fail(exc)
+    click.echo(f"ok: {len(fed.registry.services)} services, {len(fed.registry.sources)} "
+               f"identity sources, {len(fed.dictionary.attributes)} attributes")
+
+
+@main.command()
+@click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
+              help="Settings file, or a folder holding proxy.yaml.")
+@click.option("--bind", default=None, help="host:port to listen on (default: settings' bind).")
+@click.option("--workers", type=int, default=None, help="gunicorn workers (default: settings).")
+@click.option("--store", default=None,
+              help="Store URL overriding the settings: redis://host:port/0 or 'embedded'.")
+def serve(config: str, bind: str | None, workers: int | None, store: str | None) -> None:
+    """Run the proxy under gunicorn; every worker can serve every step of a login."""
+    from .gunicorn_app import ProxyServer
+
+    path = config_path(config)
+    try:
+        settings = load_settings(path, store=store)
+    except ConfigError as exc:
+        _fail(exc)
+    server = ProxyServer(path, bind or settings.bind, workers or settings.workers, store=store,
+                         log_level=settings.log_level.lower())
+    try:
+        server.run()
+    except ConfigError as exc:
+        _fail(exc)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("data/demo"),
+              show_default=True, help="Where the demo keeps its generated keys and store.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Proxy workers.")
+def demo(data_dir: Path, workers: int) -> None:
+    """Start the demo federation on 127.0.0.1: proxy, two identity sources, two services."""
+    from .demo.federation import run_demo
+
+    run_demo(data_dir.resolve(), workers)
+
+
+@main.group()
+def partenaires() -> None:
+    """The partner registry (partenaires/): services and identity sources."""
+
+
+@partenaires.command("validate")
+@click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
+              help="Settings file naming the partner folder.")
+def partenaires_validate(config: str) -> None:
+    """Check every partner file; print each problem with its file, field and fix."""
+    from .partners import load_registry
+
+    try:
+        settings = load_settings(config_path(config))
+        reg = load_registry(settings.path(settings.partners_dir), settings.allow_loopback_http)
+    except ConfigError as exc:
+        _fail(exc)
+    click.echo(f"ok: {len(reg.services)} services, {len(reg.sources)} identity sources")
+
+
+@partenaires.command("hash-secret")
+@click.argument("secret", required=False)
+def hash_secret(secret: str | None) -> None:
+    """Print the client_secret_sha256 to put in a service's partner file."""
+    if secret is None:
+        secret = click.prompt("client secret", hide_input=True)
+    click.echo(hashlib.sha256(secret.encode()).hexdigest())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Serving the proxy under gunicorn, configured in code rather than by a config file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+from .wsgi import make_app
+
+
+class ProxyServer(BaseApplication):
+    """gunicorn with our app factory; the federation is assembled once, before forking,
+    so every worker serves the exact same registry and keys."""
+
+    def __init__(self, config: Path, bind: str, workers: int, store: str | None = None,
+                 log_level: str = "info") -> None:
+        self.config_file = config
+        self.store = store
+        self.options = {
+            "bind": bind,
+            "workers": workers,
+            "worker_class": "sync",
+            "preload_app": True,
+            "timeout": 30,
+            "graceful_timeout": 5,
+            "loglevel": log_level,
+            "accesslog": None,
+            # Bound request lines and headers: gunicorn's own guard against oversized input.
+            "limit_request_line": 8190,
+            "limit_request_fields": 100,
+            "limit_request_field_size": 8190,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return make_app(self.config_file, store=self.store)

@@ -1,0 +1,143 @@
+"""Build and run a whole federation in a temporary folder, on free loopback ports.
+
+The proxy is configured exactly as in production: a settings file, partner
+files (written here, one per peer), ``ncconnect keys init``'s keys, and
+``ncconnect serve`` under gunicorn. Peers are the demo's real pysaml2/pyop apps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..demo.citizens import CITIZENS
+from ..demo.op import make_demo_op
+from ..demo.rp import make_demo_rp
+from ..demo.saml_idp import make_demo_idp
+from ..demo.saml_sp import make_demo_sp
+from ..demo.serve import BackgroundServer
+from ..keys import init_keys, rsa_key_pem, write_key_pair
+from .servers import GunicornProxy, free_port
+
+DICTIONARY = Path(__file__).resolve().parents[2] / "attributs" / "dictionnaire.yaml"
+
+#: service id -> (protocol, accepted sources, attributes)
+DEFAULT_SERVICES: dict[str, tuple[str, list[str], list[str]]] = {
+    "rp-op": ("oidc", ["src-op"], ["given_name", "family_name", "birthdate"]),
+    "rp-idp": ("oidc", ["src-idp"], ["given_name", "family_name", "birthdate"]),
+    "rp-choix": ("oidc", ["src-op", "src-idp"], ["given_name", "family_name"]),
+    "sp-op": ("saml2", ["src-op"], ["given_name", "family_name", "birthdate"]),
+    "sp-idp": ("saml2", ["src-idp"], ["given_name", "family_name", "birthdate"]),
+}
+
+
+@dataclass
+class Federation:
+    folder: Path
+    proxy_url: str
+    config: Path
+    env: dict[str, str]
+    servers: dict[str, BackgroundServer] = field(default_factory=dict)
+    apps: dict[str, object] = field(default_factory=dict)
+    proxy: GunicornProxy | None = None
+
+    def add(self, name: str, app: object, port: int) -> None:
+        server = BackgroundServer(app, port=port)
+        server.start()
+        self.servers[name], self.apps[name] = server, app
+
+    def url(self, peer: str) -> str:
+        return self.servers[peer].url
+
+    def start_proxy(self, workers: int = 3, store: str | None = None) -> GunicornProxy:
+        self.proxy = GunicornProxy(self.config, self.proxy_port, workers, store=store,
+                                   env=self.env, log=self.folder / "proxy.log")
+        return self.proxy
+
+    @property
+    def proxy_port(self) -> int:
+        return int(self.proxy_url.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        for server in self.servers.values():
+            server.stop()
+
+
+def _write(path: Path, data: dict) -> None:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def build_federation(folder: Path, services: dict | None = None) -> Federation:
+    """Start the four kinds of peers and write the proxy's configuration (proxy not started)."""
+    services = services or DEFAULT_SERVICES
+    folder.mkdir(parents=True, exist_ok=True)
+    partners = folder / "partenaires"
+    partners.mkdir(exist_ok=True)
+    peer_keys = folder / "peers"
+    peer_keys.mkdir(exist_ok=True)
+    proxy_port = free_port()
+    proxy = f"http://127.0.0.1:{proxy_port}"
+    fed = Federation(folder, proxy, folder / "proxy.yaml", env={})
+
+    # Identity sources first: the proxy reads their metadata at start.
+    op_secret = secrets.token_urlsafe(24)
+    fed.env["NCC_TEST_OP_SECRET"] = op_secret
+    op_port = free_port()
+    op_url = f"http://127.0.0.1:{op_port}"
+    op = make_demo_op(op_url, {"ncconnect": {
+        "client_secret": op_secret, "redirect_uris": [f"{proxy}/src-op/oidc/callback"]}},
+        rsa_key_pem()[1], CITIZENS)
+    fed.add("src-op", op, op_port)
+
+    write_key_pair(peer_keys / "idp.pem", peer_keys / "idp.crt", "demo idp")
+    idp_port = free_port()
+    idp = make_demo_idp(f"http://127.0.0.1:{idp_port}", peer_keys / "idp.pem",
+                        peer_keys / "idp.crt", [f"{proxy}/src-idp/saml2/metadata"], CITIZENS)
+    fed.add("src-idp", idp, idp_port)
+
+    _write(partners / "src-op.yaml", {
+        "kind": "source", "id": "src-op", "display_name": "Identité OIDC de test",
+        "protocol": "oidc",
+        "oidc": {"issuer": op_url, "client_id": "ncconnect",
+                 "client_secret_env": "NCC_TEST_OP_SECRET",
+                 "scope": ["openid", "profile", "email", "birth", "phone"]}})
+    _write(partners / "src-idp.yaml", {
+        "kind": "source", "id": "src-idp", "display_name": "Annuaire SAML de test",
+        "protocol": "saml2",
+        "saml2": {"entity_id": f"{fed.url('src-idp')}/metadata",
+                  "metadata_url": f"{fed.url('src-idp')}/metadata"}})
+
+    for sid, (protocol, sources, attributes) in services.items():
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        common = {"kind": "service", "id": sid, "name": f"Service de test {sid}",
+                  "organisation": "Tests", "contact": "tests@example.nc", "protocol": protocol,
+                  "sources": sources, "attributes": attributes}
+        if protocol == "oidc":
+            secret = secrets.token_urlsafe(24)
+            app = make_demo_rp(base, proxy, sid, secret, f"RP {sid}")
+            _write(partners / f"{sid}.yaml", {**common, "oidc": {
+                "client_id": sid,
+                "client_secret_sha256": hashlib.sha256(secret.encode()).hexdigest(),
+                "redirect_uris": [f"{base}/callback"]}})
+        else:
+            write_key_pair(peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt", sid)
+            app = make_demo_sp(base, peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt",
+                               f"{proxy}/saml2/metadata", f"SP {sid}")
+            _write(partners / f"{sid}.yaml", {**common, "saml2": {
+                "entity_id": f"{base}/metadata", "metadata_url": f"{base}/metadata"}})
+        fed.add(sid, app, port)
+
+    init_keys(folder / "data" / "keys")
+    _write(fed.config, {
+        "base_url": proxy, "data_dir": "data", "store": "embedded",
+        "partners_dir": "partenaires", "dictionary": str(DICTIONARY),
+        "allow_loopback_http": True, "bind": f"127.0.0.1:{proxy_port}", "workers": 3,
+        "log_level": "WARNING"})
+    return fed

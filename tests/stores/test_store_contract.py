@@ -1,0 +1,123 @@
+"""The store contract, run identically against the embedded (SQLite) store and Redis."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import uuid
+
+import pytest
+
+from idp.stores import StoreUnavailable, open_store
+from idp.stores.redis import RedisStore
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def store_url(request, tmp_path):
+    if request.param == "embedded":
+        return f"sqlite://{tmp_path}/store.db"
+    server = request.getfixturevalue("redis_server")
+    return server.url
+
+
+@pytest.fixture
+def store(store_url):
+    return open_store(store_url)
+
+
+@pytest.fixture
+def ns():
+    return f"t-{uuid.uuid4().hex[:8]}"
+
+
+def test_put_then_get_returns_the_record(store, ns):
+    store.put(ns, "k", {"a": 1, "b": ["x"]}, ttl=60)
+    assert store.get(ns, "k") == {"a": 1, "b": ["x"]}
+
+
+def test_get_of_an_absent_key_is_none(store, ns):
+    assert store.get(ns, "absent") is None
+
+
+def test_namespaces_do_not_see_each_other(store, ns):
+    store.put(ns, "k", {"v": 1}, ttl=60)
+    assert store.get(ns + "-other", "k") is None
+
+
+def test_take_returns_the_record_once(store, ns):
+    store.put(ns, "code", {"v": 1}, ttl=60)
+    assert store.take(ns, "code") == {"v": 1}
+    assert store.take(ns, "code") is None
+    assert store.get(ns, "code") is None
+
+
+def test_add_refuses_a_key_already_present(store, ns):
+    assert store.add(ns, "assertion-id", {"seen": True}, ttl=60) is True
+    assert store.add(ns, "assertion-id", {"seen": True}, ttl=60) is False
+
+
+def test_records_expire_after_their_ttl(store, ns):
+    store.put(ns, "k", {"v": 1}, ttl=1)
+    store.add(ns, "a", {"v": 1}, ttl=1)
+    time.sleep(1.3)
+    assert store.get(ns, "k") is None
+    assert store.take(ns, "k") is None
+    assert store.add(ns, "a", {"v": 2}, ttl=60) is True
+
+
+def test_delete_forgets_and_tolerates_absent_keys(store, ns):
+    store.put(ns, "k", {"v": 1}, ttl=60)
+    store.delete(ns, "k")
+    store.delete(ns, "k")
+    assert store.get(ns, "k") is None
+
+
+def test_zero_ttl_is_refused(store, ns):
+    with pytest.raises(ValueError):
+        store.put(ns, "k", {}, ttl=0)
+
+
+def test_oversized_record_is_refused(store, ns):
+    with pytest.raises(ValueError):
+        store.put(ns, "k", {"blob": "x" * 300_000}, ttl=60)
+
+
+def _race_take(url: str, ns: str, barrier, results) -> None:
+    store = open_store(url)
+    barrier.wait()
+    results.put(store.take(ns, "code") is not None)
+
+
+def test_take_is_atomic_across_processes(store_url, store, ns):
+    """Eight processes race for one code: exactly one of them gets it."""
+    store.put(ns, "code", {"v": 1}, ttl=60)
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(8), ctx.Queue()
+    procs = [ctx.Process(target=_race_take, args=(store_url, ns, barrier, results))
+             for _ in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(20)
+    wins = [results.get(timeout=5) for _ in procs]
+    assert wins.count(True) == 1
+
+
+def test_sqlite_store_refuses_a_relative_path():
+    with pytest.raises(ValueError, match="absolute"):
+        open_store("sqlite://relative.db")
+
+
+def test_unknown_store_scheme_is_refused():
+    with pytest.raises(ValueError, match="scheme"):
+        open_store("memcached://127.0.0.1")
+
+
+def test_redis_outage_raises_store_unavailable():
+    from idp.testbed.servers import free_port
+
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(StoreUnavailable):
+        store.get("ns", "k")
+    with pytest.raises(StoreUnavailable):
+        store.ping()
