@@ -82,8 +82,9 @@ def serve(config: str, bind: str | None, workers: int | None, store: str | None)
         settings = load_settings(path, store=store)
     except ConfigError as exc:
         _fail(exc)
+    access_log = settings.path(settings.access_log) if settings.access_log else None
     server = ProxyServer(path, bind or settings.bind, workers or settings.workers, store=store,
-                         log_level=settings.log_level.lower())
+                         log_level=settings.log_level.lower(), access_log=access_log)
     try:
         server.run()
     except ConfigError as exc:
@@ -96,7 +97,7 @@ def serve(config: str, bind: str | None, workers: int | None, store: str | None)
 @click.option("--workers", type=int, default=2, show_default=True, help="Proxy workers.")
 def demo(data_dir: Path, workers: int) -> None:
     """Start the demo federation on 127.0.0.1: proxy, two identity sources, two services."""
-    from .demo.federation import run_demo
+    from .demo.run import run_demo
 
     run_demo(data_dir.resolve(), workers)
 

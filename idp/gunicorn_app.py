@@ -14,7 +14,7 @@ class ProxyServer(BaseApplication):
     so every worker serves the exact same registry and keys."""
 
     def __init__(self, config: Path, bind: str, workers: int, store: str | None = None,
-                 log_level: str = "info") -> None:
+                 log_level: str = "info", access_log: Path | None = None) -> None:
         self.config_file = config
         self.store = store
         self.options = {
@@ -25,7 +25,8 @@ class ProxyServer(BaseApplication):
             "timeout": 30,
             "graceful_timeout": 5,
             "loglevel": log_level,
-            "accesslog": None,
+            "accesslog": str(access_log) if access_log else None,
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s pid=%(p)s %(M)sms',
             # Bound request lines and headers: gunicorn's own guard against oversized input.
             "limit_request_line": 8190,
             "limit_request_fields": 100,

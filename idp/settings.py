@@ -34,6 +34,9 @@ class Settings(BaseModel):
     lifetimes: Lifetimes = Lifetimes()
     max_body_bytes: int = Field(256 * 1024, ge=4096, le=4 * 1024 * 1024)
     log_level: str = "INFO"
+    #: gunicorn access log (path, method, status, worker pid; never the query string,
+    #: which carries codes and tokens). None: no access log.
+    access_log: Path | None = None
 
     #: Folder of the settings file: relative paths above are relative to it.
     origin: Path = Field(Path("."), exclude=True)

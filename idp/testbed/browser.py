@@ -32,30 +32,45 @@ class Browser:
         self.session.cookies.set_policy(LoopbackSecurePolicy())
         self.session.headers["Accept-Language"] = accept_language
         self.history: list[requests.Response] = []
+        #: Every form body this browser posted, in order: (url, fields).
+        self.posts: list[tuple[str, dict[str, str]]] = []
 
     def get(self, url: str, follow: bool = True, **kw) -> requests.Response:
         resp = self.session.get(url, allow_redirects=False, timeout=30, **kw)
         return self.follow(resp) if follow else self._record(resp)
 
     def post(self, url: str, data: dict, follow: bool = True) -> requests.Response:
+        self.posts.append((url, dict(data)))
         resp = self.session.post(url, data=data, allow_redirects=False, timeout=30)
         return self.follow(resp) if follow else self._record(resp)
+
+    def post_form_data(self, url: str, data: dict) -> requests.Response:
+        """A raw POST, not followed: for replays and hostile submissions."""
+        return self.session.post(url, data=data, allow_redirects=False, timeout=30)
 
     def _record(self, resp: requests.Response) -> requests.Response:
         self.history.append(resp)
         return resp
 
-    def follow(self, resp: requests.Response) -> requests.Response:
-        """Follow redirects and auto-submitting (SAML POST binding) pages."""
+    def follow(self, resp: requests.Response,
+               stop_at: str | None = None) -> requests.Response:
+        """Follow redirects and auto-submitting (SAML POST binding) pages; with ``stop_at``,
+        return the redirect whose target starts with it instead of following it."""
         for _ in range(MAX_HOPS):
             self._record(resp)
+            if resp.is_redirect and stop_at and urljoin(
+                    resp.url, resp.headers["Location"]).startswith(stop_at):
+                return resp
             if resp.is_redirect:
                 url = urljoin(resp.url, resp.headers["Location"])
                 resp = self.session.get(url, allow_redirects=False, timeout=30)
                 continue
             form = autopost_form(resp)
+            if form is not None and stop_at and form[0].startswith(stop_at):
+                return resp
             if form is not None:
                 action, fields = form
+                self.posts.append((action, fields))
                 resp = self.session.post(action, data=fields, allow_redirects=False, timeout=30)
                 continue
             return resp
@@ -63,7 +78,7 @@ class Browser:
 
     def submit(self, resp: requests.Response, fields: dict[str, str],
                form_selector: str = "form", button: tuple[str, str] | None = None,
-               follow: bool = True) -> requests.Response:
+               follow: bool = True, stop_at: str | None = None) -> requests.Response:
         """Fill and submit the page's form, keeping its hidden fields (CSRF tokens...)."""
         soup = BeautifulSoup(resp.text, "html.parser")
         form = soup.select_one(form_selector)
@@ -74,7 +89,8 @@ class Browser:
         if button:
             data[button[0]] = button[1]
         action = urljoin(resp.url, form.get("action") or resp.url)
-        return self.post(action, data, follow=follow)
+        posted = self.post(action, data, follow=False)
+        return self.follow(posted, stop_at) if follow else posted
 
 
 def autopost_form(resp: requests.Response) -> tuple[str, dict[str, str]] | None:

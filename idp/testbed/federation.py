@@ -44,11 +44,22 @@ class Federation:
     servers: dict[str, BackgroundServer] = field(default_factory=dict)
     apps: dict[str, object] = field(default_factory=dict)
     proxy: GunicornProxy | None = None
+    client_secrets: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, app: object, port: int) -> None:
         server = BackgroundServer(app, port=port)
         server.start()
         self.servers[name], self.apps[name] = server, app
+
+    def worker_pids_seen(self, path_prefix: str = "") -> set[str]:
+        """Worker pids that served requests (whose path starts with ``path_prefix``)."""
+        log = self.folder / "access.log"
+        pids = set()
+        for line in log.read_text().splitlines() if log.exists() else []:
+            parts = line.split('"')
+            if len(parts) > 2 and parts[1].split(" ")[-1].startswith(path_prefix):
+                pids.add(line.split("pid=")[1].split()[0])
+        return pids
 
     def url(self, peer: str) -> str:
         return self.servers[peer].url
@@ -122,6 +133,7 @@ def build_federation(folder: Path, services: dict | None = None) -> Federation:
         if protocol == "oidc":
             secret = secrets.token_urlsafe(24)
             app = make_demo_rp(base, proxy, sid, secret, f"RP {sid}")
+            fed.client_secrets[sid] = secret
             _write(partners / f"{sid}.yaml", {**common, "oidc": {
                 "client_id": sid,
                 "client_secret_sha256": hashlib.sha256(secret.encode()).hexdigest(),
@@ -139,5 +151,5 @@ def build_federation(folder: Path, services: dict | None = None) -> Federation:
         "base_url": proxy, "data_dir": "data", "store": "embedded",
         "partners_dir": "partenaires", "dictionary": str(DICTIONARY),
         "allow_loopback_http": True, "bind": f"127.0.0.1:{proxy_port}", "workers": 3,
-        "log_level": "WARNING"})
+        "log_level": "WARNING", "access_log": "access.log"})
     return fed

@@ -1,0 +1,126 @@
+"""Complete logins per protocol path against the proxy under gunicorn, measured.
+
+    python bench/logins.py -n 200 -c 8 --workers 3 --store redis
+
+Starts (all on 127.0.0.1, free ports) a whole federation — demo identity sources
+and services, the proxy via ``ncconnect serve`` — runs N logins per path at
+concurrency C, checks every login's result page, and prints logins/s, latency
+percentiles, errors and the RSS of every proxy worker. Bounded: at most N logins
+per path and --max-seconds per path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from idp.demo.citizens import CITIZENS
+
+from idp.testbed.browser import Browser, attributes_of
+from idp.testbed.federation import build_federation
+from idp.testbed.login import login
+from idp.testbed.servers import RedisServer
+
+PATHS = {  # path name -> service id in the testbed federation
+    "oidc->oidc": "rp-op",
+    "oidc->saml": "rp-idp",
+    "saml->oidc": "sp-op",
+    "saml->saml": "sp-idp",
+}
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def one_login(service_url: str, i: int) -> tuple[float, str | None]:
+    citizen = CITIZENS[i % len(CITIZENS)]
+    started = time.perf_counter()
+    try:
+        page = login(Browser(), service_url, citizen)
+        attrs = attributes_of(page)
+        if attrs.get("given_name", attrs.get("urn:oid:2.5.4.42")) != citizen.claims["given_name"]:
+            return time.perf_counter() - started, "wrong attributes"
+    except Exception as exc:  # a failed login is a measured error, not a crash
+        return time.perf_counter() - started, type(exc).__name__
+    return time.perf_counter() - started, None
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(
+        values) > 1 else values[0]
+
+
+def run_path(name: str, service_url: str, n: int, c: int, max_seconds: float) -> dict:
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    deadline = time.monotonic() + max_seconds
+    started = time.perf_counter()
+    with ThreadPoolExecutor(c) as pool:
+        futures = []
+        for i in range(n):
+            futures.append(pool.submit(
+                lambda i=i: one_login(service_url, i) if time.monotonic() < deadline
+                else (0.0, "skipped: time bound")))
+        for f in futures:
+            latency, err = f.result()
+            if err is None:
+                latencies.append(latency)
+            else:
+                errors[err] = errors.get(err, 0) + 1
+    elapsed = time.perf_counter() - started
+    return {"path": name, "ok": len(latencies), "errors": errors, "seconds": elapsed,
+            "rate": len(latencies) / elapsed if elapsed else 0.0,
+            "p50": pct(latencies, 50) * 1000, "p95": pct(latencies, 95) * 1000,
+            "p99": pct(latencies, 99) * 1000}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-n", type=int, default=100, help="logins per path (max 5000)")
+    ap.add_argument("-c", type=int, default=4, help="concurrent browsers (max 64)")
+    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--store", choices=["embedded", "redis"], default="redis")
+    ap.add_argument("--paths", default=",".join(PATHS), help="comma-separated subset")
+    ap.add_argument("--max-seconds", type=float, default=120, help="time bound per path")
+    args = ap.parse_args()
+    n, c = min(args.n, 5000), min(args.c, 64)
+
+    with tempfile.TemporaryDirectory(prefix="ncc-bench-") as tmp:
+        folder = Path(tmp)
+        redis = RedisServer(folder / "redis") if args.store == "redis" else None
+        fed = build_federation(folder / "fed")
+        try:
+            proxy = fed.start_proxy(workers=args.workers, store=redis.url if redis else None)
+            for name in args.paths.split(","):
+                one_login(fed.url(PATHS[name]), 0)  # warm-up: metadata caches, JWKS
+            print(f"proxy: {args.workers} gunicorn workers, store {args.store}; "
+                  f"{n} logins per path, concurrency {c}")
+            print(f"{'path':<12} {'ok':>6} {'err':>5} {'logins/s':>9} {'p50 ms':>8} "
+                  f"{'p95 ms':>8} {'p99 ms':>8}")
+            for name in args.paths.split(","):
+                r = run_path(name, fed.url(PATHS[name]), n, c, args.max_seconds)
+                print(f"{r['path']:<12} {r['ok']:>6} {sum(r['errors'].values()):>5} "
+                      f"{r['rate']:>9.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f}"
+                      + (f"  errors: {r['errors']}" if r["errors"] else ""))
+            rss = [rss_kib(pid) for pid in proxy.worker_pids()]
+            print("RSS per proxy worker (MiB): " + ", ".join(f"{k / 1024:.0f}" for k in rss))
+            print("note: latency is a whole login (service, proxy, source login form, back), "
+                  "peers included; all on one 2-core machine")
+        finally:
+            fed.stop()
+            if redis:
+                redis.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Codes and SAML responses are one-time, whichever worker receives the replay."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+from idp.testbed.browser import Browser, error_code_of
+from idp.testbed.login import start
+
+
+def _saml_response_posted_to_proxy(fed, citizen):
+    """Log in SAML->SAML and return the browser and the IdP's post to the proxy's ACS."""
+    browser = Browser()
+    page = start(browser, fed.url("sp-idp"))
+    browser.submit(page, {"username": citizen.username, "password": citizen.password})
+    acs = f"{fed.proxy_url}/src-idp/saml2/acs"
+    posts = [data for url, data in browser.posts if url == acs]
+    assert len(posts) == 1
+    return browser, acs, posts[0]
+
+
+def test_saml_response_posted_twice_is_refused_on_every_worker(fed, citizen):
+    browser, acs, fields = _saml_response_posted_to_proxy(fed, citizen)
+    before = fed.worker_pids_seen("/src-idp/saml2/acs")
+    replays = [browser.post_form_data(acs, fields) for _ in range(4)]
+    replays += [Browser().post_form_data(acs, fields) for _ in range(4)]
+    for resp in replays:
+        assert resp.status_code == 400
+        assert "Location" not in resp.headers
+        assert error_code_of(resp) in {"reponse_rejouee", "session_expiree"}
+    assert len(fed.worker_pids_seen("/src-idp/saml2/acs")) >= 2 or len(before) >= 2
+
+
+def _code_for(fed, browser, citizen, verifier):
+    """An authorization code for rp-op obtained with our own PKCE verifier."""
+    rp = fed.url("rp-op")
+    challenge = base64.urlsafe_b64encode(
+        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    page = browser.get(f"{fed.proxy_url}/oidc/authorize?" + urlencode({
+        "client_id": "rp-op", "redirect_uri": f"{rp}/callback", "response_type": "code",
+        "scope": "openid profile", "state": "etat-1", "nonce": "nonce-1",
+        "code_challenge": challenge, "code_challenge_method": "S256"}))
+    redirect = browser.submit(page, {"username": citizen.username, "password": citizen.password},
+                              stop_at=f"{rp}/callback")
+    return parse_qs(urlsplit(redirect.headers["Location"]).query)["code"][0]
+
+
+def test_oidc_code_redeemed_twice_is_refused(fed, citizen):
+    verifier = secrets.token_urlsafe(48)
+    code = _code_for(fed, Browser(), citizen, verifier)
+    form = {"grant_type": "authorization_code", "code": code,
+            "redirect_uri": f"{fed.url('rp-op')}/callback", "code_verifier": verifier}
+    auth = ("rp-op", fed.client_secrets["rp-op"])
+    token_url = f"{fed.proxy_url}/oidc/token"
+    first = requests.post(token_url, data=form, auth=auth, timeout=10)
+    assert first.status_code == 200, first.text
+    assert first.headers["Cache-Control"] == "no-store"
+    second = requests.post(token_url, data=form, auth=auth, timeout=10)
+    assert second.status_code == 400
+    assert second.json()["error"] == "invalid_grant"
