@@ -1,0 +1,77 @@
+"""The `ncconnect` command line: help everywhere, keys, configuration checks."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from idp.cli import main
+
+COMMANDS = [[], ["keys"], ["keys", "init"], ["check"], ["serve"], ["demo"], ["partenaires"],
+            ["partenaires", "validate"], ["partenaires", "hash-secret"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ncconnect")
+def test_every_command_has_help(command):
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_keys_init_writes_private_keys_readable_only_by_owner(tmp_path):
+    result = CliRunner().invoke(main, ["keys", "init", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    key = tmp_path / "keys" / "oidc-signing.pem"
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert (tmp_path / "keys" / "saml-signing.crt").read_bytes().startswith(b"-----BEGIN CERT")
+
+
+def test_keys_init_never_replaces_existing_keys_without_force(tmp_path):
+    runner = CliRunner()
+    runner.invoke(main, ["keys", "init", "--data-dir", str(tmp_path)])
+    before = (tmp_path / "keys" / "pairwise.secret").read_bytes()
+    result = runner.invoke(main, ["keys", "init", "--data-dir", str(tmp_path)])
+    assert "already present" in result.output
+    assert (tmp_path / "keys" / "pairwise.secret").read_bytes() == before
+
+
+def test_hash_secret_prints_the_sha256(tmp_path):
+    result = CliRunner().invoke(main, ["partenaires", "hash-secret", "s3cret"])
+    assert result.output.strip() == hashlib.sha256(b"s3cret").hexdigest()
+
+
+def test_check_without_keys_says_how_to_create_them(tmp_path):
+    settings = tmp_path / "proxy.yaml"
+    settings.write_text(yaml.safe_dump({"base_url": "https://connect.example.nc",
+                                        "data_dir": "data"}))
+    result = CliRunner().invoke(main, ["check", "--config", str(settings)])
+    assert result.exit_code == 2
+    assert "ncconnect keys init" in result.output
+
+
+def test_settings_with_an_http_base_url_are_refused_outside_demo_mode(tmp_path):
+    settings = tmp_path / "proxy.yaml"
+    settings.write_text(yaml.safe_dump({"base_url": "http://connect.example.nc"}))
+    result = CliRunner().invoke(main, ["check", "--config", str(settings)])
+    assert result.exit_code == 2
+    assert "proxy.yaml: base_url: 'http://connect.example.nc' must use https" in result.output
+
+
+def test_settings_with_an_unknown_field_name_the_field(tmp_path):
+    settings = tmp_path / "proxy.yaml"
+    settings.write_text(yaml.safe_dump({"base_url": "https://c.example.nc", "wokers": 3}))
+    result = CliRunner().invoke(main, ["check", "--config", str(settings)])
+    assert "proxy.yaml: wokers: is not a known field" in result.output
+
+
+def test_demo_partner_registry_validates():
+    demo = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
+    result = CliRunner().invoke(main, ["partenaires", "validate", "--config", str(demo)])
+    assert result.exit_code == 0, result.output
+    assert "2 services, 2 identity sources" in result.output
