@@ -54,10 +54,15 @@ def flow_id(context: Context) -> str:
 
 
 def _parse(data: str) -> dict[str, str]:
-    # Never raises: bad percent-escapes become U+FFFD; repeated keys keep the first.
+    # Never raises: bad percent-escapes become U+FFFD; repeated keys keep the first;
+    # more than MAX_FIELDS fields (parse_qsl's ValueError) is no request of ours: empty.
     out: dict[str, str] = {}
-    for k, v in parse_qsl(data, keep_blank_values=True, max_num_fields=MAX_FIELDS,
-                          errors="replace"):
+    try:
+        pairs = parse_qsl(data, keep_blank_values=True, max_num_fields=MAX_FIELDS,
+                          errors="replace")
+    except ValueError:
+        return out
+    for k, v in pairs:
         out.setdefault(k, v)
     return out
 
@@ -177,7 +182,9 @@ class NCConnectApp(SATOSABase):
         except SATOSAAuthenticationError as error:
             # The source said no (cancel, access_denied): the service gets a protocol error.
             logger.info("authentication refused by source", extra={"path": context.path})
-            return self._handle_satosa_authentication_error(error)
+            resp = self._handle_satosa_authentication_error(error)
+            context.state.delete = True  # the login is over: its flow state must not linger
+            return resp
 
     def _load_state(self, context: Context) -> None:
         cookie = SimpleCookie()

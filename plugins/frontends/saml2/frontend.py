@@ -1,0 +1,170 @@
+"""NC Connect's SAML 2.0 IdP frontend: SPs registered in the partner files log in here.
+
+Endpoints (relative to the base URL, under the plugin name ``saml2``):
+``metadata`` (our IdP metadata), ``sso/redirect`` and ``sso/post`` (AuthnRequest
+in, via HTTP-Redirect or HTTP-POST). Responses always go back with HTTP-POST to
+an ACS taken from the SP's metadata, signed (Response and Assertion), with a
+persistent pairwise NameID and only the attributes the SP is allowed *and*
+requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED
+from saml2.samlp import (
+    STATUS_AUTHN_FAILED,
+    STATUS_INVALID_NAMEID_POLICY,
+    STATUS_NO_PASSIVE,
+    STATUS_REQUEST_DENIED,
+)
+from satosa.context import Context
+from satosa.frontends.base import FrontendModule
+from satosa.internal import InternalData
+from satosa.response import Response
+
+from idp.autopost import autopost
+from idp.errors import FlowError
+from idp.keys import read_secret
+from idp.pairwise import pairwise_id
+
+from . import response as saml_response
+from .idp_config import build_server
+from .metadata import CONTENT_TYPE, idp_metadata_xml
+from .release import released_attributes, saml_identity
+from .sso import SSORequest, read_authn_request
+
+logger = logging.getLogger("ncconnect.frontends.saml2")
+
+#: NameIDPolicy formats we can honour: we only issue persistent pairwise identifiers.
+ACCEPTED_NAMEID_FORMATS = (None, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED)
+
+
+class SAML2Frontend(FrontendModule):
+    """SATOSA frontend; ``conf`` is exactly what ``idp.assemble._saml_frontend`` builds."""
+
+    def __init__(self, auth_req_callback_func: Callable, internal_attributes: dict,
+                 conf: dict[str, Any], base_url: str, name: str) -> None:
+        super().__init__(auth_req_callback_func, internal_attributes, base_url, name)
+        self.conf = conf
+        self.entity_id: str = conf["entity_id"]
+        self.sps: dict[str, dict[str, Any]] = conf["sps"]
+        self.pairwise_secret = read_secret(Path(conf["pairwise_secret_path"]))
+        self.server = build_server(conf, name, internal_attributes)
+        self.metadata_xml = idp_metadata_xml(self.server.config)
+
+    # -- routing ---------------------------------------------------------------
+
+    def register_endpoints(self, backend_names: list[str]) -> list[tuple[str, Callable]]:
+        prefix = re.escape(self.name)
+        return [
+            (f"^{prefix}/metadata$", self.metadata_endpoint),
+            (f"^{prefix}/sso/redirect$", self.sso_redirect_endpoint),
+            (f"^{prefix}/sso/post$", self.sso_post_endpoint),
+        ]
+
+    def metadata_endpoint(self, context: Context) -> Response:
+        return Response(self.metadata_xml, content=CONTENT_TYPE,
+                        headers=[("Cache-Control", "public, max-age=3600")])
+
+    def sso_redirect_endpoint(self, context: Context) -> Response:
+        if context.request_method not in ("GET", "HEAD"):
+            raise FlowError("methode_non_autorisee", status=405, detail="SSO redirect needs GET")
+        return self._start(context, BINDING_HTTP_REDIRECT)
+
+    def sso_post_endpoint(self, context: Context) -> Response:
+        if context.request_method != "POST":
+            raise FlowError("methode_non_autorisee", status=405, detail="SSO post needs POST")
+        return self._start(context, BINDING_HTTP_POST)
+
+    # -- AuthnRequest ------------------------------------------------------------
+
+    def _start(self, context: Context, binding: str) -> Response:
+        request = read_authn_request(self.server, set(self.sps), binding, context.request or {},
+                                     context.request_uri)
+        if request.name_id_format not in ACCEPTED_NAMEID_FORMATS:
+            logger.info("NameIDPolicy format refused", extra={"sp": request.sp})
+            return self._error_to_sp(request.request_id, request.acs, request.relay_state,
+                                     STATUS_INVALID_NAMEID_POLICY, context)
+        if request.is_passive:  # choosing an identity source always needs the usager
+            logger.info("passive login refused", extra={"sp": request.sp})
+            return self._error_to_sp(request.request_id, request.acs, request.relay_state,
+                                     STATUS_NO_PASSIVE, context)
+
+        sp = self.sps[request.sp]
+        released = released_attributes(self.converter, sp["allowed_attributes"],
+                                       request.requested_names)
+        context.state[self.name] = self._state_of(request, released)
+        context.decorate(Context.KEY_FORCE_AUTHN, request.force_authn)
+        internal_req = InternalData(requester=request.sp,
+                                    requester_name=[{"lang": "fr", "text": sp["name"]}],
+                                    subject_type="persistent")
+        internal_req.attributes = released
+        logger.info("SAML login started", extra={"sp": request.sp, "service": sp["service_id"],
+                                                 "attributes": released})
+        return self.auth_req_callback_func(context, internal_req)
+
+    @staticmethod
+    def _state_of(request: SSORequest, released: list[str]) -> dict[str, Any]:
+        """What the answer needs, JSON-serialisable for the shared flow store."""
+        return {"request_id": request.request_id, "sp": request.sp, "acs": request.acs,
+                "relay_state": request.relay_state, "attributes": released}
+
+    def _flow(self, state: Any) -> dict[str, Any]:
+        data = state.get(self.name) if state is not None else None
+        if not isinstance(data, dict) or not {"request_id", "sp", "acs"} <= data.keys():
+            raise FlowError("session_expiree", detail="no SAML request in the flow state")
+        if data["sp"] not in self.sps:  # partner deactivated while the usager logged in
+            raise FlowError("sp_inconnu", detail="SP no longer registered")
+        return data
+
+    # -- answers -----------------------------------------------------------------
+
+    def handle_authn_response(self, context: Context, internal_resp: InternalData) -> Response:
+        flow = self._flow(context.state)
+        if not internal_resp.subject_id:
+            raise FlowError("reponse_source_invalide", detail="source gave no subject identifier")
+        sp = flow["sp"]
+        name_id = saml_response.persistent_name_id(
+            pairwise_id(self.pairwise_secret, sp, internal_resp.subject_id), self.entity_id, sp)
+        identity = saml_identity(self.converter, internal_resp.attributes or {},
+                                 list(flow.get("attributes") or []))
+        auth_info = internal_resp.auth_info
+        xml = saml_response.success_response(
+            self.server, request_id=flow["request_id"], acs=flow["acs"], sp=sp, name_id=name_id,
+            identity=identity, auth_class_ref=auth_info.auth_class_ref,
+            authn_instant=auth_info.timestamp)
+        context.state.pop(self.name, None)
+        logger.info("SAML response sent", extra={"sp": sp, "attributes": sorted(identity)})
+        return autopost(flow["acs"], self._fields(xml, flow.get("relay_state", "")), context)
+
+    def handle_backend_error(self, exception: Exception) -> Response:
+        """The source refused or failed: the SP gets a signed error Response, on its ACS."""
+        state = getattr(exception, "state", None)
+        flow = self._flow(state)
+        denied = "access_denied" in str(exception)
+        status = STATUS_REQUEST_DENIED if denied else STATUS_AUTHN_FAILED
+        xml = saml_response.error_response(self.server, request_id=flow["request_id"],
+                                           acs=flow["acs"], status_code=status)
+        state.pop(self.name, None)
+        logger.info("SAML error response sent", extra={"sp": flow["sp"], "status": status})
+        return autopost(flow["acs"], self._fields(xml, flow.get("relay_state", "")), None)
+
+    def _error_to_sp(self, request_id: str, acs: str, relay_state: str, status: str,
+                     context: Context) -> Response:
+        xml = saml_response.error_response(self.server, request_id=request_id, acs=acs,
+                                           status_code=status)
+        return autopost(acs, self._fields(xml, relay_state), context)
+
+    @staticmethod
+    def _fields(xml: str, relay_state: str) -> dict[str, str]:
+        fields = {"SAMLResponse": saml_response.encode(xml)}
+        if relay_state:
+            fields["RelayState"] = relay_state
+        return fields

@@ -1,0 +1,105 @@
+"""The pysaml2 IdP (``Server``) of the frontend, configured in code from the plugin's config.
+
+Nothing is written to disk: SP metadata is loaded inline from the partner registry,
+key and certificate are the proxy's files. Each SP's metadata must describe that SP
+and nothing else, so one partner's file can never redefine another partner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.config import IdPConfig
+from saml2.mdstore import InMemoryMetaData
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT
+from saml2.server import Server
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from .uri_names import UriNameConverter, saml_names
+
+SIGN_ALG = SIG_RSA_SHA256
+DIGEST_ALG = DIGEST_SHA256
+
+
+class SPMetadataError(ValueError):
+    """A partner's SAML metadata cannot be used (raised at start-up, never per request)."""
+
+
+class ProxyIdP(Server):
+    """pysaml2's IdP without its in-memory assertion archive.
+
+    ``Server`` keeps every assertion it issues (for AssertionIDRequest/AuthnQuery,
+    which we do not offer): unbounded memory holding personal data.
+    """
+
+    def support_AssertionIDRequest(self) -> bool:  # noqa: N802 (pysaml2's name)
+        return False
+
+    def support_AuthnQuery(self) -> bool:  # noqa: N802 (pysaml2's name)
+        return False
+
+
+def sso_urls(base_url: str, name: str) -> dict[str, str]:
+    """Our SingleSignOnService locations, per binding."""
+    return {BINDING_HTTP_REDIRECT: f"{base_url}/{name}/sso/redirect",
+            BINDING_HTTP_POST: f"{base_url}/{name}/sso/post"}
+
+
+def check_sp_metadata(entity_id: str, service_id: str, metadata_xml: str) -> None:
+    """The document must describe exactly ``entity_id``, as a valid, unexpired SAML 2 SP."""
+    md = InMemoryMetaData([], metadata_xml)
+    try:
+        md.load()
+    except Exception as exc:  # pysaml2 raises many types for a broken document
+        raise SPMetadataError(f"service {service_id}: SAML metadata cannot be parsed "
+                              f"({type(exc).__name__})") from exc
+    found = set(md.keys())
+    if found != {entity_id}:
+        raise SPMetadataError(
+            f"service {service_id}: SAML metadata must describe exactly {entity_id} "
+            f"(found: {', '.join(sorted(found)) or 'none: wrong entityID or validUntil passed'})")
+    if not md[entity_id].get("spsso_descriptor"):
+        raise SPMetadataError(f"service {service_id}: SAML metadata has no SAML 2 "
+                              "SPSSODescriptor")
+
+
+def idp_config_dict(conf: dict[str, Any], name: str) -> dict[str, Any]:
+    """pysaml2's configuration dictionary for our IdP."""
+    urls = sso_urls(conf["base_url"], name)
+    return {
+        "entityid": conf["entity_id"],
+        "key_file": conf["key_path"],
+        "cert_file": conf["cert_path"],
+        "only_use_keys_in_metadata": True,
+        "delete_tmpfiles": True,
+        "metadata": {"inline": [sp["metadata_xml"] for sp in conf["sps"].values()]},
+        "service": {"idp": {
+            "endpoints": {"single_sign_on_service": [(url, b) for b, url in urls.items()]},
+            "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+            # Decided per SP from its metadata (AuthnRequestsSigned), see sso.py.
+            "want_authn_requests_signed": False,
+            "sign_response": True,
+            "sign_assertion": True,
+            "signing_algorithm": SIGN_ALG,
+            "digest_algorithm": DIGEST_ALG,
+            "policy": {"default": {
+                "lifetime": {"seconds": int(conf["lifetimes"]["assertion"])},
+                "name_form": NAME_FORMAT_URI,
+                "nameid_format": NAMEID_FORMAT_PERSISTENT,
+                # Release is decided by the frontend (allowed ∩ requested); a missing
+                # value must not turn into an error response.
+                "fail_on_missing_requested": False,
+            }},
+        }},
+    }
+
+
+def build_server(conf: dict[str, Any], name: str, internal_attributes: dict) -> ProxyIdP:
+    """Check every SP's metadata, then build the IdP with our URI attribute converter first."""
+    for entity_id, sp in conf["sps"].items():
+        check_sp_metadata(entity_id, sp["service_id"], sp["metadata_xml"])
+    config = IdPConfig().load(idp_config_dict(conf, name))
+    # Same list object as the metadata store's: ours wins for NameFormat uri.
+    config.attribute_converters.insert(0, UriNameConverter(saml_names(internal_attributes)))
+    return ProxyIdP(config=config)

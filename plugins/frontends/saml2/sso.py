@@ -1,0 +1,172 @@
+"""Reading an AuthnRequest, from the raw parameters to the facts the frontend acts on.
+
+Order matters: decode with bounds, find the issuer and refuse unknown SPs, check
+the signature the SP's metadata demands, let pysaml2 parse and validate the
+message (schema, destination, XML signature with metadata keys), then take the
+ACS and requested attributes from the metadata. Every refusal is a
+:class:`FlowError` (a page of ours): until all checks pass we do not know where
+it would be safe to send anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.samlp import AuthnRequest, authn_request_from_string
+from saml2.server import Server
+from saml2.xmldsig import DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512
+
+from idp.errors import FlowError
+
+from . import sp_metadata
+from .inflate import UndecodableMessage, post_message_xml, redirect_message_xml
+from .redirect_signature import ALLOWED_SIG_ALGS, verify_redirect_signature
+
+#: SAML Bindings §3.4.3 / §3.5.3: RelayState MUST NOT exceed 80 bytes.
+MAX_RELAY_STATE_BYTES = 80
+
+#: An AuthnRequest is issued when the SP redirects the browser; older ones are refused.
+MAX_REQUEST_AGE = dt.timedelta(minutes=5)
+CLOCK_SKEW = dt.timedelta(minutes=3)
+
+ALLOWED_DIGEST_ALGS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
+
+
+@dataclass(frozen=True)
+class SSORequest:
+    """A verified AuthnRequest, reduced to what the rest of the flow needs."""
+
+    request_id: str
+    sp: str
+    acs: str
+    relay_state: str
+    requested_names: list[str] | None  # SAML names, None when the SP declares nothing
+    force_authn: bool
+    is_passive: bool
+    name_id_format: str | None
+
+
+def _refuse(why: str) -> FlowError:
+    # ``why`` is ours, never text from the message (hostile, possibly personal).
+    return FlowError("requete_invalide", detail=why)
+
+
+def _decode(binding: str, encoded: str) -> bytes:
+    try:
+        if binding == BINDING_HTTP_REDIRECT:
+            return redirect_message_xml(encoded)
+        return post_message_xml(encoded)
+    except UndecodableMessage as exc:
+        raise _refuse(f"SAMLRequest {exc}") from exc
+
+
+def _issuer(xml: bytes) -> str:
+    """The Issuer, read with defusedxml before anything trusts the message."""
+    try:
+        request = authn_request_from_string(xml)
+    except Exception as exc:  # defusedxml/ElementTree raise many types for hostile XML
+        raise _refuse("SAMLRequest is not well-formed XML") from exc
+    if request is None:
+        raise _refuse("SAMLRequest is not an AuthnRequest")
+    issuer = (request.issuer.text or "").strip() if request.issuer is not None else ""
+    if not issuer:
+        raise _refuse("AuthnRequest without Issuer")
+    return issuer
+
+
+def _parse(server: Server, xml: bytes) -> AuthnRequest:
+    try:
+        # binding=None: the XML is already decoded; pysaml2 then validates the
+        # schema, Destination and any embedded XML signature (metadata keys only).
+        parsed = server.parse_authn_request(xml.decode("utf-8"), binding=None)
+    except Exception as exc:  # pysaml2 raises many types (signature, schema, version...)
+        raise _refuse(f"AuthnRequest rejected by pysaml2 ({type(exc).__name__})") from exc
+    if parsed is None or parsed.message is None:
+        raise _refuse("AuthnRequest rejected by pysaml2")
+    return parsed.message
+
+
+def _check_xml_signature_algorithms(message: AuthnRequest) -> None:
+    signed_info = message.signature.signed_info
+    sig_alg = signed_info.signature_method.algorithm if signed_info.signature_method else None
+    digests = {ref.digest_method.algorithm if ref.digest_method else None
+               for ref in signed_info.reference}
+    if sig_alg not in ALLOWED_SIG_ALGS or not digests <= ALLOWED_DIGEST_ALGS:
+        raise _refuse("AuthnRequest signed with an algorithm we do not accept")
+
+
+def _check_issue_instant(value: str | None, now: dt.datetime) -> None:
+    try:
+        issued = dt.datetime.fromisoformat(value or "")
+    except ValueError as exc:
+        raise _refuse("AuthnRequest IssueInstant unreadable") from exc
+    if issued.tzinfo is None:
+        issued = issued.replace(tzinfo=dt.UTC)
+    if not now - MAX_REQUEST_AGE - CLOCK_SKEW <= issued <= now + CLOCK_SKEW:
+        raise _refuse("AuthnRequest IssueInstant out of the accepted window")
+
+
+def _check_redirect_signature(server: Server, sp: str, params: dict[str, str],
+                              request_uri: str | None) -> None:
+    """Before any further parsing: the query signature, when required or present."""
+    if sp_metadata.authn_requests_signed(server.metadata, sp) or "Signature" in params:
+        if not verify_redirect_signature(request_uri, params,
+                                         sp_metadata.signing_certs(server.metadata, sp)):
+            raise _refuse("Redirect-binding signature missing or invalid")
+
+
+def _check_xml_signature(server: Server, sp: str, binding: str, message: AuthnRequest) -> None:
+    """After pysaml2 verified any enveloped signature: required ones present, algorithms pinned."""
+    if (binding == BINDING_HTTP_POST and message.signature is None
+            and sp_metadata.authn_requests_signed(server.metadata, sp)):
+        raise _refuse("SP requires signed requests; this one is not signed")
+    if message.signature is not None:
+        _check_xml_signature_algorithms(message)
+
+
+def read_authn_request(server: Server, known_sps: set[str], binding: str,
+                       params: dict[str, str], request_uri: str | None) -> SSORequest:
+    """Verify the AuthnRequest in ``params`` (query or form) or raise :class:`FlowError`."""
+    encoded = params.get("SAMLRequest") or ""
+    if not encoded:
+        raise _refuse("no SAMLRequest")
+    relay_state = params.get("RelayState", "")
+    if len(relay_state.encode("utf-8")) > MAX_RELAY_STATE_BYTES:
+        raise _refuse("RelayState longer than 80 bytes")
+
+    xml = _decode(binding, encoded)
+    sp = _issuer(xml)
+    if sp not in known_sps:
+        raise FlowError("sp_inconnu", detail="AuthnRequest from an unregistered issuer")
+
+    if binding == BINDING_HTTP_REDIRECT:
+        _check_redirect_signature(server, sp, params, request_uri)
+    message = _parse(server, xml)
+    if (message.issuer.text or "").strip() != sp:
+        raise _refuse("Issuer changed between reads")
+    _check_xml_signature(server, sp, binding, message)
+    _check_issue_instant(message.issue_instant, dt.datetime.now(dt.UTC))
+    if not message.id:
+        raise _refuse("AuthnRequest without ID")
+
+    if message.protocol_binding not in (None, BINDING_HTTP_POST):
+        raise _refuse("response binding other than HTTP-POST requested")
+    acs = sp_metadata.choose_acs(server.metadata, sp, message.assertion_consumer_service_url,
+                                 message.assertion_consumer_service_index)
+    if acs is None:
+        raise _refuse("AssertionConsumerService not in the SP's metadata")
+
+    policy = message.name_id_policy
+    return SSORequest(
+        request_id=message.id,
+        sp=sp,
+        acs=acs,
+        relay_state=relay_state,
+        requested_names=sp_metadata.requested_attribute_names(
+            server.metadata, sp, message.attribute_consuming_service_index),
+        force_authn=str(message.force_authn).lower() == "true",
+        is_passive=str(message.is_passive).lower() == "true",
+        name_id_format=policy.format if policy is not None else None,
+    )
