@@ -1,0 +1,216 @@
+"""The demo SAML2 partner service: a pysaml2 ``Saml2Client`` showing what NC Connect sent.
+
+It plays a province's online service. ``/login`` sends a signed AuthnRequest
+(Redirect binding, RSA-SHA256) to the proxy; ``/acs`` accepts the Response only
+if it answers a request this browser started here (InResponseTo taken once from
+our own outstanding table, RelayState and browser cookie matching), is addressed
+to our ACS, comes from the proxy's entity id, carries a signed Assertion
+restricted to our audience. The proxy's metadata is fetched at the first login
+(the proxy starts after this service, reading our metadata).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.client import Saml2Client
+from saml2.config import SPConfig
+from saml2.mdstore import InMemoryMetaData
+from saml2.response import StatusError
+from saml2.saml import NAMEID_FORMAT_PERSISTENT
+from saml2.samlp import response_from_string
+from werkzeug.wrappers import Response
+
+from .attributes import URN_ORDER, ordered, urn_label
+from .pending import Pending
+from .saml_common import (
+    DIGEST_ALG,
+    SIGN_ALG,
+    UndecodableMessage,
+    metadata_document,
+    post_xml,
+    uri_converter,
+    xmlsec_binary,
+)
+from .web import DemoRequest, PeerApp, PeerError, fetch, new_token, redirect
+
+logger = logging.getLogger("ncconnect.demo.saml_sp")
+
+
+def _invalid(code: str, why: str) -> PeerError:
+    return PeerError(code, "Connexion refusée", f"La réponse de NC Connect a été refusée : {why}. "
+                     "Vous n'êtes pas connecté(e).")
+
+
+def _status_name(response: Any) -> str:
+    """The most specific status code, e.g. ``RequestDenied`` under ``Responder``."""
+    code = response.status.status_code if response.status is not None else None
+    if code is None:
+        return "Success"
+    while code.status_code is not None and code.status_code.value:
+        code = code.status_code
+    return (code.value or "").rsplit(":", 1)[-1] or "StatusUnknown"
+
+
+class DemoSP(PeerApp):
+    theme = "service"
+
+    def __init__(self, base_url: str, key_path: Path, cert_path: Path, idp_metadata_url: str,
+                 title: str) -> None:
+        super().__init__(base_url, "sp", title)
+        self.entity_id = f"{self.base_url}/metadata"
+        self.acs_url = f"{self.base_url}/acs"
+        self.idp_metadata_url = idp_metadata_url
+        self.key_path = Path(key_path)
+        self.cert_path = Path(cert_path)
+        self.last_result: dict[str, str] | None = None
+        self._lock = threading.RLock()  # the client and its caches are shared by threads
+        self._outstanding = Pending(ttl=600)
+        self._client: Saml2Client | None = None
+        self._idp_entity_id = ""
+        own = SPConfig().load(self._config([]))
+        self._metadata_xml = metadata_document(own)
+        self.route(["GET"], "/", self.home)
+        self.route(["GET"], "/metadata", self.metadata)
+        self.route(["GET"], "/login", self.login)
+        self.route(["POST"], "/acs", self.acs)
+
+    def _config(self, idp_metadata: list[str]) -> dict[str, Any]:
+        return {
+            "entityid": self.entity_id,
+            "key_file": str(self.key_path),
+            "cert_file": str(self.cert_path),
+            "xmlsec_binary": xmlsec_binary(),
+            "delete_tmpfiles": True,
+            "signing_algorithm": SIGN_ALG,
+            "digest_algorithm": DIGEST_ALG,
+            "accepted_time_diff": 60,
+            "allow_unknown_attributes": True,
+            "metadata": {"inline": idp_metadata},
+            "service": {"sp": {
+                "name": self.brand,
+                "endpoints": {"assertion_consumer_service": [(self.acs_url, BINDING_HTTP_POST)]},
+                "authn_requests_signed": True,
+                "want_assertions_signed": True,
+                "want_response_signed": False,
+                "allow_unsolicited": False,
+                "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+            }},
+        }
+
+    # -- pages --------------------------------------------------------------
+
+    def home(self, request: DemoRequest) -> Response:
+        return self.page("accueil.html", protocol="Ce service utilise SAML 2.0.")
+
+    def metadata(self, request: DemoRequest) -> Response:
+        return Response(self._metadata_xml, content_type="application/samlmetadata+xml",
+                        headers={"Cache-Control": "public, max-age=60"})
+
+    # -- sending the AuthnRequest -------------------------------------------
+
+    def _client_for_idp(self) -> tuple[Saml2Client, str]:
+        """The client, built with the proxy's metadata at first use (not cached on failure)."""
+        with self._lock:
+            if self._client is None:
+                try:
+                    xml = fetch(self.idp_metadata_url).decode("utf-8")
+                    md = InMemoryMetaData([uri_converter()], xml)
+                    md.load()
+                    idps = [eid for eid in md.keys() if md[eid].get("idpsso_descriptor")]
+                except Exception:  # noqa: BLE001 - unreachable or broken metadata: tell the usager
+                    raise PeerError("fournisseur_indisponible", "NC Connect indisponible",
+                                    "Le service d'identification ne répond pas pour le moment. "
+                                    "Réessayez dans quelques instants.", 503) from None
+                if len(idps) != 1:
+                    raise PeerError("fournisseur_indisponible", "NC Connect indisponible",
+                                    "Les métadonnées de NC Connect sont inutilisables.", 503)
+                config = SPConfig().load(self._config([xml]))
+                config.attribute_converters[:] = [uri_converter()]
+                self._client = Saml2Client(config=config)
+                self._idp_entity_id = idps[0]
+            return self._client, self._idp_entity_id
+
+    def login(self, request: DemoRequest) -> Response:
+        client, idp = self._client_for_idp()
+        relay_state = new_token()  # 43 characters: within the binding's 80 bytes
+        with self._lock:
+            request_id, info = client.prepare_for_authenticate(
+                entityid=idp, relay_state=relay_state, binding=BINDING_HTTP_REDIRECT,
+                sign=True, sigalg=SIGN_ALG, digest_alg=DIGEST_ALG,
+                nameid_format=NAMEID_FORMAT_PERSISTENT)
+        location = dict(info["headers"])["Location"]
+        browser = self.browser_of(request) or new_token()
+        self._outstanding.put(request_id, {"browser": browser, "relay_state": relay_state})
+        response = redirect(location)
+        self.remember_browser(response, browser)
+        return response
+
+    # -- receiving the Response ---------------------------------------------
+
+    def acs(self, request: DemoRequest) -> Response:
+        encoded = request.form.get("SAMLResponse", "")
+        try:
+            outer = response_from_string(post_xml(encoded))
+        except (UndecodableMessage, Exception):  # noqa: BLE001 - hostile XML raises many types
+            raise _invalid("reponse_illisible", "message illisible") from None
+        if outer is None:
+            raise _invalid("reponse_illisible", "ce n'est pas une réponse SAML")
+        record = self._outstanding.take(outer.in_response_to) if outer.in_response_to else None
+        if record is None:
+            raise _invalid("reponse_inattendue", "elle ne répond à aucune demande en cours")
+        if (self.browser_of(request) != record["browser"]
+                or request.form.get("RelayState") != record["relay_state"]):
+            raise _invalid("session_invalide", "elle répond à une demande d'un autre navigateur")
+        if outer.destination != self.acs_url:
+            raise _invalid("destination_invalide", "elle est adressée à un autre service")
+        client, idp = self._client_for_idp()
+        try:
+            with self._lock:
+                authn = client.parse_authn_request_response(
+                    encoded, BINDING_HTTP_POST, outstanding={outer.in_response_to: "/"})
+        except StatusError:  # reached only once the signature, if any, has been verified
+            code = _status_name(outer)
+            raise PeerError(code, "Connexion non aboutie",
+                            "NC Connect n'a pas transmis votre identité : la connexion a été "
+                            f"annulée ou refusée (statut SAML {code}).") from None
+        except Exception:  # noqa: BLE001 - signature, schema, audience, time: all refusals
+            raise _invalid("reponse_invalide",
+                           "signature, audience ou validité incorrecte") from None
+        if authn is None or authn.assertion is None:
+            raise _invalid("reponse_invalide", "aucune assertion vérifiée")
+        result = self._verified_result(authn, idp)
+        self.last_result = result
+        rows = [{"name": n, "label": urn_label(n), "value": result[n]}
+                for n in ordered(list(result), URN_ORDER)]
+        return self.page("resultat.html", rows=rows, protocol="SAML 2.0")
+
+    def _verified_result(self, authn: Any, idp: str) -> dict[str, str]:
+        """Our own checks on what pysaml2 accepted, then NameID and attributes by ``Name``."""
+        assertion = authn.assertion
+        if authn.issuer() != idp or (assertion.issuer.text or "").strip() != idp:
+            raise _invalid("reponse_invalide", "émetteur inattendu")
+        if assertion.signature is None:
+            raise _invalid("reponse_invalide", "assertion non signée")
+        audiences = [a.text.strip() for r in assertion.conditions.audience_restriction
+                     for a in r.audience if a.text] if assertion.conditions else []
+        if self.entity_id not in audiences:
+            raise _invalid("reponse_invalide", "assertion destinée à un autre service")
+        if authn.name_id is None or not authn.name_id.text:
+            raise _invalid("reponse_invalide", "identifiant de l'usager absent")
+        result = {"nameid": authn.name_id.text.strip()}
+        for statement in assertion.attribute_statement:
+            for attribute in statement.attribute:
+                values = [v.text for v in attribute.attribute_value if v.text is not None]
+                if attribute.name and attribute.name != "nameid":
+                    result[attribute.name] = ", ".join(values)
+        return result
+
+
+def make_demo_sp(base_url: str, key_path: Path, cert_path: Path, idp_metadata_url: str,
+                 title: str) -> DemoSP:
+    return DemoSP(base_url, key_path, cert_path, idp_metadata_url, title)

@@ -1,0 +1,166 @@
+"""SATOSA backend for a SAML 2.0 identity source.
+
+``start_auth`` sends a signed AuthnRequest over HTTP-Redirect and records it as
+outstanding in the *shared* store (any worker may receive the answer, and only
+one may accept it). The ACS consumes that record once, has pysaml2 verify the
+assertion's signature against the IdP's metadata key, then re-checks what
+pysaml2 leaves optional (:mod:`.response_checks`) and refuses any assertion ID
+seen before (:mod:`.replay`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+import secrets
+import time
+from typing import Any
+
+from saml2 import BINDING_HTTP_POST
+from saml2.response import AuthnResponse
+from saml2.samlp import STATUS_AUTHN_FAILED, STATUS_REQUEST_DENIED
+from satosa.backends.base import BackendModule
+from satosa.context import Context
+from satosa.exception import SATOSAAuthenticationError
+from satosa.internal import AuthenticationInformation, InternalData
+from satosa.response import Response, SeeOther
+
+from idp.app import flow_id
+from idp.errors import FlowError
+from idp.stores import open_store
+
+from .attributes import attributes_by_name
+from .authn_request import redirect_request
+from .client import make_client
+from .errors import InvalidSamlResponse
+from .metadata import sp_metadata_xml
+from .replay import first_use
+from .response_checks import Expected, check_verified
+from .response_xml import STATUS_SUCCESS, ResponseShape, decode, inspect
+from .sp_config import TIME_SLACK, build_sp_config
+
+logger = logging.getLogger("ncconnect.backend.saml2")
+
+#: AuthnRequests waiting for their response, keyed by request ID (shared by all workers).
+OUTSTANDING_NAMESPACE = "saml-outstanding"
+#: Statuses meaning "the usager or the IdP said no": the service gets access_denied.
+REFUSALS = {STATUS_REQUEST_DENIED, STATUS_AUTHN_FAILED}
+
+
+class SAML2Backend(BackendModule):
+    def __init__(self, auth_callback_func, internal_attributes: dict, config: dict[str, Any],
+                 base_url: str, name: str) -> None:
+        super().__init__(auth_callback_func, internal_attributes, base_url, name)
+        self.config = config
+        self.source_id: str = config["source_id"]
+        self.idp_entity_id: str = config["idp_entity_id"]
+        self.sp_entity_id: str = config["sp_entity_id"]
+        self.acs_url: str = config["acs_url"]
+        self.flow_ttl: int = int(config["lifetimes"]["flow"])
+        suffix = f"/{name}/saml2/acs"
+        if not self.acs_url.endswith(suffix):
+            raise ValueError(f"backend {name}: acs_url must end with {suffix}")
+        self.sp_config = build_sp_config(config)
+        self.client = make_client(self.sp_config)
+        self.metadata_xml = sp_metadata_xml(self.sp_config)
+        self.store = open_store(config["store_url"])
+
+    # -- SATOSA contract -------------------------------------------------------
+
+    def register_endpoints(self) -> list:
+        return [
+            (f"^{self.name}/saml2/acs$", self.acs),
+            (f"^{self.name}/saml2/metadata$", self.metadata),
+        ]
+
+    def get_metadata_desc(self) -> list:
+        return []
+
+    def metadata(self, context: Context) -> Response:
+        return Response(self.metadata_xml, content="application/samlmetadata+xml")
+
+    def start_auth(self, context: Context, internal_request: InternalData) -> Response:
+        relay_state = secrets.token_urlsafe(32)
+        request = redirect_request(self.client, self.idp_entity_id, self.acs_url, relay_state)
+        self.store.put(OUTSTANDING_NAMESPACE, request.request_id,
+                       {"flow": flow_id(context), "source": self.source_id}, self.flow_ttl)
+        context.state[self.name] = {"request_id": request.request_id, "relay_state": relay_state}
+        logger.info("login sent to source", extra={"source": self.source_id})
+        return SeeOther(request.location)
+
+    # -- assertion consumer service ---------------------------------------------
+
+    def acs(self, context: Context) -> Response:
+        pending = context.state.get(self.name) if context.state is not None else None
+        if not isinstance(pending, dict):
+            raise FlowError("session_expiree", detail=f"{self.source_id}: SAML response without "
+                            "a pending request")
+        if context.request_method != "POST":
+            raise FlowError("requete_invalide", detail=f"{self.source_id}: ACS needs HTTP-POST")
+        del context.state[self.name]
+        params = context.request or {}
+        relay_state = params.get("RelayState", "")
+        if not hmac.compare_digest(relay_state.encode(), pending["relay_state"].encode()):
+            raise FlowError("reponse_source_invalide",
+                            detail=f"{self.source_id}: RelayState mismatch")
+        try:
+            xml = decode(params.get("SAMLResponse", ""))
+        except InvalidSamlResponse as exc:
+            raise FlowError("reponse_source_invalide", detail=f"{self.source_id}: {exc}") from exc
+        request_id = pending["request_id"]
+        record = self.store.take(OUTSTANDING_NAMESPACE, request_id)
+        if record is None:
+            raise FlowError("reponse_rejouee", detail=f"{self.source_id}: request already "
+                            "answered or expired")
+        try:
+            if record.get("flow") != flow_id(context):
+                raise InvalidSamlResponse("outstanding request belongs to another flow")
+            return self._complete(context, xml, request_id)
+        except InvalidSamlResponse as exc:
+            raise FlowError("reponse_source_invalide", detail=f"{self.source_id}: {exc}") from exc
+
+    def _complete(self, context: Context, xml: bytes, request_id: str) -> Response:
+        shape = inspect(xml)
+        if shape.status != STATUS_SUCCESS:
+            self._refusal(context, shape, request_id)
+        response = self._verify_signature(xml, request_id)
+        now = time.time()
+        verified = check_verified(response.response, response.assertion, Expected(
+            request_id=request_id, acs_url=self.acs_url, sp_entity_id=self.sp_entity_id,
+            idp_entity_id=self.idp_entity_id, now=now, slack=TIME_SLACK))
+        if not first_use(self.store, verified.assertion_id, verified.valid_until, now,
+                         TIME_SLACK, self.flow_ttl):
+            raise FlowError("reponse_rejouee", detail=f"{self.source_id}: assertion already used")
+        auth_info = AuthenticationInformation(verified.authn_class_ref, verified.authn_instant,
+                                              self.idp_entity_id)
+        internal = InternalData(auth_info=auth_info)
+        internal.attributes = self.converter.to_internal(
+            "saml", attributes_by_name(response.assertion))
+        internal.subject_id = f"{self.source_id}:{verified.name_id}"
+        logger.info("source login verified", extra={"source": self.source_id})
+        return self.auth_callback_func(context, internal)
+
+    def _verify_signature(self, xml: bytes, request_id: str) -> AuthnResponse:
+        try:
+            response = self.client.parse_authn_request_response(
+                base64.b64encode(xml).decode("ascii"), BINDING_HTTP_POST,
+                outstanding={request_id: self.source_id})
+        except Exception as exc:  # noqa: BLE001 - pysaml2 signals refusals with bare Exception
+            raise InvalidSamlResponse(f"response refused by pysaml2 ({type(exc).__name__})") \
+                from exc
+        if not isinstance(response, AuthnResponse) or response.assertion is None:
+            raise InvalidSamlResponse("response could not be verified")
+        return response
+
+    def _refusal(self, context: Context, shape: ResponseShape, request_id: str) -> None:
+        """A non-Success status: ours to honour only if it answers this very request."""
+        if shape.in_response_to != request_id or shape.destination != self.acs_url:
+            raise InvalidSamlResponse("error status not addressed to this request")
+        if shape.issuer is not None and shape.issuer != self.idp_entity_id:
+            raise InvalidSamlResponse("error status from another issuer")
+        if shape.status in REFUSALS or shape.sub_status in REFUSALS:
+            logger.info("source refused the login", extra={"source": self.source_id,
+                                                           "status": shape.sub_status})
+            raise SATOSAAuthenticationError(context.state, "access_denied")
+        raise InvalidSamlResponse(f"status {shape.status} / {shape.sub_status}")

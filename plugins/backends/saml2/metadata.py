@@ -1,0 +1,35 @@
+"""Our SP metadata for this source: entity id, ACS, signing certificate, signing promises.
+
+Published so the IdP's administrators configure us from a document rather
+than by hand: ``AuthnRequestsSigned="true"`` and ``WantAssertionsSigned="true"``
+come from the SP configuration (see :mod:`.sp_config`). pysaml2 advertises every
+algorithm xmlsec1 knows (MD5 and SHA-1 included); we advertise only those we
+accept in responses, so an IdP that reads the list does not pick one we refuse.
+"""
+
+from __future__ import annotations
+
+from saml2.config import SPConfig
+from saml2.metadata import entity_descriptor, metadata_tostring_fix
+from saml2.validate import valid_instance
+
+from .response_xml import ALLOWED_DIGEST_METHODS, ALLOWED_SIGNATURE_METHODS
+
+ALGSUPPORT_NS = "urn:oasis:names:tc:SAML:metadata:algsupport"
+_ACCEPTED = {"DigestMethod": ALLOWED_DIGEST_METHODS, "SigningMethod": ALLOWED_SIGNATURE_METHODS}
+
+
+def _accepted(element) -> bool:
+    if getattr(element, "namespace", None) != ALGSUPPORT_NS or element.tag not in _ACCEPTED:
+        return True
+    return element.attributes.get("Algorithm") in _ACCEPTED[element.tag]
+
+
+def sp_metadata_xml(conf: SPConfig) -> str:
+    descriptor = entity_descriptor(conf)
+    if descriptor.extensions is not None:
+        descriptor.extensions.extension_elements = [
+            e for e in descriptor.extensions.extension_elements if _accepted(e)]
+    valid_instance(descriptor)
+    data = metadata_tostring_fix(descriptor, {"xs": "http://www.w3.org/2001/XMLSchema"})
+    return data.decode("utf-8") if isinstance(data, bytes) else data

@@ -1,0 +1,131 @@
+"""First look at a posted SAMLResponse, before pysaml2 sees it: decoding, shape, algorithms.
+
+* the base64 must decode strictly and the XML must parse without DTDs or entities;
+* every ``ds:Signature`` must use a SHA-2 SignatureMethod and DigestMethod: xmlsec1
+  still verifies SHA-1 signatures, which we do not accept from an identity source;
+* a successful response carries exactly one ``saml:Assertion`` in the whole document,
+  as a direct child of the Response, with its own enveloped ``ds:Signature``: no
+  encrypted assertion, no assertion hidden elsewhere (signature-wrapping shapes);
+* the top-level status is read here, so a refusal (no assertion) is recognised
+  without being mistaken for a malformed response.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from saml2.xmldsig import (
+    DIGEST_SHA256,
+    DIGEST_SHA384,
+    DIGEST_SHA512,
+    SIG_ECDSA_SHA256,
+    SIG_ECDSA_SHA384,
+    SIG_ECDSA_SHA512,
+    SIG_RSA_SHA256,
+    SIG_RSA_SHA384,
+    SIG_RSA_SHA512,
+)
+
+from .errors import InvalidSamlResponse
+
+SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+
+ALLOWED_SIGNATURE_METHODS = frozenset({
+    SIG_RSA_SHA256, SIG_RSA_SHA384, SIG_RSA_SHA512,
+    SIG_ECDSA_SHA256, SIG_ECDSA_SHA384, SIG_ECDSA_SHA512,
+})
+ALLOWED_DIGEST_METHODS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
+
+#: Largest decoded response; the application already bounds the POST body.
+MAX_XML_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ResponseShape:
+    xml: bytes
+    status: str
+    sub_status: str | None
+    in_response_to: str | None
+    destination: str | None
+    issuer: str | None
+
+
+def decode(saml_response: str) -> bytes:
+    """Strict base64 (whitespace tolerated, nothing else)."""
+    compact = "".join(saml_response.split())
+    if not compact:
+        raise InvalidSamlResponse("SAMLResponse missing")
+    try:
+        data = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidSamlResponse("SAMLResponse is not base64") from exc
+    if len(data) > MAX_XML_BYTES:
+        raise InvalidSamlResponse("SAMLResponse too large")
+    return data
+
+
+def _parse(xml: bytes) -> Element:
+    try:
+        return fromstring(xml, forbid_dtd=True)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise InvalidSamlResponse(f"SAMLResponse is not acceptable XML ({type(exc).__name__})") \
+            from exc
+
+
+def check_algorithms(root: Element) -> None:
+    for sig in root.iter(f"{{{DS}}}Signature"):
+        methods = sig.findall(f"{{{DS}}}SignedInfo/{{{DS}}}SignatureMethod")
+        if len(methods) != 1:
+            raise InvalidSamlResponse("signature without exactly one SignatureMethod")
+        alg = methods[0].get("Algorithm")
+        if alg not in ALLOWED_SIGNATURE_METHODS:
+            raise InvalidSamlResponse(f"signature algorithm refused: {alg}")
+        digests = sig.findall(f"{{{DS}}}SignedInfo/{{{DS}}}Reference/{{{DS}}}DigestMethod")
+        if not digests:
+            raise InvalidSamlResponse("signature without DigestMethod")
+        for digest in digests:
+            if digest.get("Algorithm") not in ALLOWED_DIGEST_METHODS:
+                raise InvalidSamlResponse(f"digest algorithm refused: {digest.get('Algorithm')}")
+
+
+def _status(root: Element) -> tuple[str, str | None]:
+    code = root.find(f"{{{SAMLP}}}Status/{{{SAMLP}}}StatusCode")
+    if code is None or not code.get("Value"):
+        raise InvalidSamlResponse("response without StatusCode")
+    sub = code.find(f"{{{SAMLP}}}StatusCode")
+    return code.get("Value", ""), (sub.get("Value") if sub is not None else None)
+
+
+def check_assertion_shape(root: Element) -> None:
+    if next(root.iter(f"{{{SAML}}}EncryptedAssertion"), None) is not None:
+        raise InvalidSamlResponse("encrypted assertions are not accepted")
+    everywhere = list(root.iter(f"{{{SAML}}}Assertion"))
+    direct = root.findall(f"{{{SAML}}}Assertion")
+    if len(everywhere) != 1 or len(direct) != 1:
+        raise InvalidSamlResponse(f"expected exactly one Assertion, found {len(everywhere)}")
+    if direct[0].find(f"{{{DS}}}Signature") is None:
+        raise InvalidSamlResponse("assertion is not signed")
+
+
+def inspect(xml: bytes) -> ResponseShape:
+    root = _parse(xml)
+    if root.tag != f"{{{SAMLP}}}Response":
+        raise InvalidSamlResponse("not a samlp:Response")
+    check_algorithms(root)
+    status, sub_status = _status(root)
+    if status == STATUS_SUCCESS:
+        check_assertion_shape(root)
+    issuer = root.find(f"{{{SAML}}}Issuer")
+    return ResponseShape(
+        xml=xml, status=status, sub_status=sub_status,
+        in_response_to=root.get("InResponseTo"), destination=root.get("Destination"),
+        issuer=(issuer.text or "").strip() if issuer is not None else None,
+    )

@@ -1,0 +1,67 @@
+"""pysaml2 SP configuration built in code from the backend's config dict (no config file).
+
+The IdP's metadata comes inline (``idp_metadata_xml``, read by ``idp.assemble``),
+so the only keys pysaml2 will ever trust for this source are the ones in that
+document (``only_use_keys_in_metadata``), never a certificate embedded in a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.config import SPConfig
+from saml2.saml import NAMEID_FORMAT_PERSISTENT
+from saml2.sigver import get_xmlsec_binary
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+#: Clock skew tolerated on NotBefore / NotOnOrAfter / IssueInstant (seconds).
+TIME_SLACK = 60
+
+
+def sp_config_dict(config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "entityid": config["sp_entity_id"],
+        "key_file": config["key_path"],
+        "cert_file": config["cert_path"],
+        "xmlsec_binary": get_xmlsec_binary(),
+        "metadata": {"inline": [config["idp_metadata_xml"]]},
+        "only_use_keys_in_metadata": True,
+        "accepted_time_diff": TIME_SLACK,
+        "delete_tmpfiles": True,
+        "signing_algorithm": SIG_RSA_SHA256,
+        "digest_algorithm": DIGEST_SHA256,
+        "service": {
+            "sp": {
+                "endpoints": {
+                    "assertion_consumer_service": [(config["acs_url"], BINDING_HTTP_POST)],
+                },
+                "allow_unsolicited": False,
+                "authn_requests_signed": True,
+                "want_assertions_signed": True,
+                "want_response_signed": False,
+                "want_assertions_or_response_signed": True,
+                "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                "name_id_policy_format": NAMEID_FORMAT_PERSISTENT,
+                "name_id_format_allow_create": True,
+            },
+        },
+    }
+
+
+def build_sp_config(config: dict[str, Any]) -> SPConfig:
+    """A loaded SPConfig; raises ``ValueError`` when the IdP metadata cannot serve this source."""
+    conf = SPConfig().load(sp_config_dict(config))
+    idp = config["idp_entity_id"]
+    try:
+        sso = conf.metadata.single_sign_on_service(idp, BINDING_HTTP_REDIRECT)
+        certs = conf.metadata.certs(idp, "idpsso", "signing")
+    except KeyError:
+        sso, certs = [], []
+    if not sso:
+        raise ValueError(f"SAML source {config['source_id']}: metadata has no IdP {idp} with an "
+                         "HTTP-Redirect SingleSignOnService")
+    if not certs:
+        raise ValueError(f"SAML source {config['source_id']}: metadata of {idp} has no "
+                         "signing certificate")
+    return conf

@@ -1,0 +1,71 @@
+"""From the identity source's answer to the grant a code stands for.
+
+The service receives a pairwise ``sub`` (HMAC of the source's subject under the
+proxy secret, sector = client_id) and only the claims it asked for and may
+receive; ``auth_time`` and ``acr`` come from the source when it gave them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from satosa.attribute_mapping import AttributeMapper
+from satosa.internal import InternalData
+
+from idp.errors import FlowError
+from idp.pairwise import pairwise_id
+
+from .authorize import PendingAuthorization
+from .claims import release
+from .grants import CodeGrant
+
+MAX_ACR = 256
+
+
+def auth_time_of(timestamp: Any) -> int:
+    """Epoch seconds of the authentication; now when the source gave nothing usable."""
+    now = int(time.time())
+    value: float | None = None
+    if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
+        value = float(timestamp)
+    elif isinstance(timestamp, str) and timestamp:
+        try:
+            value = float(timestamp)
+        except ValueError:
+            try:
+                parsed = dt.datetime.fromisoformat(timestamp)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                if parsed.tzinfo is None:
+                    parsed = parsed.replace(tzinfo=dt.UTC)
+                value = parsed.timestamp()
+    if value is None or value != value or not 0 < value <= now:  # value != value: NaN
+        return now
+    return int(value)
+
+
+def code_grant(pending: PendingAuthorization, internal_resp: InternalData,
+               converter: AttributeMapper, pairwise_secret: bytes) -> CodeGrant:
+    subject = internal_resp.subject_id
+    if not isinstance(subject, str) or not subject:
+        raise FlowError("reponse_source_invalide", detail="identity source gave no subject")
+    attributes = internal_resp.attributes if isinstance(internal_resp.attributes, dict) else {}
+    external = converter.from_internal("openid", attributes)
+    claims = release(external, pending.claims)
+    auth_info = internal_resp.auth_info
+    acr = getattr(auth_info, "auth_class_ref", None) if auth_info is not None else None
+    stamp = getattr(auth_info, "timestamp", None) if auth_info is not None else None
+    return CodeGrant(
+        client_id=pending.client_id,
+        redirect_uri=pending.redirect_uri,
+        nonce=pending.nonce,
+        code_challenge=pending.code_challenge,
+        sub=pairwise_id(pairwise_secret, pending.client_id, subject),
+        claims=claims,
+        id_token_claims=list(pending.id_token_claims),
+        auth_time=auth_time_of(stamp),
+        acr=acr if isinstance(acr, str) and 0 < len(acr) <= MAX_ACR else None,
+    )

@@ -1,0 +1,171 @@
+"""Validation of an authorization request (OIDC Core §3.1.2), in the only safe order.
+
+1. The client and its redirect URI are checked first; until both are known an
+   error is a page of ours (:class:`FlowError`), never a redirect, so a forged
+   request cannot turn NC Connect into an open redirector.
+2. Everything else is refused back to the client as an OAuth error
+   (:class:`AuthorizationRefused`), with its ``state``.
+
+The result, :class:`PendingAuthorization`, is all the frontend keeps in the
+flow state until the identity source answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from idp.errors import FlowError
+
+from . import pkce
+from .claims import MAX_CLAIMS_PARAMETER, parse_claims_parameter, scope_claims
+from .clients import Client, ClientRegistry
+from .errors import AuthorizationRefused
+from .params import BadParameter, text
+
+MAX_CLIENT_ID = 128
+MAX_URI = 2048
+MAX_STATE = 2048
+MAX_NONCE = 1024
+MAX_SCOPE = 1024
+MAX_SHORT = 128
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    """A validated request, waiting for the identity source (JSON-serialisable)."""
+
+    client_id: str
+    redirect_uri: str
+    state: str
+    nonce: str
+    code_challenge: str | None
+    #: Claims the client asked for *and* may receive.
+    claims: tuple[str, ...]
+    #: Among ``claims``, those the ``claims`` parameter asked for in the ID token.
+    id_token_claims: tuple[str, ...]
+
+    def to_state(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_state(cls, data: Any) -> PendingAuthorization:
+        if not isinstance(data, dict):
+            raise FlowError("session_expiree", detail="no pending oidc authorization in the flow")
+        try:
+            return cls(
+                client_id=str(data["client_id"]), redirect_uri=str(data["redirect_uri"]),
+                state=str(data["state"]), nonce=str(data["nonce"]),
+                code_challenge=data.get("code_challenge"),
+                claims=tuple(data["claims"]), id_token_claims=tuple(data["id_token_claims"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise FlowError("session_expiree", detail="malformed oidc flow state") from exc
+
+
+def trusted_client(params: Mapping[str, Any], clients: ClientRegistry) -> tuple[Client, str]:
+    """The client and its redirect URI, or a :class:`FlowError` (never a redirect)."""
+    try:
+        client = clients.get(text(params, "client_id", MAX_CLIENT_ID))
+    except BadParameter:
+        client = None
+    if client is None:
+        raise FlowError("client_inconnu", detail="authorization request: unknown client_id")
+    try:
+        redirect_uri = text(params, "redirect_uri", MAX_URI)
+    except BadParameter:
+        redirect_uri = None
+    if redirect_uri is None or redirect_uri not in client.redirect_uris:
+        raise FlowError("redirect_uri_invalide",
+                        detail=f"redirect_uri not registered for client {client.service_id}")
+    return client, redirect_uri
+
+
+class _Refuser:
+    """Reads parameters and refuses, once the redirect URI is trusted."""
+
+    def __init__(self, params: Mapping[str, Any], redirect_uri: str) -> None:
+        self.params = params
+        self.redirect_uri = redirect_uri
+        self.state: str | None = None
+
+    def refuse(self, error: str, description: str) -> AuthorizationRefused:
+        return AuthorizationRefused(error, description, self.redirect_uri, self.state)
+
+    def present(self, name: str) -> bool:
+        return self.params.get(name) not in (None, "")
+
+    def get(self, name: str, max_len: int) -> str | None:
+        try:
+            return text(self.params, name, max_len)
+        except BadParameter as exc:
+            raise self.refuse("invalid_request", f"{name} is malformed or too long") from exc
+
+
+def validate_authorization_request(params: Mapping[str, Any], clients: ClientRegistry,
+                                   scope_map: Mapping[str, tuple[str, ...]]
+                                   ) -> tuple[Client, PendingAuthorization]:
+    client, redirect_uri = trusted_client(params, clients)
+    r = _Refuser(params, redirect_uri)
+    r.state = r.get("state", MAX_STATE)
+
+    if r.present("request"):
+        raise r.refuse("request_not_supported", "request objects are not supported")
+    if r.present("request_uri"):
+        raise r.refuse("request_uri_not_supported", "request_uri is not supported")
+
+    response_type = r.get("response_type", MAX_SHORT)
+    if response_type is None:
+        raise r.refuse("invalid_request", "response_type is required")
+    if response_type != "code":
+        raise r.refuse("unsupported_response_type", "only response_type=code is supported")
+    response_mode = r.get("response_mode", MAX_SHORT)
+    if response_mode not in (None, "query"):
+        raise r.refuse("invalid_request", "only response_mode=query is supported")
+
+    scopes = (r.get("scope", MAX_SCOPE) or "").split()
+    if "openid" not in scopes:
+        raise r.refuse("invalid_scope", "scope must contain openid")
+    if r.state is None:
+        raise r.refuse("invalid_request", "state is required")
+    nonce = r.get("nonce", MAX_NONCE)
+    if nonce is None:
+        raise r.refuse("invalid_request", "nonce is required")
+
+    challenge = _code_challenge(r, client)
+
+    try:
+        claims_param = parse_claims_parameter(r.get("claims", MAX_CLAIMS_PARAMETER))
+    except ValueError as exc:
+        raise r.refuse("invalid_request", str(exc)) from exc
+
+    prompt = (r.get("prompt", MAX_SHORT) or "").split()
+    if "none" in prompt:
+        raise r.refuse("login_required", "NC Connect keeps no session: prompt=none cannot succeed")
+
+    asked = scope_claims(scopes, scope_map) | claims_param.userinfo | claims_param.id_token
+    released = asked & client.allowed_claims
+    pending = PendingAuthorization(
+        client_id=client.client_id, redirect_uri=redirect_uri, state=r.state, nonce=nonce,
+        code_challenge=challenge, claims=tuple(sorted(released)),
+        id_token_claims=tuple(sorted(claims_param.id_token & released)),
+    )
+    return client, pending
+
+
+def _code_challenge(r: _Refuser, client: Client) -> str | None:
+    challenge = r.get("code_challenge", 256)  # longer than 128 is refused below
+    method = r.get("code_challenge_method", MAX_SHORT)
+    if challenge is None:
+        if method is not None:
+            raise r.refuse("invalid_request", "code_challenge_method without code_challenge")
+        if client.pkce_required:
+            raise r.refuse("invalid_request", "code_challenge is required for this client")
+        return None
+    # RFC 7636 §4.3: no method means "plain", which is refused like an explicit one.
+    if method != pkce.METHOD:
+        raise r.refuse("invalid_request", "code_challenge_method must be S256")
+    if not pkce.challenge_is_well_formed(challenge):
+        raise r.refuse("invalid_request", "code_challenge is malformed")
+    return challenge

@@ -1,0 +1,82 @@
+"""The registered relying parties, as assembled from ``partenaires/`` (``conf["clients"]``).
+
+Only what the partner file says is trusted: exact redirect URIs, one client
+authentication method, the hash of the secret (never the secret), and the
+claims the service may receive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    service_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    auth_method: str
+    secret_sha256: str | None
+    require_pkce: bool
+    allowed_claims: frozenset[str]
+
+    @property
+    def is_public(self) -> bool:
+        return self.auth_method == "none"
+
+    @property
+    def pkce_required(self) -> bool:
+        """Public clients cannot keep a secret: PKCE is their only proof at the token endpoint."""
+        return self.require_pkce or self.is_public
+
+    def secret_matches(self, secret: str) -> bool:
+        """Compare SHA-256(secret) with the registered hash, in constant time."""
+        if not self.secret_sha256:
+            return False
+        digest = hashlib.sha256(secret.encode("utf-8", errors="surrogatepass")).hexdigest()
+        return hmac.compare_digest(digest, self.secret_sha256)
+
+
+def _client(client_id: str, entry: Mapping[str, Any]) -> Client:
+    method = entry.get("token_endpoint_auth_method", "client_secret_basic")
+    if method not in AUTH_METHODS:
+        raise ValueError(f"oidc client {client_id}: unsupported token_endpoint_auth_method "
+                         f"{method!r} (one of {', '.join(AUTH_METHODS)})")
+    secret = entry.get("client_secret_sha256")
+    if method != "none" and not secret:
+        raise ValueError(f"oidc client {client_id}: {method} needs client_secret_sha256")
+    uris = tuple(entry.get("redirect_uris") or ())
+    if not uris:
+        raise ValueError(f"oidc client {client_id}: no redirect_uris")
+    return Client(
+        client_id=client_id,
+        service_id=str(entry.get("service_id") or client_id),
+        name=str(entry.get("name") or client_id),
+        redirect_uris=uris,
+        auth_method=method,
+        secret_sha256=secret if method != "none" else None,
+        require_pkce=bool(entry.get("require_pkce", True)),
+        allowed_claims=frozenset(entry.get("allowed_claims") or ()),
+    )
+
+
+class ClientRegistry:
+    """Lookup of clients by ``client_id``; unknown ids give ``None``, never an exception."""
+
+    def __init__(self, clients: Mapping[str, Mapping[str, Any]]) -> None:
+        self._clients = {cid: _client(cid, entry) for cid, entry in clients.items()}
+
+    def get(self, client_id: str | None) -> Client | None:
+        if not isinstance(client_id, str):
+            return None
+        return self._clients.get(client_id)
+
+    def __iter__(self) -> Iterator[Client]:
+        return iter(self._clients.values())

@@ -1,0 +1,123 @@
+"""The OIDC provider frontend of NC Connect (SATOSA ``FrontendModule``).
+
+This class only wires SATOSA's contract to the small modules that do the work:
+:mod:`.authorize` (request validation), :mod:`.authn_response` (grant from the
+source's answer), :mod:`.token`, :mod:`.userinfo`, :mod:`.discovery`,
+:mod:`.id_token` and :mod:`.grants` (everything in the shared store).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from satosa.context import Context
+from satosa.frontends.base import FrontendModule
+from satosa.internal import InternalData
+from satosa.response import Response
+
+from idp.errors import FlowError
+from idp.keys import read_secret
+from idp.stores import open_store
+
+from .authn_response import code_grant
+from .authorize import PendingAuthorization, validate_authorization_request
+from .discovery import Endpoints, provider_metadata
+from .errors import AuthorizationRefused
+from .grants import GrantStore
+from .id_token import IdTokenSigner, load_signing_key
+from .responses import json_response, redirect_to_client
+from .settings import FrontendSettings
+from .token import TokenEndpoint
+from .userinfo import UserinfoEndpoint
+
+logger = logging.getLogger("ncconnect.oidc")
+
+#: Public documents may be cached briefly by relying parties.
+PUBLIC_CACHE = [("Cache-Control", "public, max-age=300")]
+
+
+class OIDCFrontend(FrontendModule):
+    def __init__(self, auth_req_callback_func: Callable, internal_attributes: dict[str, Any],
+                 conf: dict[str, Any], base_url: str, name: str) -> None:
+        super().__init__(auth_req_callback_func, internal_attributes, base_url, name)
+        self.settings = FrontendSettings.from_dict(conf)
+        self.clients = self.settings.clients
+        self.grants = GrantStore(open_store(self.settings.store_url), self.settings.lifetimes)
+        self.signer = IdTokenSigner(load_signing_key(self.settings.signing_key_path),
+                                    self.settings.issuer, self.settings.lifetimes.id_token)
+        self.pairwise_secret = read_secret(self.settings.pairwise_secret_path)
+        self.endpoints = Endpoints(self.settings.issuer, name)
+        self.metadata = provider_metadata(self.endpoints, self.settings.scopes)
+        self.token_endpoint = TokenEndpoint(self.clients, self.grants, self.signer,
+                                            self.settings.lifetimes.access_token)
+        self.userinfo_endpoint = UserinfoEndpoint(self.clients, self.grants)
+
+    def register_endpoints(self, backend_names: list[str]) -> list[tuple[str, Callable]]:
+        # The identity source is chosen by a request micro-service, not by the path.
+        return [
+            (r"^\.well-known/openid-configuration$", self.discovery_endpoint),
+            (f"^{self.name}/authorize$", self.authorization_endpoint),
+            (f"^{self.name}/token$", self.token_endpoint),
+            (f"^{self.name}/userinfo$", self.userinfo_endpoint),
+            (f"^{self.name}/jwks$", self.jwks_endpoint),
+        ]
+
+    # -- authorization ----------------------------------------------------------
+
+    def authorization_endpoint(self, context: Context) -> Response:
+        params = context.request if isinstance(context.request, dict) else {}
+        try:
+            client, pending = validate_authorization_request(params, self.clients,
+                                                             self.settings.scopes)
+        except AuthorizationRefused as refused:
+            logger.info("authorization request refused",
+                        extra={"error": refused.error, "reason": refused.description})
+            return self._refuse(refused.redirect_uri, refused.error, refused.description,
+                                refused.state)
+        context.state[self.name] = pending.to_state()
+        internal_req = InternalData(
+            requester=client.client_id,
+            requester_name=[{"lang": "fr", "text": client.name}],
+            subject_type="pairwise",
+        )
+        internal_req.attributes = self.converter.to_internal_filter("openid",
+                                                                    list(pending.claims))
+        logger.info("authorization request accepted", extra={"client": client.service_id})
+        return self.auth_req_callback_func(context, internal_req)
+
+    def handle_authn_response(self, context: Context, internal_resp: InternalData) -> Response:
+        pending = PendingAuthorization.from_state(context.state.get(self.name))
+        client = self.clients.get(pending.client_id)
+        if client is None or internal_resp.requester != pending.client_id:
+            raise FlowError("session_expiree", detail="flow state names another client")
+        grant = code_grant(pending, internal_resp, self.converter, self.pairwise_secret)
+        code = self.grants.issue_code(grant)
+        del context.state[self.name]
+        logger.info("authorization code issued", extra={"client": client.service_id})
+        return redirect_to_client(pending.redirect_uri,
+                                  {"code": code, "state": pending.state,
+                                   "iss": self.settings.issuer})
+
+    def handle_backend_error(self, exception: Any) -> Response:
+        state = getattr(exception, "state", None)
+        pending = PendingAuthorization.from_state(state.get(self.name) if state else None)
+        if self.clients.get(pending.client_id) is None:
+            raise FlowError("session_expiree", detail="flow state names an unknown client")
+        return self._refuse(pending.redirect_uri, "access_denied",
+                            "the identity source did not authenticate the user", pending.state)
+
+    def _refuse(self, redirect_uri: str, error: str, description: str,
+                state: str | None) -> Response:
+        return redirect_to_client(redirect_uri, {"error": error,
+                                                 "error_description": description,
+                                                 "state": state, "iss": self.settings.issuer})
+
+    # -- public documents ---------------------------------------------------------
+
+    def discovery_endpoint(self, context: Context) -> Response:
+        return json_response(self.metadata, cache=PUBLIC_CACHE)
+
+    def jwks_endpoint(self, context: Context) -> Response:
+        return json_response(self.signer.public_jwks(), cache=PUBLIC_CACHE)

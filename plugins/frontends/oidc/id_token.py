@@ -1,0 +1,64 @@
+"""ID tokens (OIDC Core §2), signed RS256 with the proxy's key; the kid is its RFC 7638 thumbprint.
+
+The algorithm is pinned: the signer never takes one from a request, and the
+JWKS publishes the public half only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptojwt.jwk.rsa import RSAKey
+from cryptojwt.jws.jws import JWS
+from cryptojwt.jws.utils import left_hash
+
+ALG = "RS256"
+
+
+def load_signing_key(path: Path) -> RSAKey:
+    """The RSA key from a PEM file, as a JWK with use=sig, alg=RS256 and a thumbprint kid."""
+    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise ValueError(f"{path}: the OIDC signing key must be an RSA key")
+    key = RSAKey(priv_key=private, use="sig", alg=ALG)
+    key.add_kid()
+    return key
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6: left half of SHA-256 of the token, base64url."""
+    return left_hash(access_token.encode("ascii"), "HS256")
+
+
+class IdTokenSigner:
+    def __init__(self, key: RSAKey, issuer: str, lifetime: int) -> None:
+        self.key = key
+        self.issuer = issuer
+        self.lifetime = lifetime
+
+    @property
+    def kid(self) -> str:
+        return self.key.kid
+
+    def public_jwks(self) -> dict[str, Any]:
+        """The key set relying parties verify with: public members only."""
+        return {"keys": [self.key.serialize(private=False)]}
+
+    def sign(self, *, client_id: str, sub: str, nonce: str, auth_time: int,
+             access_token: str, acr: str | None, extra: dict[str, Any]) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = dict(extra)
+        claims.update({
+            "iss": self.issuer, "sub": sub, "aud": [client_id], "azp": client_id,
+            "iat": now, "exp": now + self.lifetime, "auth_time": auth_time,
+            "nonce": nonce, "at_hash": at_hash(access_token),
+        })
+        if acr:
+            claims["acr"] = acr
+        jws = JWS(json.dumps(claims, ensure_ascii=False), alg=ALG)
+        return jws.sign_compact([self.key])

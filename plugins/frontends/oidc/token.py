@@ -1,0 +1,97 @@
+"""The token endpoint: the authorization_code grant, and nothing else (RFC 6749 §4.1.3).
+
+Checks run in an order that keeps codes one-time: the request is checked for
+shape and the client authenticated *before* the code is taken from the store;
+once taken, any mismatch (client, redirect URI, PKCE) burns the code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from satosa.context import Context
+from satosa.response import Response
+
+from .client_auth import authenticate_client
+from .clients import ClientRegistry
+from .errors import OAuthError
+from .grants import CodeGrant, GrantStore
+from .id_token import IdTokenSigner
+from .params import BadParameter, form_params, text
+from .pkce import verifier_matches
+from .responses import error_json, json_response
+
+logger = logging.getLogger("ncconnect.oidc")
+
+MAX_CODE = 256
+MAX_URI = 2048
+MAX_VERIFIER = 256
+
+
+def _check_pkce(grant: CodeGrant, verifier: str | None) -> None:
+    if grant.code_challenge is None:
+        if verifier is not None:
+            # pyop skips the check here; a verifier without challenge is a downgrade sign.
+            raise OAuthError("invalid_grant", "code_verifier sent but no code_challenge was")
+        return
+    if verifier is None:
+        raise OAuthError("invalid_grant", "code_verifier is required")
+    if not verifier_matches(verifier, grant.code_challenge):
+        raise OAuthError("invalid_grant", "code_verifier does not match code_challenge")
+
+
+class TokenEndpoint:
+    def __init__(self, clients: ClientRegistry, grants: GrantStore, signer: IdTokenSigner,
+                 access_token_lifetime: int) -> None:
+        self.clients = clients
+        self.grants = grants
+        self.signer = signer
+        self.access_token_lifetime = access_token_lifetime
+
+    def __call__(self, context: Context) -> Response:
+        try:
+            return self._exchange(context)
+        except OAuthError as err:
+            logger.info("token request refused",
+                        extra={"error": err.error, "reason": err.description})
+            return error_json(err)
+
+    def _exchange(self, context: Context) -> Response:
+        if context.request_method != "POST":
+            raise OAuthError("invalid_request", "the token endpoint accepts POST only", 405,
+                             [("Allow", "POST")])
+        params = form_params(context)
+        client = authenticate_client(context.request_authorization or "", params, self.clients)
+        try:
+            grant_type = text(params, "grant_type", 64)
+            code = text(params, "code", MAX_CODE)
+            redirect_uri = text(params, "redirect_uri", MAX_URI)
+            verifier = text(params, "code_verifier", MAX_VERIFIER)
+        except BadParameter as exc:
+            raise OAuthError("invalid_request", str(exc)) from exc
+        if grant_type is None:
+            raise OAuthError("invalid_request", "grant_type is required")
+        if grant_type != "authorization_code":
+            raise OAuthError("unsupported_grant_type", "only authorization_code is supported")
+        if code is None:
+            raise OAuthError("invalid_request", "code is required")
+        if redirect_uri is None:
+            raise OAuthError("invalid_request", "redirect_uri is required")
+
+        grant = self.grants.redeem_code(code)
+        if grant is None:
+            raise OAuthError("invalid_grant", "code is invalid, expired or already used")
+        if grant.client_id != client.client_id:
+            raise OAuthError("invalid_grant", "code was issued to another client")
+        if grant.redirect_uri != redirect_uri:
+            raise OAuthError("invalid_grant", "redirect_uri differs from the authorization request")
+        _check_pkce(grant, verifier)
+
+        access_token = self.grants.issue_access_token(code, grant)
+        extra = {c: grant.claims[c] for c in grant.id_token_claims if c in grant.claims}
+        id_token = self.signer.sign(client_id=client.client_id, sub=grant.sub, nonce=grant.nonce,
+                                    auth_time=grant.auth_time, access_token=access_token,
+                                    acr=grant.acr, extra=extra)
+        logger.info("tokens issued", extra={"client": client.service_id})
+        return json_response({"access_token": access_token, "token_type": "Bearer",
+                              "expires_in": self.access_token_lifetime, "id_token": id_token})

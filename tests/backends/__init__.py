@@ -1,0 +1,1 @@
+"""Tests of the identity-source backends (plugins/backends) against real pyop/pysaml2 peers."""

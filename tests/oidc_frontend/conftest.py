@@ -1,0 +1,367 @@
+"""A real NC Connect application around the OIDC frontend, served on 127.0.0.1.
+
+The frontend runs inside ``idp.app.NCConnectApp`` (SATOSA's router, our flow
+state and edges) with two test peers instead of the plugins written elsewhere:
+a backend that answers at once with a fixed identity (or refuses), and a
+request micro-service that picks that backend per client. Relying parties are
+``requests``, ``oic.oic.Client`` and ``cryptojwt``, talking HTTP to the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from satosa.backends.base import BackendModule
+from satosa.exception import SATOSAAuthenticationError
+from satosa.internal import AuthenticationInformation, InternalData
+from satosa.micro_services.base import RequestMicroService
+from satosa.response import SeeOther
+from werkzeug.serving import make_server
+
+from idp.app import NCConnectApp
+from idp.dictionary import load_dictionary
+from idp.keys import KeyPaths, init_keys
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: The identity every login of the "source-ok" backend returns (internal attribute names).
+SUBJECT = "sujet-source-0001"
+IDENTITY = {
+    "given_name": ["Marie-Claire"],
+    "family_name": ["Wamytan"],
+    "preferred_username": ["Wamytan-Kaloï"],
+    "birthdate": ["1987-04-12"],
+    "gender": ["female"],
+    "birthplace": ["98818"],
+    "birthcountry": ["99100"],
+    "email": ["marie-claire.wamytan@example.nc"],
+    "phone_number": ["+687 27 12 34"],
+}
+ACR = "eidas2"
+
+CONFIDENTIAL = "rp-confidentiel"
+POST_CLIENT = "rp-post-sans-pkce"
+PUBLIC = "rp-public"
+REFUSED = "rp-source-refuse"
+DEFERRED = "rp-source-differee"
+NO_SUBJECT = "rp-source-sans-sujet"
+
+
+# -- test peers loaded by SATOSA -------------------------------------------------
+
+
+class FixedIdentityBackend(BackendModule):
+    """Answers every login with the fixed identity: at once, or after one more request
+    (``deferred``, so the flow state goes through the store), or refuses (``refuse``)."""
+
+    def __init__(self, auth_callback_func, internal_attributes, config, base_url, name):
+        super().__init__(auth_callback_func, internal_attributes, base_url, name)
+        self.refuse = bool(config.get("refuse"))
+        self.deferred = bool(config.get("deferred"))
+        self.subject = config.get("subject", SUBJECT)
+
+    def start_auth(self, context, internal_request):
+        if self.refuse:
+            raise SATOSAAuthenticationError(context.state, "the usager cancelled")
+        if self.deferred:
+            return SeeOther(f"{self.base_url}/{self.name}/reponse")
+        return self.answer(context)
+
+    def answer(self, context):
+        auth_time = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
+        auth = AuthenticationInformation(auth_class_ref=ACR, timestamp=auth_time.isoformat(),
+                                         issuer="https://source.example.nc")
+        answer = InternalData(auth_info=auth, subject_id=self.subject, subject_type="pairwise",
+                              attributes={k: list(v) for k, v in IDENTITY.items()})
+        return self.auth_callback_func(context, answer)
+
+    def register_endpoints(self):
+        return [(f"^{self.name}/reponse$", self.answer)]
+
+
+class BackendPerClient(RequestMicroService):
+    """Routes each client to its backend, as the identity-source choice would."""
+
+    def __init__(self, config, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.routes = config["routes"]
+        self.default = config["default"]
+
+    def process(self, context, data):
+        context.target_backend = self.routes.get(data.requester, self.default)
+        return super().process(context, data)
+
+
+def _path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# -- the provider under test --------------------------------------------------------
+
+
+def sha256_hex(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass
+class RP:
+    client_id: str
+    secret: str | None
+    method: str
+    redirect_uris: list[str]
+    allowed: list[str]
+    require_pkce: bool = True
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.redirect_uris[0]
+
+    def entry(self) -> dict[str, Any]:
+        return {
+            "service_id": self.client_id, "name": f"Service {self.client_id}",
+            "redirect_uris": self.redirect_uris,
+            "token_endpoint_auth_method": self.method,
+            "client_secret_sha256": sha256_hex(self.secret) if self.secret else None,
+            "require_pkce": self.require_pkce, "allowed_claims": self.allowed,
+        }
+
+
+def default_rps() -> dict[str, RP]:
+    rps = [
+        RP(CONFIDENTIAL, "s3cret-basic-" + "x" * 20, "client_secret_basic",
+           ["https://rp.example.nc/callback", "https://rp.example.nc/cb?tenant=mairie"],
+           ["given_name", "family_name", "email"]),
+        RP(POST_CLIENT, "s3cret-post-" + "y" * 20, "client_secret_post",
+           ["https://rp-post.example.nc/callback"], ["given_name", "birthdate"],
+           require_pkce=False),
+        RP(PUBLIC, None, "none", ["http://127.0.0.1:9/app"], ["email"]),
+        RP(REFUSED, "s3cret-refus-" + "z" * 20, "client_secret_basic",
+           ["https://refus.example.nc/callback"], ["email"]),
+        RP(DEFERRED, "s3cret-differe-" + "d" * 20, "client_secret_basic",
+           ["https://differe.example.nc/callback"], ["email", "family_name"]),
+        RP(NO_SUBJECT, "s3cret-sans-sujet-" + "n" * 20, "client_secret_basic",
+           ["https://sans-sujet.example.nc/callback"], ["email"]),
+    ]
+    return {rp.client_id: rp for rp in rps}
+
+
+@dataclass
+class Login:
+    """What a relying party keeps between the authorization and the token request."""
+
+    rp: RP
+    code: str
+    state: str
+    nonce: str
+    verifier: str | None
+    redirect_uri: str
+
+
+@dataclass
+class Provider:
+    base_url: str
+    keys: KeyPaths
+    rps: dict[str, RP]
+    app: NCConnectApp
+    store_url: str
+    config: dict[str, Any]
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path}"
+
+    # authorization ------------------------------------------------------------
+
+    def authorization_params(self, rp: RP, pkce: bool = True, **extra: Any
+                             ) -> tuple[dict[str, Any], str | None]:
+        verifier = secrets.token_urlsafe(48) if pkce else None
+        params: dict[str, Any] = {
+            "client_id": rp.client_id, "redirect_uri": rp.redirect_uri,
+            "response_type": "code", "scope": "openid profile email",
+            "state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16),
+        }
+        if verifier:
+            params["code_challenge"] = s256(verifier)
+            params["code_challenge_method"] = "S256"
+        params.update(extra)
+        return {k: v for k, v in params.items() if v is not None}, verifier
+
+    def authorize(self, params: dict[str, Any], method: str = "GET") -> requests.Response:
+        if method == "POST":
+            return self.http.post(self.url("oidc/authorize"), data=params,
+                                  allow_redirects=False, timeout=10)
+        return self.http.get(self.url("oidc/authorize"), params=params, allow_redirects=False,
+                             timeout=10)
+
+    def login(self, client_id: str = CONFIDENTIAL, pkce: bool = True, **extra: Any) -> Login:
+        rp = self.rps[client_id]
+        params, verifier = self.authorization_params(rp, pkce=pkce, **extra)
+        resp = self.authorize(params)
+        assert resp.status_code == 303, resp.text[:300]
+        query = redirect_query(resp, params["redirect_uri"])
+        assert "code" in query, query
+        return Login(rp, query["code"], params["state"], params["nonce"], verifier,
+                     params["redirect_uri"])
+
+    # token ----------------------------------------------------------------------
+
+    def token(self, login: Login, *, auth: str | None = None, **overrides: Any
+              ) -> requests.Response:
+        """Redeem ``login.code`` the way ``login.rp`` is registered to (or as ``auth`` says)."""
+        rp = login.rp
+        form: dict[str, Any] = {"grant_type": "authorization_code", "code": login.code,
+                                "redirect_uri": login.redirect_uri,
+                                "code_verifier": login.verifier}
+        headers: dict[str, str] = {}
+        method = auth or rp.method
+        if method == "client_secret_basic":
+            headers["Authorization"] = basic(rp.client_id, rp.secret or "")
+        elif method == "client_secret_post":
+            form.update(client_id=rp.client_id, client_secret=rp.secret)
+        else:
+            form["client_id"] = rp.client_id
+        form.update(overrides)
+        form = {k: v for k, v in form.items() if v is not None}
+        return self.http.post(self.url("oidc/token"), data=form, headers=headers, timeout=10)
+
+    def tokens(self, login: Login) -> dict[str, Any]:
+        resp = self.token(login)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def userinfo(self, access_token: str) -> requests.Response:
+        return self.http.get(self.url("oidc/userinfo"),
+                             headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()
+                                    ).rstrip(b"=").decode()
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def redirect_query(resp: requests.Response, redirect_uri: str) -> dict[str, str]:
+    """The parameters the provider sent to ``redirect_uri`` (asserting it is that URI)."""
+    location = resp.headers["Location"]
+    base = redirect_uri.split("?")[0]
+    assert location.split("?")[0] == base, location
+    query = parse_qs(urlsplit(location).query, keep_blank_values=True)
+    assert all(len(v) == 1 for v in query.values()), query
+    return {k: v[0] for k, v in query.items()}
+
+
+def satosa_config(base_url: str, keys: KeyPaths, store_url: str, rps: dict[str, RP],
+                  lifetimes: dict[str, int]) -> dict[str, Any]:
+    dictionary = load_dictionary(ROOT / "attributs" / "dictionnaire.yaml")
+    frontend = {
+        "module": "plugins.frontends.oidc.frontend.OIDCFrontend",
+        "name": "oidc",
+        "config": {
+            "store_url": store_url,
+            "issuer": base_url,
+            "signing_key_path": str(keys.oidc_signing_key),
+            "pairwise_secret_path": str(keys.pairwise_secret),
+            "lifetimes": {"flow": 900, **lifetimes},
+            "scopes": dictionary.scopes(),
+            "clients": {cid: rp.entry() for cid, rp in rps.items()},
+        },
+    }
+    return {
+        "BASE": base_url,
+        "INTERNAL_ATTRIBUTES": dictionary.internal_attributes(),
+        "FRONTEND_MODULES": [frontend],
+        "BACKEND_MODULES": [
+            {"module": _path(FixedIdentityBackend), "name": "source-ok", "config": {}},
+            {"module": _path(FixedIdentityBackend), "name": "source-refus",
+             "config": {"refuse": True}},
+            {"module": _path(FixedIdentityBackend), "name": "source-differee",
+             "config": {"deferred": True}},
+            {"module": _path(FixedIdentityBackend), "name": "source-sans-sujet",
+             "config": {"subject": None}},
+        ],
+        "MICRO_SERVICES": [{"module": _path(BackendPerClient), "name": "routage",
+                            "config": {"routes": {REFUSED: "source-refus",
+                                                  DEFERRED: "source-differee",
+                                                  NO_SUBJECT: "source-sans-sujet"},
+                                       "default": "source-ok"}}],
+        "CONTEXT_STATE_DELETE": True,
+        "COOKIE_STATE_NAME": "ncc_flux",
+    }
+
+
+class _Late:
+    """WSGI shim: the server must exist (for its port) before the app knows its base URL."""
+
+    app: Any = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+def build_app(config: dict[str, Any], store_url: str) -> NCConnectApp:
+    return NCConnectApp(config, store_url=store_url, flow_ttl=900, max_body=262144, https=False)
+
+
+def serve_provider(folder: Path, keys: KeyPaths, lifetimes: dict[str, int]
+                   ) -> Iterator[Provider]:
+    shim = _Late()
+    server = make_server("127.0.0.1", 0, shim, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    store_url = f"sqlite:///{folder}/s.db"
+    rps = default_rps()
+    config = satosa_config(base_url, keys, store_url, rps, lifetimes)
+    shim.app = build_app(json.loads(json.dumps(config)), store_url)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Provider(base_url, keys, rps, shim.app, store_url, config)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory) -> KeyPaths:
+    folder = tmp_path_factory.mktemp("keys")
+    init_keys(folder)
+    return KeyPaths(folder)
+
+
+@pytest.fixture(scope="session")
+def op(tmp_path_factory, keys) -> Iterator[Provider]:
+    """The provider most tests use (production-like lifetimes)."""
+    yield from serve_provider(tmp_path_factory.mktemp("op"), keys,
+                              {"code": 60, "access_token": 300, "id_token": 300})
+
+
+@pytest.fixture(scope="session")
+def short_op(tmp_path_factory, keys) -> Iterator[Provider]:
+    """A provider whose codes and access tokens expire after one second."""
+    yield from serve_provider(tmp_path_factory.mktemp("short-op"), keys,
+                              {"code": 1, "access_token": 1, "id_token": 60})
+
+
+def redeem_in_child(config: dict[str, Any], store_url: str, form: dict[str, str],
+                    headers: dict[str, str], barrier: Any, results: Any) -> None:
+    """Run in a separate process: an application of its own, redeeming at the barrier."""
+    from werkzeug.test import Client
+
+    client = Client(build_app(config, store_url))
+    barrier.wait(timeout=60)
+    resp = client.post("/oidc/token", data=form, headers=headers)
+    results.put(resp.status_code)
