@@ -6,7 +6,8 @@ setup(
     description="NC Connect: the identity federation proxy of New Caledonia, built on SATOSA",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["idp", "idp.*", "plugins", "plugins.*"]),
-    package_data={"idp": ["templates/*.html", "static/*"], "plugins": ["**/templates/*.html"]},
+    package_data={"idp": ["templates/*.html", "static/*"],
+                  "idp.demo": ["templates/*.html", "static/*"]},
     install_requires=[
         "satosa>=8.5,<9",
         "pysaml2>=7.5,<8",

@@ -1,14 +1,8 @@
-"""A scripted browser for protocol tests: follows redirects, submits forms, keeps cookies.
-
-Browsers treat http://127.0.0.1 as a secure context and send ``Secure`` cookies
-there; Python's cookie jar does not, so the policy below does what a browser does
-for loopback only.
-"""
+"""A scripted browser for protocol tests: follows redirects, submits forms, keeps cookies."""
 
 from __future__ import annotations
 
-from http.cookiejar import DefaultCookiePolicy
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 from bs4 import BeautifulSoup
@@ -16,20 +10,27 @@ from bs4 import BeautifulSoup
 MAX_HOPS = 20
 
 
-class LoopbackSecurePolicy(DefaultCookiePolicy):
-    def return_ok_secure(self, cookie, request) -> bool:
-        host = urlsplit(request.get_full_url()).hostname
-        return host in ("127.0.0.1", "localhost", "::1") or super().return_ok_secure(
-            cookie, request)
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
-    def set_ok(self, cookie, request) -> bool:
-        return True if cookie.secure else super().set_ok(cookie, request)
+
+class _LoopbackSession(requests.Session):
+    """Sends ``Secure`` cookies to loopback over http, as browsers do (a secure context).
+
+    requests copies the jar with the default policy for every request, and that policy never
+    sends Secure cookies over http; clearing the flag on stored loopback cookies just before
+    each request gives the browser's behaviour, and only for loopback.
+    """
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        for cookie in self.cookies:
+            if cookie.secure and cookie.domain.removesuffix(".local") in LOOPBACK:
+                cookie.secure = False
+        return super().request(method, url, *args, **kwargs)
 
 
 class Browser:
     def __init__(self, accept_language: str = "fr-FR,fr;q=0.9") -> None:
-        self.session = requests.Session()
-        self.session.cookies.set_policy(LoopbackSecurePolicy())
+        self.session = _LoopbackSession()
         self.session.headers["Accept-Language"] = accept_language
         self.history: list[requests.Response] = []
         #: Every form body this browser posted, in order: (url, fields).

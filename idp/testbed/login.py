@@ -21,10 +21,13 @@ def choose(browser: Browser, page: requests.Response, source: str) -> requests.R
     return browser.submit(page, {}, button=("source", source))
 
 
-def sign_in(browser: Browser, form_page: requests.Response, citizen: Citizen) -> requests.Response:
-    """Fill the identity source's login form and follow everything back to the service."""
-    return browser.submit(form_page, {"username": citizen.username,
-                                      "password": citizen.password})
+def sign_in(browser: Browser, form_page: requests.Response, citizen: Citizen,
+            stop_at: str | None = None) -> requests.Response:
+    """Fill the demo identity source's login form and follow everything back to the service
+    (or up to the first hop towards ``stop_at``)."""
+    return browser.submit(form_page, {"identifiant": citizen.username,
+                                      "mot_de_passe": citizen.password},
+                          button=("action", "connexion"), stop_at=stop_at)
 
 
 def login(browser: Browser, service_url: str, citizen: Citizen,

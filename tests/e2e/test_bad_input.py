@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import requests
 
 from idp.testbed.browser import Browser, autopost_form, error_code_of
-from idp.testbed.login import start
+from idp.testbed.login import sign_in, start
 
 
 def _authorize(fed, **params) -> requests.Response:
@@ -43,8 +43,7 @@ def _saml_response_at_proxy(fed, citizen):
     """Stop a SAML->SAML login where the IdP's signed response is about to reach the proxy."""
     browser = Browser()
     page = start(browser, fed.url("sp-idp"))
-    posting = browser.submit(page, {"username": citizen.username, "password": citizen.password},
-                             stop_at=f"{fed.proxy_url}/src-idp/saml2/acs")
+    posting = sign_in(browser, page, citizen, stop_at=f"{fed.proxy_url}/src-idp/saml2/acs")
     action, fields = autopost_form(posting)
     return browser, action, fields
 

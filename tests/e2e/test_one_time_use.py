@@ -10,14 +10,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from idp.testbed.browser import Browser, error_code_of
-from idp.testbed.login import start
+from idp.testbed.login import sign_in, start
 
 
 def _saml_response_posted_to_proxy(fed, citizen):
     """Log in SAML->SAML and return the browser and the IdP's post to the proxy's ACS."""
     browser = Browser()
     page = start(browser, fed.url("sp-idp"))
-    browser.submit(page, {"username": citizen.username, "password": citizen.password})
+    sign_in(browser, page, citizen)
     acs = f"{fed.proxy_url}/src-idp/saml2/acs"
     posts = [data for url, data in browser.posts if url == acs]
     assert len(posts) == 1
@@ -45,8 +45,7 @@ def _code_for(fed, browser, citizen, verifier):
         "client_id": "rp-op", "redirect_uri": f"{rp}/callback", "response_type": "code",
         "scope": "openid profile", "state": "etat-1", "nonce": "nonce-1",
         "code_challenge": challenge, "code_challenge_method": "S256"}))
-    redirect = browser.submit(page, {"username": citizen.username, "password": citizen.password},
-                              stop_at=f"{rp}/callback")
+    redirect = sign_in(browser, page, citizen, stop_at=f"{rp}/callback")
     return parse_qs(urlsplit(redirect.headers["Location"]).query)["code"][0]
 
 
