@@ -73,18 +73,23 @@ def check(config: str) -> None:
 @click.option("--workers", type=int, default=None, help="gunicorn workers (default: settings).")
 @click.option("--store", default=None,
               help="Store URL overriding the settings: redis://host:port/0 or 'embedded'.")
-def serve(config: str, bind: str | None, workers: int | None, store: str | None) -> None:
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Data folder (keys, embedded store) overriding the settings' data_dir.")
+def serve(config: str, bind: str | None, workers: int | None, store: str | None,
+          data_dir: Path | None) -> None:
     """Run the proxy under gunicorn; every worker can serve every step of a login."""
     from .gunicorn_app import ProxyServer
 
     path = config_path(config)
     try:
-        settings = load_settings(path, store=store)
+        data_dir = data_dir.resolve() if data_dir else None
+        settings = load_settings(path, store=store, data_dir=data_dir)
     except ConfigError as exc:
         _fail(exc)
     access_log = settings.path(settings.access_log) if settings.access_log else None
     server = ProxyServer(path, bind or settings.bind, workers or settings.workers, store=store,
-                         log_level=settings.log_level.lower(), access_log=access_log)
+                         log_level=settings.log_level.lower(), access_log=access_log,
+                         data_dir=data_dir)
     try:
         server.run()
     except ConfigError as exc:

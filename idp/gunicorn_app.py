@@ -14,9 +14,11 @@ class ProxyServer(BaseApplication):
     so every worker serves the exact same registry and keys."""
 
     def __init__(self, config: Path, bind: str, workers: int, store: str | None = None,
-                 log_level: str = "info", access_log: Path | None = None) -> None:
+                 log_level: str = "info", access_log: Path | None = None,
+                 data_dir: Path | None = None) -> None:
         self.config_file = config
         self.store = store
+        self.data_dir = data_dir
         self.options = {
             "bind": bind,
             "workers": workers,
@@ -31,12 +33,16 @@ class ProxyServer(BaseApplication):
             "limit_request_line": 8190,
             "limit_request_fields": 100,
             "limit_request_field_size": 8190,
+            # gunicorn >= 25 opens a control socket in $HOME shared by every instance;
+            # several proxies (tests, benchmarks) on one machine must not fight over it.
+            "control_socket_disable": True,
         }
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
 
     def load(self):
-        return make_app(self.config_file, store=self.store)
+        return make_app(self.config_file, store=self.store, data_dir=self.data_dir)

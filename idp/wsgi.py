@@ -12,9 +12,10 @@ from .settings import load_settings
 
 
 def make_app(config: str | Path, env: dict[str, str] | None = None,
-             store: str | None = None) -> NCConnectApp:
+             store: str | None = None, data_dir: Path | None = None) -> NCConnectApp:
     env = dict(os.environ) if env is None else env
-    settings = load_settings(config_path(config), store=store or env.get("NCC_STORE"))
+    settings = load_settings(config_path(config), store=store or env.get("NCC_STORE"),
+                             data_dir=data_dir)
     setup_logging(settings.log_level)
     federation = assemble(settings, env)
     return NCConnectApp(

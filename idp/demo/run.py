@@ -103,7 +103,7 @@ def run_demo(data_dir: Path, workers: int) -> None:
     init_keys(data_dir / "keys")
     servers, env = start_peers(data_dir)
     cmd = [sys.executable, "-m", "idp.cli", "serve", "--config", str(CONFIG),
-           "--workers", str(workers)]
+           "--workers", str(workers), "--data-dir", str(data_dir)]
     proxy = subprocess.Popen(cmd, env={**os.environ, **env}, start_new_session=True)
     try:
         _wait(f"{url(PROXY)}/healthz", proxy)
