@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from plugins.frontends.oidc.authn_response import auth_time_of
+from idp.auth_instant import auth_time_of
 from plugins.frontends.oidc.claims import release
 from plugins.frontends.oidc.pkce import s256, verifier_matches
 

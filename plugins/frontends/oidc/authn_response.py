@@ -7,13 +7,10 @@ receive; ``auth_time`` and ``acr`` come from the source when it gave them.
 
 from __future__ import annotations
 
-import datetime as dt
-import time
-from typing import Any
-
 from satosa.attribute_mapping import AttributeMapper
 from satosa.internal import InternalData
 
+from idp.auth_instant import auth_time_of
 from idp.errors import FlowError
 from idp.pairwise import pairwise_id
 
@@ -22,29 +19,6 @@ from .claims import release
 from .grants import CodeGrant
 
 MAX_ACR = 256
-
-
-def auth_time_of(timestamp: Any) -> int:
-    """Epoch seconds of the authentication; now when the source gave nothing usable."""
-    now = int(time.time())
-    value: float | None = None
-    if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
-        value = float(timestamp)
-    elif isinstance(timestamp, str) and timestamp:
-        try:
-            value = float(timestamp)
-        except ValueError:
-            try:
-                parsed = dt.datetime.fromisoformat(timestamp)
-            except ValueError:
-                parsed = None
-            if parsed is not None:
-                if parsed.tzinfo is None:
-                    parsed = parsed.replace(tzinfo=dt.UTC)
-                value = parsed.timestamp()
-    if value is None or value != value or not 0 < value <= now:  # value != value: NaN
-        return now
-    return int(value)
 
 
 def code_grant(pending: PendingAuthorization, internal_resp: InternalData,

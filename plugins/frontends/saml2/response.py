@@ -8,11 +8,12 @@ pairwise identifier for the SP, qualified by both entity ids.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from typing import Any
 
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
+
+from idp.auth_instant import auth_time_of
 
 from .idp_config import DIGEST_ALG, SIGN_ALG
 
@@ -22,22 +23,6 @@ UNSPECIFIED_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
 
 class ResponseBuildError(RuntimeError):
     """pysaml2 did not return a signed document (never expected; never a partial answer)."""
-
-
-def _epoch(timestamp: Any) -> int:
-    """AuthnInstant as pysaml2 wants it (seconds), from the source's int or ISO-8601 text."""
-    if isinstance(timestamp, (int, float)) and timestamp > 0:
-        return int(timestamp)
-    if isinstance(timestamp, str) and timestamp:
-        try:
-            parsed = dt.datetime.fromisoformat(timestamp)
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt.UTC)
-            return int(parsed.timestamp())
-    return int(dt.datetime.now(dt.UTC).timestamp())
 
 
 def persistent_name_id(value: str, idp_entity_id: str, sp: str) -> NameID:
@@ -56,7 +41,7 @@ def success_response(server: Server, *, request_id: str, acs: str, sp: str, name
                      authn_instant: Any) -> str:
     """The signed ``<Response>`` XML carrying one signed ``<Assertion>``."""
     authn = {"class_ref": auth_class_ref or UNSPECIFIED_CONTEXT,
-             "authn_instant": _epoch(authn_instant)}
+             "authn_instant": auth_time_of(authn_instant)}
     result = server.create_authn_response(
         identity=identity, in_response_to=request_id, destination=acs, sp_entity_id=sp,
         name_id=name_id, authn=authn, sign_response=True, sign_assertion=True,
