@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from idp.demo.citizens import CITIZENS
-
 from idp.testbed.browser import Browser, attributes_of
 from idp.testbed.federation import build_federation
 from idp.testbed.login import login
