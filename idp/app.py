@@ -13,6 +13,7 @@ We keep SATOSA's contracts (frontends, backends, micro-services, ``Context``,
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import secrets
@@ -45,6 +46,8 @@ FLOW_COOKIE = "ncc_flux"
 FLOW_NAMESPACE = "flow"
 FLOW_ID_DECORATION = "ncc.flow_id"
 MAX_FIELDS = 100
+#: Endpoints called server-to-server: errors are JSON, not pages.
+MACHINE_ENDPOINTS = frozenset({"oidc/token", "oidc/userinfo"})
 MAX_QUERY = 8192
 
 
@@ -174,6 +177,10 @@ class NCConnectApp(SATOSABase):
             return error_page("session_expiree", context, 400)
         except StoreUnavailable as exc:
             logger.error("store unavailable", extra={"path": context.path, "detail": str(exc)})
+            if context.path in MACHINE_ENDPOINTS:
+                # Relying parties' servers call these, not browsers: they need an OAuth error.
+                return Response(json.dumps({"error": "temporarily_unavailable"}),
+                                status=STATUS_TEXT[503], content="application/json")
             return error_page("service_indisponible", context, 503)
 
     def _run_bound_endpoint(self, context: Context, spec) -> Response:

@@ -35,3 +35,11 @@ def test_login_during_redis_outage_gets_the_unavailable_page(fed):
     assert resp.status_code == 503
     assert error_code_of(_Page(resp)) == "service_indisponible"
     assert "Location" not in resp.headers
+
+
+def test_token_endpoint_during_redis_outage_answers_an_oauth_error(fed):
+    auth = ("rp-op", fed.client_secrets["rp-op"])
+    resp = _dead_store_app(fed).post("/oidc/token", auth=auth, data={
+        "grant_type": "authorization_code", "code": "x", "redirect_uri": "https://a.nc/cb"})
+    assert resp.status_code == 503
+    assert resp.get_json() == {"error": "temporarily_unavailable"}
