@@ -182,15 +182,7 @@ class DemoOP(PeerApp):
     def login(self, request: DemoRequest) -> Response:
         form = request.form
         demande = form.get("demande", "")
-        record = self._pending.get(demande)
-        if record is None:
-            raise PeerError("session_expiree", "Demande expirée",
-                            "Cette demande de connexion a expiré ou a déjà servi. "
-                            "Revenez sur le site du service et recommencez.")
-        if (self.browser_of(request) != record["browser"]
-                or not same(form.get("csrf", ""), record["csrf"])):
-            raise PeerError("csrf", "Formulaire refusé",
-                            "Ce formulaire ne provient pas de cette session de navigation.", 403)
+        record = self.pending_login(request, self._pending, demande)
         auth_req = record["request"]
         if form.get("action") == "annuler":
             if self._pending.take(demande) is None:

@@ -234,15 +234,7 @@ class DemoIdP(PeerApp):
     def login(self, request: DemoRequest) -> Response:
         form = request.form
         demande = form.get("demande", "")
-        flow = self._pending.get(demande)
-        if flow is None:
-            raise PeerError("session_expiree", "Demande expirée",
-                            "Cette demande de connexion a expiré ou a déjà servi. "
-                            "Revenez sur le site du service et recommencez.")
-        if (self.browser_of(request) != flow["browser"]
-                or not same(form.get("csrf", ""), flow["csrf"])):
-            raise PeerError("csrf", "Formulaire refusé",
-                            "Ce formulaire ne provient pas de cette session de navigation.", 403)
+        flow = self.pending_login(request, self._pending, demande)
         if form.get("action") == "annuler":
             if self._pending.take(demande) is None:
                 raise PeerError("session_expiree", "Demande expirée",

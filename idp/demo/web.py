@@ -174,6 +174,19 @@ class PeerApp:
 
     # -- browser binding ----------------------------------------------------
 
+    def pending_login(self, request: DemoRequest, pending: Any, demande: str) -> dict:
+        """The login form's pending request, only if it was shown to this very browser."""
+        record = pending.get(demande)
+        if record is None:
+            raise PeerError("session_expiree", "Demande expirée",
+                            "Cette demande de connexion a expiré ou a déjà servi. "
+                            "Revenez sur le site du service et recommencez.")
+        if (self.browser_of(request) != record["browser"]
+                or not same(request.form.get("csrf", ""), record["csrf"])):
+            raise PeerError("csrf", "Formulaire refusé",
+                            "Ce formulaire ne provient pas de cette session de navigation.", 403)
+        return record
+
     def browser_of(self, request: DemoRequest) -> str | None:
         value = request.cookies.get(self.cookie_name, "")
         return value if 20 <= len(value) <= 64 else None
