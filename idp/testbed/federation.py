@@ -51,11 +51,18 @@ class Federation:
         server.start()
         self.servers[name], self.apps[name] = server, app
 
-    def worker_pids_seen(self, path_prefix: str = "") -> set[str]:
-        """Worker pids that served requests (whose path starts with ``path_prefix``)."""
+    def _access_lines(self) -> list[str]:
         log = self.folder / "access.log"
+        return log.read_text().splitlines() if log.exists() else []
+
+    def access_log_mark(self) -> int:
+        """A position in the access log, to look only at the requests made after it."""
+        return len(self._access_lines())
+
+    def worker_pids_seen(self, path_prefix: str = "", since: int = 0) -> set[str]:
+        """Worker pids that served requests (whose path starts with ``path_prefix``)."""
         pids = set()
-        for line in log.read_text().splitlines() if log.exists() else []:
+        for line in self._access_lines()[since:]:
             parts = line.split('"')
             if len(parts) > 2 and parts[1].split(" ")[-1].startswith(path_prefix):
                 pids.add(line.split("pid=")[1].split()[0])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from http.cookies import CookieError, SimpleCookie
+from pathlib import Path
 from typing import Any
 
 from satosa.context import Context
@@ -37,8 +38,6 @@ class IdentitySourceChoice(RequestMicroService):
         self.sources: dict[str, dict] = config["sources"]
         self.remember_ttl: int = config["remember_ttl"]
         self.secure: bool = config.get("secure_cookie", True)
-        from pathlib import Path
-
         self.csrf_secret = read_secret(Path(config["csrf_secret_path"]))
 
     def register_endpoints(self) -> list:
