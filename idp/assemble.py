@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from .dictionary import Dictionary, load_dictionary
+from .dictionary.normalise import readings_for
 from .partners import Registry, load_registry
 from .partners.schema import Service, Source
 from .schema_errors import ConfigError
@@ -27,6 +28,9 @@ SAML_FRONTEND = "plugins.frontends.saml2.frontend.SAML2Frontend"
 OIDC_BACKEND = "plugins.backends.oidc.backend.OIDCBackend"
 SAML_BACKEND = "plugins.backends.saml2.backend.SAML2Backend"
 CHOICE_SERVICE = "plugins.micro_services.choix.IdentitySourceChoice"
+RECORD_SERVICE = "plugins.micro_services.minimisation.RecordRequestedAttributes"
+PAIRWISE_SERVICE = "plugins.micro_services.pairwise.PairwiseSubject"
+MINIMISATION_SERVICE = "plugins.micro_services.minimisation.Minimisation"
 
 
 @dataclass
@@ -62,17 +66,6 @@ def read_metadata(registry: Registry, partner: Service | Source) -> str:
     return data.decode("utf-8")
 
 
-def _check_attributes(registry: Registry, dictionary: Dictionary) -> None:
-    problems = []
-    for s in registry.services.values():
-        for i, name in enumerate(s.attributes):
-            if name not in dictionary.attributes:
-                problems.append(f"{registry.files[s.id]}: attributes[{i}]: '{name}' is not in the "
-                                f"attribute dictionary (known: {', '.join(dictionary.attributes)})")
-    if problems:
-        raise ConfigError("\n".join(problems))
-
-
 def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
     claims = {name: a.oidc.claim for name, a in dic.attributes.items()}
     clients = {}
@@ -87,6 +80,8 @@ def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
             "token_endpoint_auth_method": s.oidc.token_endpoint_auth_method,
             "client_secret_sha256": s.oidc.client_secret_sha256,
             "require_pkce": s.oidc.require_pkce,
+            "jwks": s.oidc.jwks,
+            "jwks_uri": s.oidc.jwks_uri,
             "allowed_claims": [claims[a] for a in s.attributes],
         }
     return {
@@ -96,10 +91,10 @@ def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
             "store_url": st.store_url,
             "issuer": st.base_url,
             "signing_key_path": str(st.keys.oidc_signing_key),
-            "pairwise_secret_path": str(st.keys.pairwise_secret),
             "lifetimes": {"code": st.lifetimes.oidc_code, "access_token": st.lifetimes.access_token,
                           "id_token": st.lifetimes.id_token, "flow": st.lifetimes.flow},
             "scopes": dic.scopes(),
+            "claim_names": dic.by_claim(),
             "clients": clients,
         },
     }
@@ -126,16 +121,17 @@ def _saml_frontend(st: Settings, reg: Registry) -> dict:
             "entity_id": f"{st.base_url}/saml2/metadata",
             "key_path": str(st.keys.saml_key),
             "cert_path": str(st.keys.saml_cert),
-            "pairwise_secret_path": str(st.keys.pairwise_secret),
             "lifetimes": {"assertion": st.lifetimes.saml_assertion, "flow": st.lifetimes.flow},
             "sps": sps,
         },
     }
 
 
-def _backend(st: Settings, reg: Registry, src: Source, env: dict[str, str]) -> dict:
+def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
+             env: dict[str, str]) -> dict:
     common = {"store_url": st.store_url, "source_id": src.id, "display_name": src.display_name,
-              "lifetimes": {"flow": st.lifetimes.flow}}
+              "lifetimes": {"flow": st.lifetimes.flow},
+              "attributes": readings_for(dic, src.protocol, src.attributes)}
     if src.oidc:
         secret = env.get(src.oidc.client_secret_env)
         if not secret:
@@ -188,14 +184,31 @@ def _choice_service(st: Settings, reg: Registry) -> dict:
     }}
 
 
+def _micro_services(st: Settings, reg: Registry) -> list[dict]:
+    """Request side: record what was asked, choose the source. Response side: derive the
+    pairwise subject (from the full pivot), then minimise."""
+    active = [s for s in reg.services.values() if s.active]
+    return [
+        {"module": RECORD_SERVICE, "name": "demande", "config": {}},
+        _choice_service(st, reg),
+        {"module": PAIRWISE_SERVICE, "name": "pairwise", "config": {
+            "pairwise_secret_path": str(st.keys.pairwise_secret),
+            "sectors": {requester_of(s): s.pairwise_sector for s in active}}},
+        {"module": MINIMISATION_SERVICE, "name": "minimisation", "config": {
+            "services": {requester_of(s): {"service_id": s.id, "allowed": list(s.attributes)}
+                         for s in active},
+            "sources": {x.id: list(x.attributes) for x in reg.sources.values() if x.active}}},
+    ]
+
+
 def assemble(settings: Settings, env: dict[str, str]) -> Federation:
     missing = settings.keys.missing()
     if missing:
         raise ConfigError(f"{missing[0]}: key missing: run 'ncconnect keys init "
                           f"--data-dir {settings.data}' first")
     dictionary = load_dictionary(settings.path(settings.dictionary))
-    registry = load_registry(settings.path(settings.partners_dir), settings.allow_loopback_http)
-    _check_attributes(registry, dictionary)
+    registry = load_registry(settings.path(settings.partners_dir), dictionary,
+                             settings.allow_loopback_http)
     active_sources = [s for s in registry.sources.values() if s.active]
     if not active_sources:
         raise ConfigError(f"{settings.path(settings.partners_dir)}: no active identity source: "
@@ -205,8 +218,9 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
         "INTERNAL_ATTRIBUTES": dictionary.internal_attributes(),
         "FRONTEND_MODULES": [_oidc_frontend(settings, registry, dictionary),
                              _saml_frontend(settings, registry)],
-        "BACKEND_MODULES": [_backend(settings, registry, s, env) for s in active_sources],
-        "MICRO_SERVICES": [_choice_service(settings, registry)],
+        "BACKEND_MODULES": [_backend(settings, registry, dictionary, s, env)
+                            for s in active_sources],
+        "MICRO_SERVICES": _micro_services(settings, registry),
         "CONTEXT_STATE_DELETE": True,
         "COOKIE_STATE_NAME": "ncc_flux",
     }

@@ -117,11 +117,14 @@ def partenaires() -> None:
               help="Settings file naming the partner folder.")
 def partenaires_validate(config: str) -> None:
     """Check every partner file; print each problem with its file, field and fix."""
+    from .dictionary import load_dictionary
     from .partners import load_registry
 
     try:
         settings = load_settings(config_path(config))
-        reg = load_registry(settings.path(settings.partners_dir), settings.allow_loopback_http)
+        dictionary = load_dictionary(settings.path(settings.dictionary))
+        reg = load_registry(settings.path(settings.partners_dir), dictionary,
+                            settings.allow_loopback_http)
     except ConfigError as exc:
         _fail(exc)
     click.echo(f"ok: {len(reg.services)} services, {len(reg.sources)} identity sources")

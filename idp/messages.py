@@ -31,6 +31,14 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                "The sign-in request from the service is incomplete or malformed. "
                "No data was sent. Go back to the service's site and try again."),
     },
+    "service_non_autorise": {
+        "fr": ("Service non autorisé",
+               "Le service qui vous a envoyé ici n'est pas, ou plus, autorisé à recevoir des "
+               "données de NC Connect. Aucune donnée n'a été transmise. Contactez le service."),
+        "en": ("Service not authorised",
+               "The service that sent you here is not, or no longer, authorised to receive data "
+               "from NC Connect. No data was sent. Contact the service."),
+    },
     "sp_inconnu": {
         "fr": ("Service inconnu",
                "Le service (SAML) qui vous a envoyé ici n'est pas enregistré auprès de NC Connect. "

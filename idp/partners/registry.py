@@ -10,8 +10,10 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from ..dictionary import PIVOT, Dictionary
+from ..dictionary.formats import FORMATS
 from ..schema_errors import ConfigError, explain
-from .schema import Service, Source
+from .schema import LOA_LEVELS, Service, Source
 
 _partner = TypeAdapter(Service | Source)
 
@@ -30,6 +32,10 @@ class Registry:
 
     def saml_services(self) -> list[Service]:
         return [s for s in self.services.values() if s.protocol == "saml2"]
+
+    def gives_pivot(self, source_id: str) -> bool:
+        """Whether this source provides the whole identity pivot (see idp/dictionary/pivot.py)."""
+        return set(PIVOT) <= self.sources[source_id].attributes.keys()
 
     def resolve(self, partner_id: str, relative: str) -> Path:
         """A path written in a partner file is relative to that file."""
@@ -81,6 +87,14 @@ def _url_problems(path: Path, p: Service | Source, allow_loopback_http: bool) ->
     urls: list[tuple[str, str]] = []
     if isinstance(p, Service) and p.oidc:
         urls += [(f"oidc.redirect_uris[{i}]", u) for i, u in enumerate(p.oidc.redirect_uris)]
+        urls += [(f"oidc.post_logout_redirect_uris[{i}]", u)
+                 for i, u in enumerate(p.oidc.post_logout_redirect_uris)]
+        if p.oidc.backchannel_logout_uri:
+            urls.append(("oidc.backchannel_logout_uri", p.oidc.backchannel_logout_uri))
+        if p.oidc.jwks_uri:
+            urls.append(("oidc.jwks_uri", p.oidc.jwks_uri))
+    if p.logo and "://" in p.logo:
+        urls.append(("logo", p.logo))
     if isinstance(p, Source) and p.oidc:
         urls.append(("oidc.issuer", p.oidc.issuer))
     if p.saml2 and p.saml2.metadata_url:
@@ -93,9 +107,11 @@ def _url_problems(path: Path, p: Service | Source, allow_loopback_http: bool) ->
     return out
 
 
-def load_registry(folder: Path, allow_loopback_http: bool = False) -> Registry:
+def load_registry(folder: Path, dictionary: Dictionary,
+                  allow_loopback_http: bool = False) -> Registry:
     """Every ``*.yaml`` directly in ``folder`` (subfolders such as demo/ are separate
-    registries); all problems are reported at once."""
+    registries), checked against the attribute dictionary; all problems are reported at once,
+    and any problem refuses the whole registry: the proxy never runs half-configured."""
     if not folder.is_dir():
         raise ConfigError(f"{folder}: partner folder not found: create it or fix 'partners_dir'")
     reg = Registry()
@@ -117,6 +133,7 @@ def load_registry(folder: Path, allow_loopback_http: bool = False) -> Registry:
         else:
             reg.sources[partner.id] = partner
     problems += _cross_checks(reg)
+    problems += _dictionary_checks(reg, dictionary)
     if problems:
         raise ConfigError("\n".join(problems))
     return reg
@@ -133,6 +150,10 @@ def _cross_checks(reg: Registry) -> list[str]:
                 known = ", ".join(sorted(reg.sources)) or "none"
                 problems.append(f"{path}: sources[{i}]: '{src}' is not a declared identity source "
                                 f"(known: {known})")
+            elif LOA_LEVELS.index(reg.sources[src].loa) < LOA_LEVELS.index(s.loa_min):
+                problems.append(f"{path}: sources[{i}]: '{src}' reaches level "
+                                f"{reg.sources[src].loa}, below this service's loa_min "
+                                f"{s.loa_min}: remove it or lower loa_min")
         if s.oidc:
             if s.oidc.client_id in client_ids:
                 problems.append(f"{path}: oidc.client_id: '{s.oidc.client_id}' is already used by "
@@ -143,4 +164,27 @@ def _cross_checks(reg: Registry) -> list[str]:
                 problems.append(f"{path}: saml2.entity_id: already used by "
                                 f"{reg.files[entity_ids[s.saml2.entity_id]]}")
             entity_ids[s.saml2.entity_id] = s.id
+    return problems
+
+
+def _dictionary_checks(reg: Registry, dictionary: Dictionary) -> list[str]:
+    known = ", ".join(dictionary.attributes)
+    problems = []
+    for s in reg.services.values():
+        problems += [f"{reg.files[s.id]}: attributes.{name}: not in the attribute dictionary "
+                     f"(known: {known})"
+                     for name in s.attributes if name not in dictionary.attributes]
+    for src in reg.sources.values():
+        for name, how in src.attributes.items():
+            where = f"{reg.files[src.id]}: attributes.{name}"
+            if name not in dictionary.attributes:
+                problems.append(f"{where}: not in the attribute dictionary (known: {known})")
+                continue
+            normalise = FORMATS[dictionary.attributes[name].format]
+            if how.date_format and dictionary.attributes[name].format != "date":
+                problems.append(f"{where}.date_format: {name} is not a date: remove date_format")
+            for code, value in (how.values or {}).items():
+                if normalise(value) is None:
+                    problems.append(f"{where}.values.{code}: {value!r} is not a valid "
+                                    f"{dictionary.attributes[name].format} value")
     return problems

@@ -1,5 +1,10 @@
 """Schema of a partner file: a *service* (relying party) or an identity *source*.
 
+A service file is also what the usager is shown: its purpose and legal basis
+appear on the consent screen and in the DPO's diffusion report, and every
+attribute it may receive carries the justification a data-protection officer
+would ask for.
+
 URLs must be https, except loopback ones when the proxy runs in demo/dev mode
 (``allow_loopback_http``), which is checked by the registry, not here, because
 the same file is valid or not depending on the deployment.
@@ -14,6 +19,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 ID_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"
 
+#: eIDAS levels of assurance, weakest first.
+LOA_LEVELS = ("low", "substantial", "high")
+Loa = Literal["low", "substantial", "high"]
+
+#: RGPD article 6 legal bases. Only ``consent`` lets the usager refuse on the consent screen;
+#: the others make it an information screen.
+LegalBasis = Literal["consent", "contract", "legal_obligation", "vital_interest", "public_task",
+                     "legitimate_interest"]
+
+#: JWK members that only a private key has: a partner file publishes public keys only.
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -24,10 +41,14 @@ class OidcClient(Strict):
     #: SHA-256 (hex) of the client secret. Client secrets are random and long, so a
     #: fast hash is enough; the secret itself never sits in a partner file.
     client_secret_sha256: str | None = None
-    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] = (
-        "client_secret_basic"
-    )
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post",
+                                        "private_key_jwt", "none"] = "client_secret_basic"
+    #: Public keys for ``private_key_jwt`` (RFC 7523): inline JWKS or an https URL to fetch it.
+    jwks: dict | None = None
+    jwks_uri: str | None = None
     redirect_uris: list[str] = Field(min_length=1)
+    post_logout_redirect_uris: list[str] = []
+    backchannel_logout_uri: str | None = None
     require_pkce: bool = True
 
     @field_validator("client_secret_sha256")
@@ -38,7 +59,7 @@ class OidcClient(Strict):
                              "(ncconnect partenaires hash-secret prints it)")
         return v
 
-    @field_validator("redirect_uris")
+    @field_validator("redirect_uris", "post_logout_redirect_uris")
     @classmethod
     def _exact(cls, v: list[str]) -> list[str]:
         for uri in v:
@@ -48,8 +69,36 @@ class OidcClient(Strict):
                 )
         return v
 
+    @field_validator("jwks")
+    @classmethod
+    def _public_keys(cls, v: dict | None) -> dict | None:
+        if v is None:
+            return v
+        keys = v.get("keys")
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
+            raise ValueError("must be a JWK Set: a mapping with a non-empty 'keys' list")
+        for i, key in enumerate(keys):
+            if key.get("kty") not in ("RSA", "EC"):
+                raise ValueError(f"keys[{i}]: kty must be RSA or EC")
+            private = sorted(PRIVATE_JWK_MEMBERS & key.keys())
+            if private:
+                raise ValueError(f"keys[{i}] holds private key members ({', '.join(private)}): "
+                                 "publish the public key only, and keep the private key secret")
+        return v
+
     @model_validator(mode="after")
     def _auth(self) -> OidcClient:
+        has_keys = self.jwks is not None or self.jwks_uri is not None
+        if self.token_endpoint_auth_method == "private_key_jwt":
+            if self.client_secret_sha256:
+                raise ValueError("private_key_jwt clients authenticate with their key: remove "
+                                 "client_secret_sha256")
+            if (self.jwks is None) == (self.jwks_uri is None):
+                raise ValueError("private_key_jwt needs exactly one of jwks or jwks_uri")
+            return self
+        if has_keys:
+            raise ValueError("jwks and jwks_uri are for token_endpoint_auth_method: "
+                             "private_key_jwt: remove them or change the method")
         if self.token_endpoint_auth_method == "none":
             if self.client_secret_sha256:
                 raise ValueError("a public client (token_endpoint_auth_method: none) has no "
@@ -91,18 +140,64 @@ class OidcSourceTech(Strict):
     id_token_signing_alg: Literal["RS256", "PS256", "ES256"] = "RS256"
 
 
+class ReleasedAttribute(Strict):
+    """Why a service may receive one attribute; optional ones can be unticked by the usager."""
+
+    justification: str = Field(min_length=10, max_length=500)
+    optional: bool = False
+
+
+class ConsentPolicy(Strict):
+    #: How long "Se souvenir de mon choix" lasts; 0 means the screen is shown at every login.
+    #: 13 months at most, as the CNIL recommends for a remembered choice.
+    remember_days: int = Field(180, ge=0, le=395)
+
+
+class SourceAttribute(Strict):
+    """How one dictionary attribute is read from what this source sends."""
+
+    #: The source's name for it, when it is not the dictionary's name on this protocol.
+    #: (``from`` is a Python keyword, hence the alias.)
+    from_: str | None = Field(None, alias="from", min_length=1, max_length=256)
+    #: ``strptime`` format of a date the source does not send as ISO 8601.
+    date_format: str | None = None
+    #: The source's codes -> the dictionary's values (e.g. ``{"1": male, "2": female}``).
+    values: dict[str, str] | None = None
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str | None) -> str | None:
+        if v is not None and not all(part in v for part in ("%Y", "%m", "%d")):
+            raise ValueError(f"{v!r} must contain %Y, %m and %d (strptime format)")
+        return v
+
+
 class Service(Strict):
     kind: Literal["service"]
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=2)
     organisation: str = Field(min_length=2)
     contact: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    logo: str | None = None
     active: bool = True
+    #: The finalité, in the words the usager reads on the consent screen.
+    purpose: str = Field(min_length=10, max_length=500)
+    legal_basis: LegalBasis
+    #: The text that founds the processing (délibération, arrêté…), when there is one.
+    legal_reference: str | None = None
+    loa_min: Loa = "low"
+    #: Services of one sector receive the same pairwise identifier for a citizen.
+    sector: str | None = Field(None, pattern=ID_PATTERN)
+    consent: ConsentPolicy = ConsentPolicy()
     protocol: Literal["oidc", "saml2"]
     oidc: OidcClient | None = None
     saml2: SamlServiceTech | None = None
     sources: list[str] = Field(min_length=1)
-    attributes: list[str] = Field(min_length=1)
+    attributes: dict[str, ReleasedAttribute] = Field(min_length=1)
+
+    @property
+    def pairwise_sector(self) -> str:
+        return f"sector:{self.sector}" if self.sector else f"service:{self.id}"
 
     @model_validator(mode="after")
     def _tech(self) -> Service:
@@ -115,10 +210,15 @@ class Source(Strict):
     id: str = Field(pattern=ID_PATTERN)
     display_name: str = Field(min_length=2)
     description: str = ""
+    logo: str | None = None
     active: bool = True
+    #: The eIDAS level this source's authentication reaches.
+    loa: Loa
     protocol: Literal["oidc", "saml2"]
     oidc: OidcSourceTech | None = None
     saml2: SamlSourceTech | None = None
+    #: What the source provides, by dictionary name, and how to read each one.
+    attributes: dict[str, SourceAttribute] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _tech(self) -> Source:

@@ -25,8 +25,12 @@ from .servers import GunicornProxy, free_port
 
 DICTIONARY = Path(__file__).resolve().parents[2] / "attributs" / "dictionnaire.yaml"
 
-#: service id -> (protocol, accepted sources, attributes)
-DEFAULT_SERVICES: dict[str, tuple[str, list[str], list[str]]] = {
+#: Everything the demo sources send: the identity pivot complete, and contact details.
+SOURCE_ATTRIBUTES = ["given_name", "family_name", "preferred_username", "birthdate", "gender",
+                     "birthplace", "birthcountry", "email", "phone_number"]
+
+#: service id -> (protocol, accepted sources, attributes[, extra partner-file fields])
+DEFAULT_SERVICES: dict[str, tuple] = {
     "rp-op": ("oidc", ["src-op"], ["given_name", "family_name", "birthdate"]),
     "rp-idp": ("oidc", ["src-idp"], ["given_name", "family_name", "birthdate"]),
     "rp-choix": ("oidc", ["src-op", "src-idp"], ["given_name", "family_name"]),
@@ -119,24 +123,29 @@ def build_federation(folder: Path, services: dict | None = None) -> Federation:
                         peer_keys / "idp.crt", [f"{proxy}/src-idp/saml2/metadata"], CITIZENS)
     fed.add("src-idp", idp, idp_port)
 
+    provided = {name: {} for name in SOURCE_ATTRIBUTES}
     _write(partners / "src-op.yaml", {
         "kind": "source", "id": "src-op", "display_name": "Identité OIDC de test",
-        "protocol": "oidc",
+        "loa": "substantial", "protocol": "oidc", "attributes": provided,
         "oidc": {"issuer": op_url, "client_id": "ncconnect",
                  "client_secret_env": "NCC_TEST_OP_SECRET",
                  "scope": ["openid", "profile", "email", "birth", "phone"]}})
     _write(partners / "src-idp.yaml", {
         "kind": "source", "id": "src-idp", "display_name": "Annuaire SAML de test",
-        "protocol": "saml2",
+        "loa": "low", "protocol": "saml2", "attributes": provided,
         "saml2": {"entity_id": f"{fed.url('src-idp')}/metadata",
                   "metadata_url": f"{fed.url('src-idp')}/metadata"}})
 
-    for sid, (protocol, sources, attributes) in services.items():
+    for sid, (protocol, sources, attributes, *extra) in services.items():
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         common = {"kind": "service", "id": sid, "name": f"Service de test {sid}",
                   "organisation": "Tests", "contact": "tests@example.nc", "protocol": protocol,
-                  "sources": sources, "attributes": attributes}
+                  "purpose": "Tester la fédération de bout en bout.",
+                  "legal_basis": "public_task", "sources": sources,
+                  "attributes": {a: {"justification": "Vérifier la transmission."}
+                                 for a in attributes},
+                  **(extra[0] if extra else {})}
         if protocol == "oidc":
             secret = secrets.token_urlsafe(24)
             app = make_demo_rp(base, proxy, sid, secret, f"RP {sid}")

@@ -24,6 +24,7 @@ from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
 from idp.app import flow_id
+from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.stores import open_store
 
@@ -53,23 +54,13 @@ def _iso(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _attribute_values(claims: dict[str, Any]) -> dict[str, Any]:
-    """Claims whose values are strings or lists of strings; anything else is not an attribute."""
-    out: dict[str, Any] = {}
-    for name, value in claims.items():
-        if isinstance(value, str):
-            out[name] = value
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            out[name] = value
-    return out
-
-
 class OIDCBackend(BackendModule):
     def __init__(self, auth_callback_func, internal_attributes: dict, config: dict[str, Any],
                  base_url: str, name: str) -> None:
         super().__init__(auth_callback_func, internal_attributes, base_url, name)
         self.config = config
         self.source_id: str = config["source_id"]
+        self.attributes = SourceAttributes(self.source_id, config["attributes"])
         self.client_id: str = config["client_id"]
         self.client_secret: str = config["client_secret"]
         self.redirect_uri: str = config["redirect_uri"]
@@ -178,7 +169,7 @@ class OIDCBackend(BackendModule):
         auth_info = AuthenticationInformation(
             acr if isinstance(acr, str) and acr else UNSPECIFIED_ACR, _iso(when), meta.issuer)
         internal = InternalData(auth_info=auth_info)
-        internal.attributes = self.converter.to_internal("openid", _attribute_values(claims))
+        internal.attributes = self.attributes.to_internal(claims)
         internal.subject_id = f"{self.source_id}:{id_claims['sub']}"
         return internal
 

@@ -27,6 +27,7 @@ from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
 from idp.app import flow_id
+from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.stores import open_store
 
@@ -54,6 +55,7 @@ class SAML2Backend(BackendModule):
         super().__init__(auth_callback_func, internal_attributes, base_url, name)
         self.config = config
         self.source_id: str = config["source_id"]
+        self.attributes = SourceAttributes(self.source_id, config["attributes"])
         self.idp_entity_id: str = config["idp_entity_id"]
         self.sp_entity_id: str = config["sp_entity_id"]
         self.acs_url: str = config["acs_url"]
@@ -135,8 +137,7 @@ class SAML2Backend(BackendModule):
         auth_info = AuthenticationInformation(verified.authn_class_ref, verified.authn_instant,
                                               self.idp_entity_id)
         internal = InternalData(auth_info=auth_info)
-        internal.attributes = self.converter.to_internal(
-            "saml", attributes_by_name(response.assertion))
+        internal.attributes = self.attributes.to_internal(attributes_by_name(response.assertion))
         internal.subject_id = f"{self.source_id}:{verified.name_id}"
         logger.info("source login verified", extra={"source": self.source_id})
         return self.auth_callback_func(context, internal)

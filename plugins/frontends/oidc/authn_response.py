@@ -1,8 +1,8 @@
 """From the identity source's answer to the grant a code stands for.
 
-The service receives a pairwise ``sub`` (HMAC of the source's subject under the
-proxy secret, sector = client_id) and only the claims it asked for and may
-receive; ``auth_time`` and ``acr`` come from the source when it gave them.
+The service receives the pairwise ``sub`` derived by the pairwise micro-service
+and only the claims it asked for among those minimisation released; ``auth_time``
+and ``acr`` come from the source when it gave them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from satosa.attribute_mapping import AttributeMapper
 from satosa.internal import InternalData
 
 from idp.auth_instant import auth_time_of
-from idp.errors import FlowError
-from idp.pairwise import pairwise_id
+from plugins.micro_services.pairwise import pairwise_subject_of
 
 from .authorize import PendingAuthorization
 from .claims import release
@@ -22,10 +21,8 @@ MAX_ACR = 256
 
 
 def code_grant(pending: PendingAuthorization, internal_resp: InternalData,
-               converter: AttributeMapper, pairwise_secret: bytes) -> CodeGrant:
-    subject = internal_resp.subject_id
-    if not isinstance(subject, str) or not subject:
-        raise FlowError("reponse_source_invalide", detail="identity source gave no subject")
+               converter: AttributeMapper) -> CodeGrant:
+    subject = pairwise_subject_of(internal_resp)
     attributes = internal_resp.attributes if isinstance(internal_resp.attributes, dict) else {}
     external = converter.from_internal("openid", attributes)
     claims = release(external, pending.claims)
@@ -37,7 +34,7 @@ def code_grant(pending: PendingAuthorization, internal_resp: InternalData,
         redirect_uri=pending.redirect_uri,
         nonce=pending.nonce,
         code_challenge=pending.code_challenge,
-        sub=pairwise_id(pairwise_secret, pending.client_id, subject),
+        sub=subject,
         claims=claims,
         id_token_claims=list(pending.id_token_claims),
         auth_time=auth_time_of(stamp),

@@ -62,7 +62,12 @@ def scope_claims(scopes: Iterable[str], scope_map: Mapping[str, Iterable[str]]) 
 
 
 def _claim_value(value: Any) -> Any:
-    """SATOSA keeps attribute values as lists; OIDC claims are single values when single."""
+    """SATOSA keeps attribute values as lists; OIDC claims are single values when single.
+    A structured claim (``address``) arrives as an object of such lists."""
+    if isinstance(value, dict):
+        members = {k: _claim_value(v) for k, v in value.items() if isinstance(k, str)}
+        kept_members = {k: v for k, v in members.items() if v is not None}
+        return kept_members or None
     items = value if isinstance(value, list | tuple) else [value]
     kept = [v for v in items if isinstance(v, str | int | float | bool) and v != ""]
     if not kept:

@@ -18,7 +18,6 @@ from satosa.internal import InternalData
 from satosa.response import Response
 
 from idp.errors import FlowError
-from idp.keys import read_secret
 from idp.stores import open_store
 
 from .authn_response import code_grant
@@ -47,7 +46,6 @@ class OIDCFrontend(FrontendModule):
         self.grants = GrantStore(open_store(self.settings.store_url), self.settings.lifetimes)
         self.signer = IdTokenSigner(load_signing_key(self.settings.signing_key_path),
                                     self.settings.issuer, self.settings.lifetimes.id_token)
-        self.pairwise_secret = read_secret(self.settings.pairwise_secret_path)
         self.endpoints = Endpoints(self.settings.issuer, name)
         self.metadata = provider_metadata(self.endpoints, self.settings.scopes)
         self.token_endpoint = TokenEndpoint(self.clients, self.grants, self.signer,
@@ -82,8 +80,10 @@ class OIDCFrontend(FrontendModule):
             requester_name=[{"lang": "fr", "text": client.name}],
             subject_type="pairwise",
         )
-        internal_req.attributes = self.converter.to_internal_filter("openid",
-                                                                    list(pending.claims))
+        # What this request asked for (and may have), by dictionary name: minimisation
+        # releases nothing else.
+        internal_req.attributes = sorted({self.settings.claim_names[c] for c in pending.claims
+                                          if c in self.settings.claim_names})
         logger.info("authorization request accepted", extra={"client": client.service_id})
         return self.auth_req_callback_func(context, internal_req)
 
@@ -92,7 +92,7 @@ class OIDCFrontend(FrontendModule):
         client = self.clients.get(pending.client_id)
         if client is None or internal_resp.requester != pending.client_id:
             raise FlowError("session_expiree", detail="flow state names another client")
-        grant = code_grant(pending, internal_resp, self.converter, self.pairwise_secret)
+        grant = code_grant(pending, internal_resp, self.converter)
         code = self.grants.issue_code(grant)
         del context.state[self.name]
         logger.info("authorization code issued", extra={"client": client.service_id})

@@ -25,10 +25,11 @@ class FrontendSettings:
     issuer: str
     store_url: str
     signing_key_path: Path
-    pairwise_secret_path: Path
     lifetimes: Lifetimes
     #: OIDC scope -> the claims it asks for.
     scopes: dict[str, tuple[str, ...]]
+    #: OIDC claim -> dictionary (internal) name.
+    claim_names: dict[str, str]
     clients: ClientRegistry
 
     @classmethod
@@ -41,9 +42,9 @@ class FrontendSettings:
                 issuer=str(conf["issuer"]),
                 store_url=str(conf["store_url"]),
                 signing_key_path=Path(conf["signing_key_path"]),
-                pairwise_secret_path=Path(conf["pairwise_secret_path"]),
                 lifetimes=lifetimes,
                 scopes={str(s): tuple(c) for s, c in (conf.get("scopes") or {}).items()},
+                claim_names={str(c): str(n) for c, n in conf["claim_names"].items()},
                 clients=ClientRegistry(conf.get("clients") or {}),
             )
         except KeyError as exc:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -31,8 +30,7 @@ from satosa.response import Response
 
 from idp.autopost import autopost
 from idp.errors import FlowError
-from idp.keys import read_secret
-from idp.pairwise import pairwise_id
+from plugins.micro_services.pairwise import pairwise_subject_of
 
 from . import response as saml_response
 from .idp_config import build_server
@@ -55,7 +53,6 @@ class SAML2Frontend(FrontendModule):
         self.conf = conf
         self.entity_id: str = conf["entity_id"]
         self.sps: dict[str, dict[str, Any]] = conf["sps"]
-        self.pairwise_secret = read_secret(Path(conf["pairwise_secret_path"]))
         self.server = build_server(conf, name, internal_attributes)
         self.metadata_xml = idp_metadata_xml(self.server.config)
 
@@ -128,11 +125,9 @@ class SAML2Frontend(FrontendModule):
 
     def handle_authn_response(self, context: Context, internal_resp: InternalData) -> Response:
         flow = self._flow(context.state)
-        if not internal_resp.subject_id:
-            raise FlowError("reponse_source_invalide", detail="source gave no subject identifier")
         sp = flow["sp"]
-        name_id = saml_response.persistent_name_id(
-            pairwise_id(self.pairwise_secret, sp, internal_resp.subject_id), self.entity_id, sp)
+        name_id = saml_response.persistent_name_id(pairwise_subject_of(internal_resp),
+                                                   self.entity_id, sp)
         identity = saml_identity(self.converter, internal_resp.attributes or {},
                                  list(flow.get("attributes") or []))
         auth_info = internal_resp.auth_info

@@ -1,0 +1,65 @@
+"""Pairwise subject identifiers: one stable pseudonym per citizen and per service (or sector).
+
+SATOSA's OIDC frontend salts ``sub`` with a value regenerated at each start; ours
+is an HMAC under a secret kept in the data folder, so it survives restarts and is
+the same on every worker and host. It is computed from the identity pivot when the
+source gives it complete, so a citizen keeps one identifier at a service whichever
+source they use; otherwise from the source's own subject (see
+:mod:`idp.dictionary.pivot`). It runs before minimisation, which may withhold the
+very attributes the pivot is made of.
+
+Frontends accept only a subject this service marked ``pairwise``: if the chain were
+ever misconfigured, they refuse rather than leak a source's identifier.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from satosa.context import Context
+from satosa.internal import InternalData
+from satosa.micro_services.base import ResponseMicroService
+from satosa.response import Response
+
+from idp.dictionary.pivot import subject_basis
+from idp.errors import FlowError
+from idp.keys import read_secret
+from idp.pairwise import pairwise_id
+
+logger = logging.getLogger("ncconnect.pairwise")
+
+SUBJECT_TYPE = "pairwise"
+
+
+class PairwiseSubject(ResponseMicroService):
+    def __init__(self, config: Mapping[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: requester -> pairwise sector ("service:<id>" or "sector:<name>").
+        self.sectors: dict[str, str] = dict(config["sectors"])
+        self.secret = read_secret(Path(config["pairwise_secret_path"]))
+
+    def process(self, context: Context, data: InternalData) -> Response:
+        sector = self.sectors.get(data.requester)
+        if sector is None:
+            raise FlowError("service_non_autorise", 403, "pairwise: requester not in the registry")
+        subject = data.subject_id
+        if not isinstance(subject, str) or not subject:
+            raise FlowError("reponse_source_invalide", detail="identity source gave no subject")
+        attributes = data.attributes if isinstance(data.attributes, dict) else {}
+        basis = subject_basis(attributes, subject)
+        data.subject_id = pairwise_id(self.secret, sector, basis)
+        data.subject_type = SUBJECT_TYPE
+        logger.info("pairwise subject derived",
+                    extra={"from_pivot": basis.startswith("pivot\x1f")})
+        return super().process(context, data)
+
+
+def pairwise_subject_of(data: InternalData) -> str:
+    """The subject a frontend may send: only one derived by :class:`PairwiseSubject`."""
+    if data.subject_type != SUBJECT_TYPE or not isinstance(data.subject_id, str) \
+            or not data.subject_id:
+        raise FlowError("erreur_interne", 500, "response without a pairwise subject")
+    return data.subject_id
