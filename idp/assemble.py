@@ -131,7 +131,8 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
              env: dict[str, str]) -> dict:
     common = {"store_url": st.store_url, "source_id": src.id, "display_name": src.display_name,
               "lifetimes": {"flow": st.lifetimes.flow},
-              "attributes": readings_for(dic, src.protocol, src.attributes)}
+              "attributes": readings_for(dic, src.protocol, {
+                  name: how.model_dump(by_alias=True) for name, how in src.attributes.items()})}
     if src.oidc:
         secret = env.get(src.oidc.client_secret_env)
         if not secret:

@@ -49,7 +49,7 @@ class Reading:
 def readings_for(dictionary: Dictionary, protocol: str,
                  declared: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The backend configuration for a source: ``declared`` is its partner file's
-    ``attributes`` (dictionary name -> SourceAttribute)."""
+    ``attributes`` section as plain data (dictionary name -> {from, date_format, values})."""
     out = {}
     for name, how in declared.items():
         entry = dictionary.attributes[name]
@@ -59,11 +59,11 @@ def readings_for(dictionary: Dictionary, protocol: str,
         else:
             default = (*entry.saml_names, entry.saml.friendly)
             member = None
-        source_name = getattr(how, "from_", None)
+        source_name = how.get("from")
         out[name] = Reading(name=name, format=entry.format,
                             external=(source_name,) if source_name else default,
-                            member=member, date_format=getattr(how, "date_format", None),
-                            values=getattr(how, "values", None) or {}).to_config()
+                            member=member, date_format=how.get("date_format"),
+                            values=how.get("values") or {}).to_config()
     return out
 
 

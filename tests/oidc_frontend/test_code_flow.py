@@ -13,6 +13,7 @@ from oic.oic import Client
 from oic.oic.message import AuthorizationResponse, RegistrationResponse
 from oic.utils.authn.client import CLIENT_AUTHN_METHOD
 
+from idp.dictionary.pivot import subject_basis
 from idp.keys import read_secret
 from idp.pairwise import pairwise_id
 
@@ -137,11 +138,12 @@ def test_claims_parameter_adds_an_allowed_userinfo_claim(op):
 
 def test_sub_is_the_pairwise_id_for_the_client(op):
     secret = read_secret(op.keys.pairwise_secret)
+    basis = subject_basis(IDENTITY, SUBJECT)
     confidential = verified_claims(op, op.tokens(op.login(CONFIDENTIAL))["id_token"])["sub"]
     public = verified_claims(op, op.tokens(op.login(PUBLIC))["id_token"])["sub"]
 
-    assert confidential == pairwise_id(secret, CONFIDENTIAL, SUBJECT)
-    assert public == pairwise_id(secret, PUBLIC, SUBJECT)
+    assert confidential == pairwise_id(secret, f"service:{CONFIDENTIAL}", basis)
+    assert public == pairwise_id(secret, f"service:{PUBLIC}", basis)
     assert confidential != public
 
 

@@ -30,9 +30,11 @@ def test_discovery_lists_scopes_and_claims_of_the_dictionary(op):
     doc = op.http.get(op.url(".well-known/openid-configuration"), timeout=10).json()
 
     assert doc["scopes_supported"][0] == "openid"
-    assert set(doc["scopes_supported"]) == {"openid", "profile", "birth", "email", "phone"}
+    assert set(doc["scopes_supported"]) == {"openid", "profile", "birth", "email", "phone",
+                                            "address", "cafat", "entreprise"}
     assert {"sub", "given_name", "family_name", "birthdate", "birthplace", "email",
-            "phone_number"} <= set(doc["claims_supported"])
+            "phone_number", "address", "province", "cafat_number", "ridet",
+            "company_name"} <= set(doc["claims_supported"])
 
 
 def test_every_published_endpoint_answers(op):

@@ -253,7 +253,6 @@ def federation(tmp_path_factory) -> Federation:
                 "entity_id": IDP_ENTITY,
                 "key_path": str(idp_key),
                 "cert_path": str(idp_cert),
-                "pairwise_secret_path": str(pairwise),
                 "lifetimes": {"assertion": ASSERTION_LIFETIME, "flow": 900},
                 "sps": sps_conf,
             },
@@ -267,6 +266,10 @@ def federation(tmp_path_factory) -> Federation:
             "module": "tests.saml_frontend.conftest.RouteToSource", "name": "route",
             "config": {"default": "source",
                        "routes": {s.entity_id: s.backend for s in SPS.values()}},
+        }, {
+            "module": "plugins.micro_services.pairwise.PairwiseSubject", "name": "pairwise",
+            "config": {"pairwise_secret_path": str(pairwise),
+                       "sectors": {s.entity_id: s.entity_id for s in SPS.values()}},
         }],
         "CONTEXT_STATE_DELETE": True,
         "COOKIE_STATE_NAME": "ncc_flux",

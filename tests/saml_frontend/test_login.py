@@ -7,6 +7,7 @@ import logging
 
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT
 
+from idp.dictionary.pivot import subject_basis
 from idp.pairwise import pairwise_id
 
 from .conftest import (
@@ -64,7 +65,8 @@ def test_name_id_is_the_persistent_pairwise_identifier_qualified_by_both_entitie
     _reqid, _form, parsed = _login(federation, "a")
     name_id = parsed.assertion.subject.name_id
     assert name_id.format == NAMEID_FORMAT_PERSISTENT
-    assert name_id.text == pairwise_id(federation.pairwise_secret, sp, PEER_SUBJECT)
+    basis = subject_basis(PEER_ATTRIBUTES, PEER_SUBJECT)
+    assert name_id.text == pairwise_id(federation.pairwise_secret, sp, basis)
     assert name_id.name_qualifier == IDP_ENTITY
     assert name_id.sp_name_qualifier == sp
 
