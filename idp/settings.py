@@ -19,6 +19,15 @@ class Lifetimes(BaseModel):
     id_token: int = Field(300, ge=60, le=3600)
     saml_assertion: int = Field(300, ge=60, le=3600)
     remembered_choice: int = Field(180 * 86400, ge=0)
+    #: How long a response waits on the consent screen before the usager must start again.
+    consent_screen: int = Field(600, ge=60, le=3600)
+    #: Connection history is kept this many days, then deleted (RGPD: limited retention).
+    history_days: int = Field(365, ge=1, le=3650)
+    #: The citizen's own space (/mon-compte) session, in seconds.
+    account_session: int = Field(900, ge=60, le=3600)
+    #: SSO session: ended after this long without use, and after this long at most.
+    sso_idle: int = Field(1800, ge=60, le=86400)
+    sso_absolute: int = Field(8 * 3600, ge=300, le=7 * 86400)
 
 
 class Settings(BaseModel):

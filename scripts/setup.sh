@@ -3,7 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(xmlsec1 redis-server python3-venv)
+# chromium: the real browser of tests/browser (driven by Playwright through executablePath;
+# Playwright's own browser download does not work on our machines).
+DEBIAN_PACKAGES=(xmlsec1 redis-server python3-venv chromium)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

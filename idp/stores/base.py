@@ -5,6 +5,11 @@ outlives a request may sit in a per-process dict. Each record lives in a
 *namespace* (``oidc-code``, ``saml-outstanding``, ``flow``...), carries a TTL,
 and is JSON-serialisable. ``take`` and ``add`` are atomic across processes:
 they are what makes codes, assertions and flow steps one-time.
+
+Some records belong to someone and must be listed together: a citizen's consents,
+connection history and sessions. Those are *items* of an *owner*'s collection,
+each with its own TTL, so that a consent expires on its own date and history
+older than the retention period disappears without a cleanup job.
 """
 
 from __future__ import annotations
@@ -45,6 +50,22 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def delete(self, namespace: str, key: str) -> None:
         """Forget ``key``; absent keys are not an error."""
+
+    @abc.abstractmethod
+    def put_item(self, namespace: str, owner: str, item: str, value: Record, ttl: int) -> None:
+        """Store ``value`` as ``item`` of ``owner``'s collection, replacing it, for ``ttl`` s."""
+
+    @abc.abstractmethod
+    def items(self, namespace: str, owner: str) -> dict[str, Record]:
+        """Every unexpired item of ``owner``, keyed and sorted by item name."""
+
+    @abc.abstractmethod
+    def delete_item(self, namespace: str, owner: str, item: str) -> bool:
+        """Forget one item; ``False`` when it was not there."""
+
+    @abc.abstractmethod
+    def delete_owner(self, namespace: str, owner: str) -> None:
+        """Forget ``owner``'s whole collection."""
 
     @abc.abstractmethod
     def ping(self) -> None:

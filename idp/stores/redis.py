@@ -1,6 +1,13 @@
-"""Production store on Redis: native TTLs, ``SET NX`` and ``GETDEL`` for atomicity."""
+"""Production store on Redis: native TTLs, ``SET NX`` and ``GETDEL`` for atomicity.
+
+An owner's collection is one hash. Redis 7.0 (Debian 12) has no per-field TTL,
+so each field carries its own expiry, expired fields are dropped when read, and
+the hash itself expires with its longest-lived item.
+"""
 
 from __future__ import annotations
+
+import time
 
 import redis
 
@@ -42,6 +49,40 @@ class RedisStore(Store):
 
     def delete(self, namespace: str, key: str) -> None:
         self._call("delete", self._key(namespace, key))
+
+    def put_item(self, namespace: str, owner: str, item: str, value: Record, ttl: int) -> None:
+        check_ttl(ttl)
+        key = self._key(namespace, owner)
+        entry = encode({"exp": time.time() + ttl, "value": value})
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.hset(key, item, entry)
+                pipe.expire(key, ttl, nx=True)  # a new hash gets a TTL...
+                pipe.expire(key, ttl, gt=True)  # ...an existing one lives as long as its items
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"redis store unavailable ({type(exc).__name__})") from exc
+
+    def items(self, namespace: str, owner: str) -> dict[str, Record]:
+        key = self._key(namespace, owner)
+        raw = self._call("hgetall", key)
+        now, out, expired = time.time(), {}, []
+        for field, data in raw.items():
+            entry = decode(data) or {}
+            name = field.decode("utf-8") if isinstance(field, bytes) else str(field)
+            if entry.get("exp", 0) <= now:
+                expired.append(name)
+            else:
+                out[name] = entry["value"]
+        if expired:
+            self._call("hdel", key, *expired)
+        return dict(sorted(out.items()))
+
+    def delete_item(self, namespace: str, owner: str, item: str) -> bool:
+        return bool(self._call("hdel", self._key(namespace, owner), item))
+
+    def delete_owner(self, namespace: str, owner: str) -> None:
+        self._call("delete", self._key(namespace, owner))
 
     def ping(self) -> None:
         self._call("ping")

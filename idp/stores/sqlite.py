@@ -23,7 +23,15 @@ CREATE TABLE IF NOT EXISTS records (
     value BLOB NOT NULL,
     expires REAL NOT NULL,
     PRIMARY KEY (namespace, key)
-) WITHOUT ROWID
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS items (
+    namespace TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    item TEXT NOT NULL,
+    value BLOB NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (namespace, owner, item)
+) WITHOUT ROWID;
 """
 
 #: Expired rows are swept on roughly one write in this many, so no cron is needed.
@@ -38,7 +46,7 @@ class SqliteStore(Store):
         self._writes = 0
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(_SCHEMA)
+            conn.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         # One connection per (process, thread): a connection must never cross a fork.
@@ -63,6 +71,7 @@ class SqliteStore(Store):
         self._writes += 1
         if self._writes % _SWEEP_EVERY == 0:
             conn.execute("DELETE FROM records WHERE expires <= ?", (time.time(),))
+            conn.execute("DELETE FROM items WHERE expires <= ?", (time.time(),))
         return cur
 
     def put(self, namespace: str, key: str, value: Record, ttl: int) -> None:
@@ -119,6 +128,28 @@ class SqliteStore(Store):
 
     def delete(self, namespace: str, key: str) -> None:
         self._write("DELETE FROM records WHERE namespace=? AND key=?", (namespace, key))
+
+    def put_item(self, namespace: str, owner: str, item: str, value: Record, ttl: int) -> None:
+        check_ttl(ttl)
+        self._write("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
+                    (namespace, owner, item, encode(value), time.time() + ttl))
+
+    def items(self, namespace: str, owner: str) -> dict[str, Record]:
+        try:
+            rows = self._connect().execute(
+                "SELECT item, value FROM items WHERE namespace=? AND owner=? AND expires>? "
+                "ORDER BY item", (namespace, owner, time.time())).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("embedded store read failed") from exc
+        return {item: decode(value) or {} for item, value in rows}
+
+    def delete_item(self, namespace: str, owner: str, item: str) -> bool:
+        cur = self._write("DELETE FROM items WHERE namespace=? AND owner=? AND item=? "
+                          "AND expires>?", (namespace, owner, item, time.time()))
+        return cur.rowcount == 1
+
+    def delete_owner(self, namespace: str, owner: str) -> None:
+        self._write("DELETE FROM items WHERE namespace=? AND owner=?", (namespace, owner))
 
     def ping(self) -> None:
         try:

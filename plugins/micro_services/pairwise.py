@@ -10,6 +10,10 @@ very attributes the pivot is made of.
 
 Frontends accept only a subject this service marked ``pairwise``: if the chain were
 ever misconfigured, they refuse rather than leak a source's identifier.
+
+It also derives the citizen's *account key*, NC Connect's own pairwise identifier
+(sector ``ncconnect:compte``), under which consents, connection history and
+sessions are filed. It is kept in the server-side flow state, never sent out.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ from idp.pairwise import pairwise_id
 logger = logging.getLogger("ncconnect.pairwise")
 
 SUBJECT_TYPE = "pairwise"
+#: Sector of NC Connect's own identifier for a citizen (consents, history, /mon-compte).
+ACCOUNT_SECTOR = "ncconnect:compte"
+#: Flow-state key holding the account key of the citizen being logged in.
+CITIZEN_STATE_KEY = "ncc_citoyen"
 
 
 class PairwiseSubject(ResponseMicroService):
@@ -52,6 +60,7 @@ class PairwiseSubject(ResponseMicroService):
         basis = subject_basis(attributes, subject)
         data.subject_id = pairwise_id(self.secret, sector, basis)
         data.subject_type = SUBJECT_TYPE
+        context.state[CITIZEN_STATE_KEY] = pairwise_id(self.secret, ACCOUNT_SECTOR, basis)
         logger.info("pairwise subject derived",
                     extra={"from_pivot": basis.startswith("pivot\x1f")})
         return super().process(context, data)
@@ -63,3 +72,11 @@ def pairwise_subject_of(data: InternalData) -> str:
             or not data.subject_id:
         raise FlowError("erreur_interne", 500, "response without a pairwise subject")
     return data.subject_id
+
+
+def citizen_of(context: Context) -> str:
+    """The account key :class:`PairwiseSubject` derived for this flow's citizen."""
+    key = context.state.get(CITIZEN_STATE_KEY) if context.state is not None else None
+    if not isinstance(key, str) or not key:
+        raise FlowError("session_expiree", detail="no citizen account key in the flow")
+    return key

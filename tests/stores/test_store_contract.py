@@ -121,3 +121,59 @@ def test_redis_outage_raises_store_unavailable():
         store.get("ns", "k")
     with pytest.raises(StoreUnavailable):
         store.ping()
+
+
+# -- collections: items of an owner (consents, history, sessions) ------------------------
+
+
+def test_items_of_an_owner_are_listed_together_and_sorted(store, ns):
+    store.put_item(ns, "citizen-a", "b", {"n": 2}, ttl=60)
+    store.put_item(ns, "citizen-a", "a", {"n": 1}, ttl=60)
+    store.put_item(ns, "citizen-b", "c", {"n": 3}, ttl=60)
+    assert store.items(ns, "citizen-a") == {"a": {"n": 1}, "b": {"n": 2}}
+    assert list(store.items(ns, "citizen-a")) == ["a", "b"]
+
+
+def test_put_item_replaces_an_item_of_the_same_name(store, ns):
+    store.put_item(ns, "o", "i", {"v": 1}, ttl=60)
+    store.put_item(ns, "o", "i", {"v": 2}, ttl=60)
+    assert store.items(ns, "o") == {"i": {"v": 2}}
+
+
+def test_each_item_expires_on_its_own(store, ns):
+    store.put_item(ns, "o", "short", {"v": 1}, ttl=1)
+    store.put_item(ns, "o", "long", {"v": 2}, ttl=60)
+    time.sleep(1.2)
+    assert store.items(ns, "o") == {"long": {"v": 2}}
+
+
+def test_a_short_item_does_not_shorten_the_life_of_the_others(store, ns):
+    store.put_item(ns, "o", "long", {"v": 1}, ttl=60)
+    store.put_item(ns, "o", "short", {"v": 2}, ttl=1)
+    time.sleep(1.2)
+    assert store.items(ns, "o") == {"long": {"v": 1}}
+
+
+def test_delete_item_forgets_one_item_and_says_whether_it_was_there(store, ns):
+    store.put_item(ns, "o", "a", {"v": 1}, ttl=60)
+    store.put_item(ns, "o", "b", {"v": 2}, ttl=60)
+    assert store.delete_item(ns, "o", "a") is True
+    assert store.delete_item(ns, "o", "a") is False
+    assert store.items(ns, "o") == {"b": {"v": 2}}
+
+
+def test_delete_owner_forgets_the_whole_collection_only(store, ns):
+    store.put_item(ns, "o", "a", {"v": 1}, ttl=60)
+    store.put_item(ns, "other", "a", {"v": 1}, ttl=60)
+    store.delete_owner(ns, "o")
+    assert store.items(ns, "o") == {}
+    assert store.items(ns, "other") == {"a": {"v": 1}}
+
+
+def test_items_of_an_unknown_owner_is_empty(store, ns):
+    assert store.items(ns, "nobody") == {}
+
+
+def test_item_ttl_must_be_positive(store, ns):
+    with pytest.raises(ValueError):
+        store.put_item(ns, "o", "a", {"v": 1}, ttl=0)
