@@ -176,7 +176,8 @@ class DemoRP(PeerApp):
         self._pending.put(state, {"nonce": nonce, "verifier": verifier, "browser": browser})
         query = urlencode({
             "response_type": "code", "client_id": self.client_id,
-            "redirect_uri": self.redirect_uri, "scope": SCOPE, "state": state, "nonce": nonce,
+            "redirect_uri": self.redirect_uri, "scope": _scope(request.args.get("scope")),
+            "state": state, "nonce": nonce,
             "code_challenge": _b64url(hashlib.sha256(verifier.encode()).digest()),
             "code_challenge_method": "S256",
         })
@@ -288,6 +289,13 @@ class DemoRP(PeerApp):
         if not isinstance(body, dict) or body.get("sub") != sub:
             raise _refused("userinfo_invalide")
         return body
+
+
+def _scope(asked: str | None) -> str:
+    """``/login?scope=openid+email`` lets a tester ask for less (or more) than the default."""
+    if asked and len(asked) < 200 and re.fullmatch(r"[a-z_ ]+", asked) and "openid" in asked:
+        return asked
+    return SCOPE
 
 
 def make_demo_rp(base_url: str, provider: str, client_id: str, client_secret: str,

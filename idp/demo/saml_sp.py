@@ -60,8 +60,11 @@ class DemoSP(PeerApp):
     theme = "service"
 
     def __init__(self, base_url: str, key_path: Path, cert_path: Path, idp_metadata_url: str,
-                 title: str) -> None:
+                 title: str, requested: list[str] | None = None) -> None:
         super().__init__(base_url, "sp", title)
+        #: Friendly names of the attributes its metadata requests (RequestedAttribute);
+        #: None: no AttributeConsumingService, as many SPs publish.
+        self.requested = requested
         self.entity_id = f"{self.base_url}/metadata"
         self.acs_url = f"{self.base_url}/acs"
         self.idp_metadata_url = idp_metadata_url
@@ -99,6 +102,7 @@ class DemoSP(PeerApp):
                 "want_response_signed": False,
                 "allow_unsolicited": False,
                 "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                **({"required_attributes": list(self.requested)} if self.requested else {}),
             }},
         }
 
@@ -212,5 +216,5 @@ class DemoSP(PeerApp):
 
 
 def make_demo_sp(base_url: str, key_path: Path, cert_path: Path, idp_metadata_url: str,
-                 title: str) -> DemoSP:
-    return DemoSP(base_url, key_path, cert_path, idp_metadata_url, title)
+                 title: str, requested: list[str] | None = None) -> DemoSP:
+    return DemoSP(base_url, key_path, cert_path, idp_metadata_url, title, requested)

@@ -29,7 +29,9 @@ DICTIONARY = Path(__file__).resolve().parents[2] / "attributs" / "dictionnaire.y
 SOURCE_ATTRIBUTES = ["given_name", "family_name", "preferred_username", "birthdate", "gender",
                      "birthplace", "birthcountry", "email", "phone_number"]
 
-#: service id -> (protocol, accepted sources, attributes[, extra partner-file fields])
+#: service id -> (protocol, accepted sources, attributes[, extra partner-file fields]);
+#: the extras' "peer" entry holds options of the test peer (SAML SP: "requested", the friendly
+#: names of its RequestedAttributes).
 DEFAULT_SERVICES: dict[str, tuple] = {
     "rp-op": ("oidc", ["src-op"], ["given_name", "family_name", "birthdate"]),
     "rp-idp": ("oidc", ["src-idp"], ["given_name", "family_name", "birthdate"]),
@@ -139,13 +141,15 @@ def build_federation(folder: Path, services: dict | None = None) -> Federation:
     for sid, (protocol, sources, attributes, *extra) in services.items():
         port = free_port()
         base = f"http://127.0.0.1:{port}"
+        fields = dict(extra[0]) if extra else {}
+        peer = fields.pop("peer", {})  # options of the test peer, not partner-file fields
         common = {"kind": "service", "id": sid, "name": f"Service de test {sid}",
                   "organisation": "Tests", "contact": "tests@example.nc", "protocol": protocol,
                   "purpose": "Tester la fédération de bout en bout.",
                   "legal_basis": "public_task", "sources": sources,
                   "attributes": {a: {"justification": "Vérifier la transmission."}
                                  for a in attributes},
-                  **(extra[0] if extra else {})}
+                  **fields}
         if protocol == "oidc":
             secret = secrets.token_urlsafe(24)
             app = make_demo_rp(base, proxy, sid, secret, f"RP {sid}")
@@ -157,7 +161,7 @@ def build_federation(folder: Path, services: dict | None = None) -> Federation:
         else:
             write_key_pair(peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt", sid)
             app = make_demo_sp(base, peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt",
-                               f"{proxy}/saml2/metadata", f"SP {sid}")
+                               f"{proxy}/saml2/metadata", f"SP {sid}", peer.get("requested"))
             _write(partners / f"{sid}.yaml", {**common, "saml2": {
                 "entity_id": f"{base}/metadata", "metadata_url": f"{base}/metadata"}})
         fed.add(sid, app, port)
