@@ -19,6 +19,9 @@ _partner = TypeAdapter(Service | Source)
 
 #: A partner file larger than this is not a partner file.
 MAX_PARTNER_FILE = 64 * 1024
+#: Logos are served by the proxy itself (its CSP allows images from 'self' only).
+MAX_LOGO_BYTES = 256 * 1024
+LOGO_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg"}
 
 
 @dataclass
@@ -93,8 +96,6 @@ def _url_problems(path: Path, p: Service | Source, allow_loopback_http: bool) ->
             urls.append(("oidc.backchannel_logout_uri", p.oidc.backchannel_logout_uri))
         if p.oidc.jwks_uri:
             urls.append(("oidc.jwks_uri", p.oidc.jwks_uri))
-    if p.logo and "://" in p.logo:
-        urls.append(("logo", p.logo))
     if isinstance(p, Source) and p.oidc:
         urls.append(("oidc.issuer", p.oidc.issuer))
     if p.saml2 and p.saml2.metadata_url:
@@ -105,6 +106,22 @@ def _url_problems(path: Path, p: Service | Source, allow_loopback_http: bool) ->
         if problem:
             out.append(f"{path}: {where}: {problem}")
     return out
+
+
+def _logo_problems(path: Path, p: Service | Source) -> list[str]:
+    if p.logo is None:
+        return []
+    file = (path.parent / p.logo).resolve()
+    if "://" in p.logo:
+        return [f"{path}: logo: {p.logo!r}: give a file next to the partner file (the proxy "
+                "serves logos itself), not a URL"]
+    if file.suffix.lower() not in LOGO_TYPES:
+        return [f"{path}: logo: {p.logo!r} must be a {', '.join(LOGO_TYPES)} file"]
+    if not file.is_file():
+        return [f"{path}: logo: {file} not found: add the file or fix the path"]
+    if file.stat().st_size > MAX_LOGO_BYTES:
+        return [f"{path}: logo: {file} is larger than {MAX_LOGO_BYTES} bytes"]
+    return []
 
 
 def load_registry(folder: Path, dictionary: Dictionary,
@@ -127,6 +144,7 @@ def load_registry(folder: Path, dictionary: Dictionary,
                             f"{reg.files[partner.id]}: ids must be unique")
             continue
         problems += _url_problems(path, partner, allow_loopback_http)
+        problems += _logo_problems(path, partner)
         reg.files[partner.id] = path
         if isinstance(partner, Service):
             reg.services[partner.id] = partner

@@ -104,6 +104,12 @@ BROKEN_SERVICES = [
     ("consent remembered too long", with_(SERVICE, "consent", {"remember_days": 1000}),
      "svc.yaml: consent.remember_days: Input should be less than or equal to 395"),
     ("bad sector", with_(SERVICE, "sector", "Santé"), "svc.yaml: sector: String should match"),
+    ("logo as a URL", with_(SERVICE, "logo", "https://cdn.example.nc/logo.png"),
+     "svc.yaml: logo: 'https://cdn.example.nc/logo.png': give a file next to the partner file"),
+    ("logo file missing", with_(SERVICE, "logo", "logos/absent.svg"),
+     "svc.yaml: logo: "),
+    ("logo of another type", with_(SERVICE, "logo", "logo.gif"),
+     "svc.yaml: logo: 'logo.gif' must be a .png, .svg, .jpg file"),
 ]
 
 BROKEN_SOURCES = [
