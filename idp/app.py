@@ -109,6 +109,8 @@ class NCConnectApp(SATOSABase):
             return self._static(path[len("static/"):])
         if path == "healthz":
             return self._health()
+        if path.startswith("logos/"):
+            return self._logo(path[len("logos/"):])
         if not path or ".." in path or len(environ.get("QUERY_STRING", "")) > MAX_QUERY:
             return error_page("page_inconnue", None, 404)
 
@@ -146,6 +148,19 @@ class NCConnectApp(SATOSABase):
         ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         return Response(file.read_text(encoding="utf-8"), content=ctype,
                         headers=[("Cache-Control", "public, max-age=3600")])
+
+    def _logo(self, partner_id: str) -> Response:
+        """Partner logos, from the files the registry checked (type and size) at start."""
+        file = (self.config.get("NCC_LOGOS") or {}).get(partner_id)
+        ctype = mimetypes.guess_type(file)[0] if file else None
+        try:
+            data = Path(file).read_bytes() if file and ctype else None
+        except OSError:
+            data = None
+        if data is None:
+            return error_page("page_inconnue", None, 404)
+        # An SVG opened on its own is still under our CSP (no inline script can run).
+        return Response(data, content=ctype, headers=[("Cache-Control", "public, max-age=3600")])
 
     def _health(self) -> Response:
         try:

@@ -31,6 +31,16 @@ CHOICE_SERVICE = "plugins.micro_services.choix.IdentitySourceChoice"
 RECORD_SERVICE = "plugins.micro_services.minimisation.RecordRequestedAttributes"
 PAIRWISE_SERVICE = "plugins.micro_services.pairwise.PairwiseSubject"
 MINIMISATION_SERVICE = "plugins.micro_services.minimisation.Minimisation"
+ACCOUNT_FRONTEND = "plugins.frontends.account.frontend.AccountFrontend"
+HISTORY_SERVICE = "plugins.micro_services.history.ConnectionHistory"
+SOURCE_SERVICE = "plugins.micro_services.history.RecordSource"
+
+#: *Mon espace NC Connect* signs the citizen in through NC Connect itself, as this requester
+#: (no partner id has a ':'): the request and response micro-services know it like a service,
+#: with every active source, its own pairwise sector and just the names to greet the citizen.
+ACCOUNT_REQUESTER = "ncconnect:mon-compte"
+ACCOUNT_NAME = "Mon espace NC Connect"
+ACCOUNT_ATTRIBUTES = ["given_name", "family_name"]
 
 
 @dataclass
@@ -179,26 +189,102 @@ def _choice_service(st: Settings, reg: Registry) -> dict:
         "remember_ttl": st.lifetimes.remembered_choice,
         "services": {requester_of(s): {"service_id": s.id, "name": s.name,
                                        "sources": [x for x in s.sources if reg.sources[x].active]}
-                     for s in reg.services.values() if s.active},
+                     for s in reg.services.values() if s.active} | _account_choice(reg),
         "sources": {x.id: {"display_name": x.display_name, "description": x.description}
                     for x in reg.sources.values() if x.active},
     }}
 
 
-def _micro_services(st: Settings, reg: Registry) -> list[dict]:
+def _consent_service(st: Settings, reg: Registry, dic: Dictionary) -> dict:
+    """The consent / information screen: each service's words, its attributes' policy, and the
+    dictionary's labels, descriptions and formats for showing the values."""
+    return {"module": "plugins.micro_services.consent.ConsentScreen", "name": "consentement",
+            "config": {
+                "store_url": st.store_url,
+                "csrf_secret_path": str(st.keys.csrf_secret),
+                "lifetimes": {"consent_screen": st.lifetimes.consent_screen},
+                "own_requesters": [ACCOUNT_REQUESTER],
+                "services": {requester_of(s): {
+                    "service_id": s.id, "name": s.name, "organisation": s.organisation,
+                    "logo": s.logo, "purpose": s.purpose, "legal_basis": s.legal_basis,
+                    "legal_reference": s.legal_reference,
+                    "remember_days": s.consent.remember_days,
+                    "attributes": {name: {"justification": a.justification,
+                                          "optional": a.optional}
+                                   for name, a in s.attributes.items()},
+                } for s in reg.services.values() if s.active},
+                "dictionary": {name: {"label_fr": a.label_fr, "label_en": a.label_en,
+                                      "description_fr": a.description_fr, "format": a.format}
+                               for name, a in dic.attributes.items()},
+            }}
+
+
+def _account_choice(reg: Registry) -> dict:
+    """The citizen's own space accepts every active source."""
+    return {ACCOUNT_REQUESTER: {"service_id": ACCOUNT_REQUESTER, "name": ACCOUNT_NAME,
+                                "sources": [x.id for x in reg.sources.values() if x.active]}}
+
+
+def _account_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
+    """``/mon-compte``: names of every service (a consent may outlive a partner's
+    deactivation) and attribute labels; the records hold ids and names only."""
+    for s in reg.services.values():
+        if requester_of(s) == ACCOUNT_REQUESTER:
+            raise ConfigError(f"{reg.files[s.id]}: '{ACCOUNT_REQUESTER}' is reserved for "
+                              "NC Connect's own space: give the service another identifier")
+    return {"module": ACCOUNT_FRONTEND, "name": "compte", "config": {
+        "store_url": st.store_url,
+        "csrf_secret_path": str(st.keys.csrf_secret),
+        "secure_cookie": True,
+        "requester": ACCOUNT_REQUESTER,
+        "requester_name": ACCOUNT_NAME,
+        "attributes": ACCOUNT_ATTRIBUTES,
+        "session_ttl": st.lifetimes.account_session,
+        "history_days": st.lifetimes.history_days,
+        "services": {s.id: s.name for s in reg.services.values()}
+        | {ACCOUNT_REQUESTER: ACCOUNT_NAME},
+        "attribute_labels": {name: {"fr": a.label_fr, "en": a.label_en}
+                             for name, a in dic.attributes.items()},
+    }}
+
+
+def _history_services(st: Settings, reg: Registry) -> list[dict]:
+    """Connection history: last of the response chain, so it records what was released; its
+    request half, last of the request chain, notes the source the choice picked."""
+    services = {requester_of(s): {"service_id": s.id, "name": s.name}
+                for s in reg.services.values() if s.active}
+    services[ACCOUNT_REQUESTER] = {"service_id": ACCOUNT_REQUESTER, "name": ACCOUNT_NAME}
+    return [
+        {"module": SOURCE_SERVICE, "name": "source", "config": {}},
+        {"module": HISTORY_SERVICE, "name": "historique", "config": {
+            "store_url": st.store_url,
+            "ttl": st.lifetimes.history_days * 86400,
+            "services": services,
+            "sources": {x.id: {"name": x.display_name, "loa": x.loa}
+                        for x in reg.sources.values() if x.active},
+        }},
+    ]
+
+
+def _micro_services(st: Settings, reg: Registry, dic: Dictionary) -> list[dict]:
     """Request side: record what was asked, choose the source. Response side: derive the
-    pairwise subject (from the full pivot), then minimise."""
+    pairwise subject (from the full pivot), then minimise, then show the usager what the service
+    will receive (consent or information screen)."""
     active = [s for s in reg.services.values() if s.active]
     return [
         {"module": RECORD_SERVICE, "name": "demande", "config": {}},
         _choice_service(st, reg),
         {"module": PAIRWISE_SERVICE, "name": "pairwise", "config": {
             "pairwise_secret_path": str(st.keys.pairwise_secret),
-            "sectors": {requester_of(s): s.pairwise_sector for s in active}}},
+            "sectors": {requester_of(s): s.pairwise_sector for s in active}
+            | {ACCOUNT_REQUESTER: ACCOUNT_REQUESTER}}},
         {"module": MINIMISATION_SERVICE, "name": "minimisation", "config": {
             "services": {requester_of(s): {"service_id": s.id, "allowed": list(s.attributes)}
-                         for s in active},
+                         for s in active}
+            | {ACCOUNT_REQUESTER: {"service_id": ACCOUNT_REQUESTER,
+                                   "allowed": ACCOUNT_ATTRIBUTES}},
             "sources": {x.id: list(x.attributes) for x in reg.sources.values() if x.active}}},
+        _consent_service(st, reg, dic),
     ]
 
 
@@ -218,12 +304,19 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
         "BASE": settings.base_url,
         "INTERNAL_ATTRIBUTES": dictionary.internal_attributes(),
         "FRONTEND_MODULES": [_oidc_frontend(settings, registry, dictionary),
-                             _saml_frontend(settings, registry)],
+                             _saml_frontend(settings, registry),
+                             _account_frontend(settings, registry, dictionary)],
         "BACKEND_MODULES": [_backend(settings, registry, dictionary, s, env)
                             for s in active_sources],
-        "MICRO_SERVICES": _micro_services(settings, registry),
+        # History last, after every other response step: it records what was released.
+        "MICRO_SERVICES": [*_micro_services(settings, registry, dictionary),
+                           *_history_services(settings, registry)],
         "CONTEXT_STATE_DELETE": True,
         "COOKIE_STATE_NAME": "ncc_flux",
+        # Partner logos served at /logos/<id> (checked by the registry).
+        "NCC_LOGOS": {pid: str(registry.resolve(pid, p.logo))
+                      for pid, p in [*registry.services.items(), *registry.sources.items()]
+                      if p.logo},
     }
     return Federation(settings, registry, dictionary, satosa)
 

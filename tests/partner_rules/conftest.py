@@ -31,13 +31,17 @@ SERVICES: dict[str, tuple] = {
     "rp-deux-sources": DEFAULT_SERVICES["rp-choix"],
     "rp-sante-a": ("oidc", ["src-op", "src-idp"], ["given_name"], {"sector": "sante"}),
     "sp-sante-b": ("saml2", ["src-op", "src-idp"], ["given_name"], {"sector": "sante"}),
-    "rp-autre": ("oidc", ["src-op"], ["given_name"]),
+    "rp-autre": ("oidc", ["src-op"], ["given_name"], {"logo": "logo-autre.svg"}),
 }
+
+LOGO = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8">'
+        b'<rect width="8" height="8" fill="#00558c"/></svg>')
 
 
 @pytest.fixture(scope="package")
 def fed(tmp_path_factory):
     federation = build_federation(tmp_path_factory.mktemp("partner-rules"), SERVICES)
+    (federation.folder / "partenaires" / "logo-autre.svg").write_bytes(LOGO)
     try:
         federation.start_proxy(workers=2)
         yield federation
