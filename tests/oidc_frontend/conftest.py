@@ -5,6 +5,10 @@ state and edges) with two test peers instead of the plugins written elsewhere:
 a backend that answers at once with a fixed identity (or refuses), and a
 request micro-service that picks that backend per client. Relying parties are
 ``requests``, ``oic.oic.Client`` and ``cryptojwt``, talking HTTP to the server.
+
+Two relying parties authenticate with ``private_key_jwt``: one registers its
+public keys inline, the other a ``jwks_uri`` served by a real HTTP server on
+127.0.0.1. Their private keys stay here, in :class:`PartnerKeys`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import hashlib
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from cryptojwt.jwk import JWK
+from cryptojwt.jwk.ec import new_ec_key
+from cryptojwt.jwk.rsa import new_rsa_key
+from cryptojwt.jws.jws import JWS
 from satosa.backends.base import BackendModule
 from satosa.exception import SATOSAAuthenticationError
 from satosa.internal import AuthenticationInformation, InternalData
@@ -57,6 +66,11 @@ PUBLIC = "rp-public"
 REFUSED = "rp-source-refuse"
 DEFERRED = "rp-source-differee"
 NO_SUBJECT = "rp-source-sans-sujet"
+KEY_CLIENT = "rp-cle-privee"
+KEY_URI_CLIENT = "rp-cle-distante"
+
+#: RFC 7523 §2.2.
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 # -- test peers loaded by SATOSA -------------------------------------------------
@@ -115,6 +129,75 @@ def sha256_hex(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def public_jwks(keys: Iterable[JWK]) -> dict[str, Any]:
+    return {"keys": [k.serialize(private=False) for k in keys]}
+
+
+class JwksServer:
+    """A partner's key set served over plain HTTP on 127.0.0.1 (demo-mode ``jwks_uri``).
+
+    Tests may make it answer something else and count how often it was asked.
+    """
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.hits = 0
+        self._answer: tuple[str, bytes, list[tuple[str, str]]] | None = None
+        self._lock = threading.Lock()
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/jwks.json"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def answer(self, status: str = "200 OK", body: bytes | None = None,
+               headers: Iterable[tuple[str, str]] = ()) -> None:
+        """Serve ``body`` instead of the key set; ``body=None`` serves the key set again."""
+        with self._lock:
+            self._answer = None if body is None else (status, body, list(headers))
+
+    def _app(self, environ, start_response):
+        with self._lock:
+            self.hits += 1
+            status, body, headers = self._answer or (
+                "200 OK", json.dumps(self.jwks).encode(), [])
+        start_response(status, [("Content-Type", "application/json"), *headers])
+        return [body]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+
+@dataclass
+class PartnerKeys:
+    """The private keys of the ``private_key_jwt`` relying parties."""
+
+    inline: list[JWK]
+    remote: JWK
+    server: JwksServer
+
+    @classmethod
+    def generate(cls) -> PartnerKeys:
+        remote = new_rsa_key(2048, kid="cle-distante-1", use="sig")
+        return cls(inline=[new_rsa_key(2048, kid="cle-rsa-1", use="sig"),
+                           new_ec_key("P-256", kid="cle-ec-1", use="sig")],
+                   remote=remote, server=JwksServer(public_jwks([remote])))
+
+
+def client_assertion(key: JWK, client_id: str, audience: str | list[str], *,
+                     alg: str | None = None, lifetime: int = 60,
+                     headers: dict[str, Any] | None = None, **claims: Any) -> str:
+    """A ``private_key_jwt`` assertion signed with cryptojwt; ``claims`` override or, when
+    ``None``, remove the defaults (iss = sub = client, aud, fresh jti, iat, exp)."""
+    now = int(time.time())
+    body: dict[str, Any] = {"iss": client_id, "sub": client_id, "aud": audience,
+                            "jti": secrets.token_urlsafe(16), "iat": now, "exp": now + lifetime}
+    body.update(claims)
+    body = {k: v for k, v in body.items() if v is not None}
+    alg = alg or ("ES256" if key.kty == "EC" else "RS256")
+    return JWS(json.dumps(body), alg=alg).sign_compact([key], protected=dict(headers or {}))
+
+
 @dataclass
 class RP:
     client_id: str
@@ -123,22 +206,40 @@ class RP:
     redirect_uris: list[str]
     allowed: list[str]
     require_pkce: bool = True
+    #: ``private_key_jwt`` only: the key it signs with, and its public keys or their URL.
+    signing_key: JWK | None = None
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
 
     @property
     def redirect_uri(self) -> str:
         return self.redirect_uris[0]
 
     def entry(self) -> dict[str, Any]:
-        return {
+        entry = {
             "service_id": self.client_id, "name": f"Service {self.client_id}",
             "redirect_uris": self.redirect_uris,
             "token_endpoint_auth_method": self.method,
             "client_secret_sha256": sha256_hex(self.secret) if self.secret else None,
             "require_pkce": self.require_pkce, "allowed_claims": self.allowed,
         }
+        if self.method == "private_key_jwt":
+            entry.update(jwks=self.jwks, jwks_uri=self.jwks_uri,
+                         allow_loopback_http=self.jwks_uri is not None)
+        return entry
 
 
-def default_rps() -> dict[str, RP]:
+def key_rps(partner: PartnerKeys) -> list[RP]:
+    return [
+        RP(KEY_CLIENT, None, "private_key_jwt", ["https://rp-cle.example.nc/callback"],
+           ["given_name", "email"], signing_key=partner.inline[0],
+           jwks=public_jwks(partner.inline)),
+        RP(KEY_URI_CLIENT, None, "private_key_jwt", ["https://rp-cle-distante.example.nc/cb"],
+           ["email"], signing_key=partner.remote, jwks_uri=partner.server.url),
+    ]
+
+
+def default_rps(partner: PartnerKeys | None = None) -> dict[str, RP]:
     rps = [
         RP(CONFIDENTIAL, "s3cret-basic-" + "x" * 20, "client_secret_basic",
            ["https://rp.example.nc/callback", "https://rp.example.nc/cb?tenant=mairie"],
@@ -153,6 +254,7 @@ def default_rps() -> dict[str, RP]:
            ["https://differe.example.nc/callback"], ["email", "family_name"]),
         RP(NO_SUBJECT, "s3cret-sans-sujet-" + "n" * 20, "client_secret_basic",
            ["https://sans-sujet.example.nc/callback"], ["email"]),
+        *(key_rps(partner) if partner else []),
     ]
     return {rp.client_id: rp for rp in rps}
 
@@ -230,6 +332,10 @@ class Provider:
             headers["Authorization"] = basic(rp.client_id, rp.secret or "")
         elif method == "client_secret_post":
             form.update(client_id=rp.client_id, client_secret=rp.secret)
+        elif method == "private_key_jwt":
+            assert rp.signing_key is not None
+            form.update(client_assertion_type=ASSERTION_TYPE, client_assertion=client_assertion(
+                rp.signing_key, rp.client_id, self.url("oidc/token")))
         else:
             form["client_id"] = rp.client_id
         form.update(overrides)
@@ -321,13 +427,13 @@ def build_app(config: dict[str, Any], store_url: str) -> NCConnectApp:
     return NCConnectApp(config, store_url=store_url, flow_ttl=900, max_body=262144, https=False)
 
 
-def serve_provider(folder: Path, keys: KeyPaths, lifetimes: dict[str, int]
-                   ) -> Iterator[Provider]:
+def serve_provider(folder: Path, keys: KeyPaths, lifetimes: dict[str, int],
+                   partner: PartnerKeys | None = None) -> Iterator[Provider]:
     shim = _Late()
     server = make_server("127.0.0.1", 0, shim, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     store_url = f"sqlite:///{folder}/s.db"
-    rps = default_rps()
+    rps = default_rps(partner)
     config = satosa_config(base_url, keys, store_url, rps, lifetimes)
     shim.app = build_app(json.loads(json.dumps(config)), store_url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -347,10 +453,17 @@ def keys(tmp_path_factory) -> KeyPaths:
 
 
 @pytest.fixture(scope="session")
-def op(tmp_path_factory, keys) -> Iterator[Provider]:
+def partner_keys() -> Iterator[PartnerKeys]:
+    partner = PartnerKeys.generate()
+    yield partner
+    partner.server.stop()
+
+
+@pytest.fixture(scope="session")
+def op(tmp_path_factory, keys, partner_keys) -> Iterator[Provider]:
     """The provider most tests use (production-like lifetimes)."""
     yield from serve_provider(tmp_path_factory.mktemp("op"), keys,
-                              {"code": 60, "access_token": 300, "id_token": 300})
+                              {"code": 60, "access_token": 300, "id_token": 300}, partner_keys)
 
 
 @pytest.fixture(scope="session")

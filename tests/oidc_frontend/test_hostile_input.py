@@ -20,7 +20,7 @@ PATHS = ["/oidc/authorize", "/oidc/token", "/oidc/userinfo", "/oidc/jwks",
 NAMES = ["client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
          "code_challenge", "code_challenge_method", "claims", "prompt", "request", "request_uri",
          "response_mode", "grant_type", "code", "code_verifier", "client_secret",
-         "access_token"]
+         "access_token", "client_assertion", "client_assertion_type"]
 NASTY = ["", "\x00", "%", "%ff%fe", "\ud800", "é" * 3000, "a" * 7000, "[" * 1500, "{}", "null",
          "[]", '{"userinfo": {"email": {"essential": "yes"}}}', "none", "code", "S256", "plain",
          "openid", "https://rp.example.nc/callback", CONFIDENTIAL, "\r\nSet-Cookie: x=1",

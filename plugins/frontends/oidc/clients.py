@@ -1,8 +1,12 @@
 """The registered relying parties, as assembled from ``partenaires/`` (``conf["clients"]``).
 
 Only what the partner file says is trusted: exact redirect URIs, one client
-authentication method, the hash of the secret (never the secret), and the
-claims the service may receive.
+authentication method, the hash of the secret (never the secret) or the public
+keys of a ``private_key_jwt`` client, and the claims the service may receive.
+
+A ``private_key_jwt`` entry carries its own ``allow_loopback_http`` (the proxy's
+demo mode): the exception applies to the one URL it was checked for, and
+nothing outside the entry is needed to load the client.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+from .client_jwks import ClientKeys, client_keys
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+#: Methods that prove the client with a shared secret.
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,8 @@ class Client:
     secret_sha256: str | None
     require_pkce: bool
     allowed_claims: frozenset[str]
+    #: Public keys of a ``private_key_jwt`` client (``None`` for every other method).
+    keys: ClientKeys | None = field(default=None, compare=False)
 
     @property
     def is_public(self) -> bool:
@@ -50,8 +60,16 @@ def _client(client_id: str, entry: Mapping[str, Any]) -> Client:
         raise ValueError(f"oidc client {client_id}: unsupported token_endpoint_auth_method "
                          f"{method!r} (one of {', '.join(AUTH_METHODS)})")
     secret = entry.get("client_secret_sha256")
-    if method != "none" and not secret:
+    if method in SECRET_METHODS and not secret:
         raise ValueError(f"oidc client {client_id}: {method} needs client_secret_sha256")
+    if method not in SECRET_METHODS and secret:
+        raise ValueError(f"oidc client {client_id}: {method} clients have no secret")
+    keys: ClientKeys | None = None
+    if method == "private_key_jwt":
+        keys = client_keys(client_id, entry.get("jwks"), entry.get("jwks_uri"),
+                           entry.get("allow_loopback_http") is True)
+    elif entry.get("jwks") is not None or entry.get("jwks_uri") is not None:
+        raise ValueError(f"oidc client {client_id}: jwks and jwks_uri are for private_key_jwt")
     uris = tuple(entry.get("redirect_uris") or ())
     if not uris:
         raise ValueError(f"oidc client {client_id}: no redirect_uris")
@@ -61,9 +79,10 @@ def _client(client_id: str, entry: Mapping[str, Any]) -> Client:
         name=str(entry.get("name") or client_id),
         redirect_uris=uris,
         auth_method=method,
-        secret_sha256=secret if method != "none" else None,
+        secret_sha256=secret if method in SECRET_METHODS else None,
         require_pkce=bool(entry.get("require_pkce", True)),
         allowed_claims=frozenset(entry.get("allowed_claims") or ()),
+        keys=keys,
     )
 
 

@@ -1,8 +1,9 @@
 """OpenID Provider metadata (OIDC Discovery §3, RFC 8414) and the public key set.
 
 The document says exactly what the provider does: code flow only, query
-response mode, pairwise subjects, RS256, S256 PKCE, no request objects, and the
-``iss`` authorization response parameter (RFC 9207).
+response mode, pairwise subjects, RS256, S256 PKCE, no request objects, the
+``iss`` authorization response parameter (RFC 9207), and the algorithms a
+``private_key_jwt`` client may sign its assertions with.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .client_jwks import KEY_TYPE
 from .clients import AUTH_METHODS
 from .id_token import ALG
 from .pkce import METHOD
@@ -60,6 +62,7 @@ def provider_metadata(endpoints: Endpoints, scopes: dict[str, tuple[str, ...]]
         "id_token_signing_alg_values_supported": [ALG],
         "code_challenge_methods_supported": [METHOD],
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(KEY_TYPE),
         "scopes_supported": ["openid", *sorted(s for s in scopes if s != "openid")],
         "claims_supported": [*PROTOCOL_CLAIMS, *identity_claims],
         "claims_parameter_supported": True,

@@ -2,7 +2,10 @@
 
 Checks run in an order that keeps codes one-time: the request is checked for
 shape and the client authenticated *before* the code is taken from the store;
-once taken, any mismatch (client, redirect URI, PKCE) burns the code.
+once taken, any mismatch (client, redirect URI, PKCE) burns the code. A failed
+client authentication therefore never consumes the code (RFC 6749 §5.2: the
+request is refused, not the grant); a ``private_key_jwt`` assertion that passes
+is consumed (its ``jti``) even if the grant is then refused.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import logging
 from satosa.context import Context
 from satosa.response import Response
 
+from .client_assertion import AssertionVerifier, Audience
 from .client_auth import authenticate_client
 from .clients import ClientRegistry
 from .errors import OAuthError
@@ -41,12 +45,22 @@ def _check_pkce(grant: CodeGrant, verifier: str | None) -> None:
 
 
 class TokenEndpoint:
+    """``token_url`` is the audience ``private_key_jwt`` assertions name. Without it, it is the
+    issuer joined with the path this endpoint is routed at: the frontend registers it at
+    exactly ``<name>/token``, so that is :attr:`.discovery.Endpoints.token`."""
+
     def __init__(self, clients: ClientRegistry, grants: GrantStore, signer: IdTokenSigner,
-                 access_token_lifetime: int) -> None:
+                 access_token_lifetime: int, token_url: str | None = None) -> None:
         self.clients = clients
         self.grants = grants
         self.signer = signer
         self.access_token_lifetime = access_token_lifetime
+        self.token_url = token_url
+
+    def _assertions(self, context: Context) -> AssertionVerifier:
+        issuer = self.signer.issuer
+        token_url = self.token_url or f"{issuer.rstrip('/')}/{context.path}"
+        return AssertionVerifier(self.grants.store, Audience(token_url, issuer))
 
     def __call__(self, context: Context) -> Response:
         try:
@@ -61,7 +75,8 @@ class TokenEndpoint:
             raise OAuthError("invalid_request", "the token endpoint accepts POST only", 405,
                              [("Allow", "POST")])
         params = form_params(context)
-        client = authenticate_client(context.request_authorization or "", params, self.clients)
+        client = authenticate_client(context.request_authorization or "", params, self.clients,
+                                     assertions=self._assertions(context))
         try:
             grant_type = text(params, "grant_type", 64)
             code = text(params, "code", MAX_CODE)
