@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
 from .wsgi import make_app
 
+logger = logging.getLogger("ncconnect.reload")
+
 
 class ProxyServer(BaseApplication):
     """gunicorn with our app factory; the federation is assembled once, before forking,
-    so every worker serves the exact same registry and keys."""
+    so every worker serves the exact same registry and keys.
+
+    SIGHUP re-assembles it (settings, dictionary, partner files, SAML metadata) in the
+    master: gunicorn's ``Arbiter.reload`` calls our ``reload`` and then ``setup``, whose
+    preload only builds a new app when ``callable`` is unset, and forks new workers from
+    it while the old ones finish their requests. A configuration that does not assemble
+    is logged and the previous app is kept, so the new workers serve what the old ones
+    did. Logins in progress survive either way: their state is in the shared store."""
 
     def __init__(self, config: Path, bind: str, workers: int, store: str | None = None,
                  log_level: str = "info", access_log: Path | None = None,
-                 data_dir: Path | None = None) -> None:
+                 data_dir: Path | None = None, pid_file: Path | None = None) -> None:
         self.config_file = config
         self.store = store
         self.data_dir = data_dir
@@ -36,6 +46,8 @@ class ProxyServer(BaseApplication):
             # gunicorn >= 25 opens a control socket in $HOME shared by every instance;
             # several proxies (tests, benchmarks) on one machine must not fight over it.
             "control_socket_disable": True,
+            # Written by the master at start, removed at exit: 'partenaires reload' reads it.
+            "pidfile": str(pid_file) if pid_file else None,
         }
         super().__init__()
 
@@ -46,3 +58,15 @@ class ProxyServer(BaseApplication):
 
     def load(self):
         return make_app(self.config_file, store=self.store, data_dir=self.data_dir)
+
+    def reload(self) -> None:
+        super().reload()
+        try:
+            app = self.load()
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the running configuration
+            logger.error("configuration reload refused: keeping the previous configuration",
+                         extra={"problem": f"{type(exc).__name__}: {exc}"})
+            return
+        self.callable = app
+        # warning, not info: a configuration change is an audit event, kept at any log level.
+        logger.warning("configuration reloaded: new workers serve it")

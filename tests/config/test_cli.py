@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import stat
+import subprocess
+import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,9 @@ from click.testing import CliRunner
 from idp.cli import main
 
 COMMANDS = [[], ["keys"], ["keys", "init"], ["check"], ["serve"], ["demo"], ["partenaires"],
-            ["partenaires", "validate"], ["partenaires", "hash-secret"]]
+            ["partenaires", "validate"], ["partenaires", "hash-secret"], ["partenaires", "list"],
+            ["partenaires", "show"], ["partenaires", "add"], ["partenaires", "disable"],
+            ["partenaires", "diffusion"], ["partenaires", "reload"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ncconnect")
@@ -21,6 +26,16 @@ def test_every_command_has_help(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.output
+
+
+def test_console_script_and_module_run_the_same_command_group():
+    [script] = [ep for ep in entry_points(group="console_scripts") if ep.name == "ncconnect"]
+    assert script.value == "idp.cli:main"
+    assert script.load() is main
+    run = subprocess.run([sys.executable, "-m", "idp.cli", "partenaires", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "diffusion" in run.stdout and "reload" in run.stdout
 
 
 def test_keys_init_writes_private_keys_readable_only_by_owner(tmp_path):

@@ -1,30 +1,17 @@
-"""``ncconnect``: the administrators' command line."""
+"""Running the proxy and checking its configuration: ``keys``, ``check``, ``serve``, ``demo``."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from .assemble import assemble, config_path
-from .keys import init_keys
-from .schema_errors import ConfigError
-from .settings import load_settings
-
-DEFAULT_CONFIG = "config/proxy.yaml"
-
-
-def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(2)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """NC Connect federation proxy: run it, check its configuration, manage its keys."""
+from ..assemble import assemble, config_path
+from ..keys import init_keys
+from ..schema_errors import ConfigError
+from ..settings import load_settings
+from .base import PID_FILE, config_option, fail, main
 
 
 @main.group()
@@ -33,8 +20,7 @@ def keys() -> None:
 
 
 @keys.command("init")
-@click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
-              help="Settings file (or folder holding proxy.yaml) whose data_dir receives the keys.")
+@config_option("Settings file (or folder holding proxy.yaml) whose data_dir receives the keys.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Write into DATA_DIR/keys instead of the settings' data_dir.")
 @click.option("--force", is_flag=True, help="Replace existing keys (invalidates issued tokens).")
@@ -43,7 +29,7 @@ def keys_init(config: str, data_dir: Path | None, force: bool) -> None:
     try:
         folder = (data_dir / "keys") if data_dir else load_settings(config_path(config)).keys.folder
     except ConfigError as exc:
-        _fail(exc)
+        fail(exc)
     written = init_keys(folder, force=force)
     if written:
         for path in written:
@@ -53,47 +39,52 @@ def keys_init(config: str, data_dir: Path | None, force: bool) -> None:
 
 
 @main.command()
-@click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
-              help="Settings file, or a folder holding proxy.yaml.")
+@config_option()
 def check(config: str) -> None:
     """Validate settings, dictionary and partner files, and fetch SAML metadata, without serving."""
     try:
         settings = load_settings(config_path(config))
         fed = assemble(settings, dict(os.environ))
     except ConfigError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"ok: {len(fed.registry.services)} services, {len(fed.registry.sources)} "
                f"identity sources, {len(fed.dictionary.attributes)} attributes")
 
 
 @main.command()
-@click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
-              help="Settings file, or a folder holding proxy.yaml.")
+@config_option()
 @click.option("--bind", default=None, help="host:port to listen on (default: settings' bind).")
 @click.option("--workers", type=int, default=None, help="gunicorn workers (default: settings).")
 @click.option("--store", default=None,
               help="Store URL overriding the settings: redis://host:port/0 or 'embedded'.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Data folder (keys, embedded store) overriding the settings' data_dir.")
+@click.option("--pid-file", type=click.Path(path_type=Path), default=None,
+              help=f"Where to write the master's pid, for 'ncconnect partenaires reload' "
+                   f"(default: DATA_DIR/{PID_FILE}; removed on exit).")
 def serve(config: str, bind: str | None, workers: int | None, store: str | None,
-          data_dir: Path | None) -> None:
-    """Run the proxy under gunicorn; every worker can serve every step of a login."""
-    from .gunicorn_app import ProxyServer
+          data_dir: Path | None, pid_file: Path | None) -> None:
+    """Run the proxy under gunicorn; every worker can serve every step of a login.
+
+    SIGHUP (ncconnect partenaires reload) re-reads settings, dictionary and partner files
+    and replaces the workers; logins in progress continue, their state is in the store."""
+    from ..gunicorn_app import ProxyServer
 
     path = config_path(config)
     try:
         data_dir = data_dir.resolve() if data_dir else None
         settings = load_settings(path, store=store, data_dir=data_dir)
     except ConfigError as exc:
-        _fail(exc)
+        fail(exc)
     access_log = settings.path(settings.access_log) if settings.access_log else None
     server = ProxyServer(path, bind or settings.bind, workers or settings.workers, store=store,
                          log_level=settings.log_level.lower(), access_log=access_log,
-                         data_dir=data_dir)
+                         data_dir=data_dir,
+                         pid_file=(pid_file or settings.data / PID_FILE).resolve())
     try:
         server.run()
     except ConfigError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @main.command()
@@ -102,42 +93,6 @@ def serve(config: str, bind: str | None, workers: int | None, store: str | None,
 @click.option("--workers", type=int, default=2, show_default=True, help="Proxy workers.")
 def demo(data_dir: Path, workers: int) -> None:
     """Start the demo federation on 127.0.0.1: proxy, two identity sources, two services."""
-    from .demo.run import run_demo
+    from ..demo.run import run_demo
 
     run_demo(data_dir.resolve(), workers)
-
-
-@main.group()
-def partenaires() -> None:
-    """The partner registry (partenaires/): services and identity sources."""
-
-
-@partenaires.command("validate")
-@click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
-              help="Settings file naming the partner folder.")
-def partenaires_validate(config: str) -> None:
-    """Check every partner file; print each problem with its file, field and fix."""
-    from .dictionary import load_dictionary
-    from .partners import load_registry
-
-    try:
-        settings = load_settings(config_path(config))
-        dictionary = load_dictionary(settings.path(settings.dictionary))
-        reg = load_registry(settings.path(settings.partners_dir), dictionary,
-                            settings.allow_loopback_http)
-    except ConfigError as exc:
-        _fail(exc)
-    click.echo(f"ok: {len(reg.services)} services, {len(reg.sources)} identity sources")
-
-
-@partenaires.command("hash-secret")
-@click.argument("secret", required=False)
-def hash_secret(secret: str | None) -> None:
-    """Print the client_secret_sha256 to put in a service's partner file."""
-    if secret is None:
-        secret = click.prompt("client secret", hide_input=True)
-    click.echo(hashlib.sha256(secret.encode()).hexdigest())
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,8 @@
+"""``ncconnect``: the administrators' command line (console script ``idp.cli:main``)."""
+
+from __future__ import annotations
+
+from . import partner_changes, partners, proxy  # noqa: F401 - registers the commands
+from .base import main
+
+__all__ = ["main"]

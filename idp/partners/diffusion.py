@@ -1,0 +1,202 @@
+"""The diffusion report: which service receives which attribute of the usager, and why.
+
+It is what a data-protection officer asks for: per service its organisation,
+purpose and legal basis; per attribute who receives it, whether the usager may
+refuse it, the partner's justification and the attribute's sensitivity. It is
+built from the loaded registry and dictionary only (never from the YAML text),
+so it shows exactly what the proxy enforces, and is rendered as a terminal
+matrix, a CSV file (one row per service and attribute) or a standalone HTML page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader
+
+from ..dictionary import Dictionary
+from ..pages import TEMPLATES
+from .registry import Registry
+
+
+@dataclass(frozen=True)
+class Column:
+    """One dictionary attribute, a column of the matrix."""
+
+    name: str
+    label_fr: str
+    sensitivity: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One attribute a service may receive."""
+
+    attribute: str
+    label_fr: str
+    sensitivity: str
+    optional: bool
+    justification: str
+    #: The service's identity sources that provide this attribute.
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    id: str
+    name: str
+    organisation: str
+    protocol: str
+    active: bool
+    purpose: str
+    legal_basis: str
+    legal_reference: str | None
+    grants: tuple[Grant, ...]
+
+    @property
+    def status(self) -> str:
+        return "active" if self.active else "disabled"
+
+    def grant(self, attribute: str) -> Grant | None:
+        return next((g for g in self.grants if g.attribute == attribute), None)
+
+
+@dataclass(frozen=True)
+class DiffusionReport:
+    folder: str
+    columns: tuple[Column, ...]
+    services: tuple[ServiceRow, ...]
+
+    def receivers(self, attribute: str) -> list[tuple[ServiceRow, Grant]]:
+        return [(s, g) for s in self.services if (g := s.grant(attribute)) is not None]
+
+
+def build_report(registry: Registry, dictionary: Dictionary, folder: Path | str) -> DiffusionReport:
+    columns = tuple(Column(name, a.label_fr, a.sensitivity)
+                    for name, a in dictionary.attributes.items())
+    rows = []
+    for sid in sorted(registry.services):
+        s = registry.services[sid]
+        grants = tuple(
+            Grant(attribute=c.name, label_fr=c.label_fr, sensitivity=c.sensitivity,
+                  optional=s.attributes[c.name].optional,
+                  justification=s.attributes[c.name].justification,
+                  sources=tuple(src for src in s.sources
+                                if c.name in registry.sources[src].attributes))
+            for c in columns if c.name in s.attributes)
+        rows.append(ServiceRow(id=s.id, name=s.name, organisation=s.organisation,
+                               protocol=s.protocol, active=s.active, purpose=s.purpose,
+                               legal_basis=s.legal_basis, legal_reference=s.legal_reference,
+                               grants=grants))
+    return DiffusionReport(str(folder), columns, tuple(rows))
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("service_id", "service_name", "organisation", "protocol", "active", "purpose",
+               "legal_basis", "legal_reference", "attribute", "label_fr", "sensitivity",
+               "optional", "justification", "sources")
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def csv_rows(report: DiffusionReport) -> list[dict[str, str]]:
+    return [{"service_id": s.id, "service_name": s.name, "organisation": s.organisation,
+             "protocol": s.protocol, "active": yes_no(s.active), "purpose": s.purpose,
+             "legal_basis": s.legal_basis, "legal_reference": s.legal_reference or "",
+             "attribute": g.attribute, "label_fr": g.label_fr, "sensitivity": g.sensitivity,
+             "optional": yes_no(g.optional), "justification": g.justification,
+             "sources": ";".join(g.sources)}
+            for s in report.services for g in s.grants]
+
+
+def render_csv(report: DiffusionReport) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(report))
+    return out.getvalue()
+
+
+# --- text ----------------------------------------------------------------------------------
+
+RELEASED, OPTIONAL, NOT_RELEASED = "x", "o", "."
+
+
+def mark(grant: Grant | None) -> str:
+    if grant is None:
+        return NOT_RELEASED
+    return OPTIONAL if grant.optional else RELEASED
+
+
+def render_text(report: DiffusionReport) -> str:
+    """Services down the side, attributes across as numbered columns (the legend names them):
+    the matrix stays 80 columns wide however many services there are."""
+    cols = report.columns
+    lines = [f"Diffusion report: who receives what ({report.folder})",
+             f"{len(report.services)} services, {len(cols)} attributes in the dictionary",
+             "", "Attributes:"]
+    name_w = max(len(c.name) for c in cols)
+    label_w = max(len(c.label_fr) for c in cols)
+    lines += [f"  {i:>2}  {c.name:<{name_w}}  {c.label_fr:<{label_w}}  {c.sensitivity}"
+              for i, c in enumerate(cols, 1)]
+    lines += ["", f"Matrix ({RELEASED}: released, {OPTIONAL}: optional, the usager may refuse it, "
+                  f"{NOT_RELEASED}: never released):"]
+    id_w = max([len("SERVICE"), *(len(s.id) for s in report.services)])
+    lines.append(f"  {'SERVICE':<{id_w}}  {'STATUS':<8}  "
+                 + "".join(f"{i:>3}" for i in range(1, len(cols) + 1)))
+    for s in report.services:
+        lines.append(f"  {s.id:<{id_w}}  {s.status:<8}  "
+                     + "".join(f"{mark(s.grant(c.name)):>3}" for c in cols))
+    lines += ["", "Services:"]
+    for s in report.services:
+        basis = s.legal_basis + (f" ({s.legal_reference})" if s.legal_reference else "")
+        lines += [f"  {s.id}: {s.name}",
+                  f"    organisation: {s.organisation}",
+                  f"    protocol: {s.protocol}, {s.status}",
+                  f"    purpose: {s.purpose}",
+                  f"    legal basis: {basis}"]
+    lines += ["", "Per attribute:"]
+    for c in cols:
+        receivers = report.receivers(c.name)
+        if not receivers:
+            continue
+        lines.append(f"  {c.name} ({c.label_fr}), sensitivity {c.sensitivity}:")
+        for s, g in receivers:
+            flags = ", ".join([s.status, *(["optional"] if g.optional else [])])
+            lines.append(f"    {s.id} [{flags}]: {g.justification}")
+    unused = [c.name for c in cols if not report.receivers(c.name)]
+    if unused:
+        lines += textwrap.wrap(f"released to no service: {', '.join(unused)}", width=96,
+                               initial_indent="  ", subsequent_indent="    ")
+    return "\n".join(lines) + "\n"
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+SENSITIVITY_FR = {"low": "faible", "medium": "moyenne", "high": "élevée"}
+LEGAL_BASIS_FR = {
+    "consent": "Consentement (RGPD art. 6.1.a)",
+    "contract": "Exécution d'un contrat (RGPD art. 6.1.b)",
+    "legal_obligation": "Obligation légale (RGPD art. 6.1.c)",
+    "vital_interest": "Sauvegarde des intérêts vitaux (RGPD art. 6.1.d)",
+    "public_task": "Mission d'intérêt public (RGPD art. 6.1.e)",
+    "legitimate_interest": "Intérêt légitime (RGPD art. 6.1.f)",
+}
+
+
+def render_html(report: DiffusionReport) -> str:
+    """A standalone page (inline style, no script, every value escaped by Jinja2)."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("diffusion.html").render(
+        report=report, sensitivity_fr=SENSITIVITY_FR, legal_basis_fr=LEGAL_BASIS_FR)
+
+
+RENDERERS = {"text": render_text, "csv": render_csv, "html": render_html}

@@ -1,0 +1,140 @@
+"""`partenaires diffusion`: the DPO's report says exactly what the registry allows."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bs4 import BeautifulSoup
+
+from tests.cli.conftest import ncconnect
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def expected_rows(setup) -> list[dict[str, str]]:
+    """One row per (service, attribute), straight from the registry and the dictionary."""
+    reg, dic = setup.registry(), setup.dictionary
+    rows = []
+    for sid in sorted(reg.services):
+        s = reg.services[sid]
+        for name in dic.attributes:
+            if name not in s.attributes:
+                continue
+            a = s.attributes[name]
+            rows.append({
+                "service_id": s.id, "service_name": s.name, "organisation": s.organisation,
+                "protocol": s.protocol, "active": yes_no(s.active), "purpose": s.purpose,
+                "legal_basis": s.legal_basis, "legal_reference": s.legal_reference or "",
+                "attribute": name, "label_fr": dic.attributes[name].label_fr,
+                "sensitivity": dic.attributes[name].sensitivity,
+                "optional": yes_no(a.optional), "justification": a.justification,
+                "sources": ";".join(x for x in s.sources if name in reg.sources[x].attributes)})
+    return rows
+
+
+def html_of(setup) -> BeautifulSoup:
+    result = ncconnect("partenaires", "diffusion", "--config", setup.config, "--format", "html")
+    assert result.exit_code == 0, result.output
+    return BeautifulSoup(result.stdout, "html.parser")
+
+
+def test_csv_has_one_row_per_service_and_attribute_as_the_registry_says(demo):
+    result = ncconnect("partenaires", "diffusion", "--config", demo.config, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    reader = csv.DictReader(io.StringIO(result.stdout))
+    assert reader.fieldnames == [
+        "service_id", "service_name", "organisation", "protocol", "active", "purpose",
+        "legal_basis", "legal_reference", "attribute", "label_fr", "sensitivity", "optional",
+        "justification", "sources"]
+    assert list(reader) == expected_rows(demo)
+
+
+def test_csv_marks_a_disabled_service_and_keeps_its_rows(copy):
+    ncconnect("partenaires", "disable", "demo-province", "--config", copy.config)
+    out = ncconnect("partenaires", "diffusion", "--config", copy.config, "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows == expected_rows(copy)
+    assert {r["active"] for r in rows if r["service_id"] == "demo-province"} == {"no"}
+
+
+def test_csv_written_to_an_output_file(demo, tmp_path):
+    target = tmp_path / "diffusion.csv"
+    result = ncconnect("partenaires", "diffusion", "--config", demo.config, "--format", "csv",
+                       "--output", target)
+    assert result.exit_code == 0, result.output
+    assert list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8")))) == \
+        expected_rows(demo)
+
+
+def test_text_matrix_marks_each_service_attribute_as_released_optional_or_never(demo):
+    reg, dic = demo.registry(), demo.dictionary
+    out = ncconnect("partenaires", "diffusion", "--config", demo.config).stdout
+    matrix = out.split("Matrix (")[1].split("\n\n")[0].splitlines()[2:]
+    assert len(matrix) == len(reg.services)
+    for line in matrix:
+        sid, status, *marks = line.split()
+        s = reg.services[sid]
+        assert status == ("active" if s.active else "disabled")
+        assert marks == [("o" if s.attributes[n].optional else "x") if n in s.attributes else "."
+                         for n in dic.attributes]
+
+
+def test_text_report_gives_each_justification_under_its_attribute(demo):
+    reg, dic = demo.registry(), demo.dictionary
+    out = ncconnect("partenaires", "diffusion", "--config", demo.config).stdout
+    sections: dict[str, list[str]] = {}
+    heading = ""
+    for line in out.split("Per attribute:\n")[1].splitlines():
+        if line.startswith("    "):
+            sections[heading].append(line.strip())
+        else:
+            heading = line.strip()
+            sections[heading] = []
+    for s in reg.services.values():
+        for name, a in s.attributes.items():
+            d = dic.attributes[name]
+            flags = "active" + (", optional" if a.optional else "")
+            assert f"{s.id} [{flags}]: {a.justification}" in \
+                sections[f"{name} ({d.label_fr}), sensitivity {d.sensitivity}:"]
+
+
+def test_html_page_is_french_accessible_and_without_script(demo):
+    page = html_of(demo)
+    assert page.html["lang"] == "fr"
+    assert page.find("script") is None
+    tables = page.find_all("table")
+    assert tables and all(t.find("caption") for t in tables)
+    assert all(th.get("scope") in ("col", "row") for th in page.find_all("th"))
+
+
+def test_html_matrix_lists_every_service_with_its_attributes(demo):
+    reg, dic = demo.registry(), demo.dictionary
+    matrix = html_of(demo).find("table", id="matrice")
+    columns = [th["data-attribute"] for th in matrix.select("thead th[data-attribute]")]
+    assert columns == list(dic.attributes)
+    rows = {tr["data-service"]: tr for tr in matrix.select("tbody tr")}
+    assert set(rows) == set(reg.services)
+    for sid, tr in rows.items():
+        s = reg.services[sid]
+        assert s.name in tr.find("th", scope="row").get_text()
+        assert s.purpose in tr.get_text()
+        cells = {td["data-attribute"]: td.get_text(strip=True)
+                 for td in tr.select("td[data-attribute]")}
+        assert cells == {n: ("facultatif" if s.attributes[n].optional else "oui")
+                         if n in s.attributes else "–non transmis" for n in dic.attributes}
+
+
+def test_html_escapes_what_partners_wrote(copy):
+    path = copy.registry().files["demo-mairie"]
+    hostile = "<script>alert('x')</script> & <b>gras</b>"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(
+        "purpose: Instruire vos demandes d'actes d'état civil et vous tenir informé de leur suivi.",
+        f'purpose: "Instruire vos demandes {hostile}"'), encoding="utf-8")
+    assert hostile in copy.registry().services["demo-mairie"].purpose
+    page = html_of(copy)
+    assert page.find("script") is None and page.find("b") is None
+    assert hostile in page.find("tr", attrs={"data-service": "demo-mairie"}).get_text()
