@@ -34,6 +34,8 @@ MAX_FETCH_BYTES = 1024 * 1024
 FETCH_TIMEOUT = 5
 BROWSER_COOKIE_TTL = 1800
 
+LOOPBACK_FORM_TARGETS = ("http://127.0.0.1:*",)
+
 _CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
         "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
 
@@ -159,7 +161,11 @@ class PeerApp:
         html = _env().get_template(template).render(brand=self.brand, theme=self.theme,
                                                     **variables)
         response = Response(html, status=status, content_type="text/html; charset=utf-8")
-        targets = " ".join(["'self'", *sorted(set(form_action))])
+        # Browsers check form-action against every redirect that follows a form post, and a
+        # source's login post goes on through the proxy to the service (another port) when
+        # nothing stops the citizen on the way. The demo lives on loopback only, so its pages
+        # allow any loopback port; the proxy's own pages list exact origins.
+        targets = " ".join(["'self'", *sorted(set(form_action)), *LOOPBACK_FORM_TARGETS])
         response.headers["Content-Security-Policy"] = _CSP.format(form_action=targets)
         return response
 
