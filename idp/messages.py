@@ -79,6 +79,26 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Account not accepted by this service",
                "The chosen account is not accepted by this service. Choose another account."),
     },
+    "niveau_insuffisant": {
+        "fr": ("Niveau de sécurité non atteint",
+               "Votre fournisseur d'identité n'a pas confirmé votre connexion au niveau de "
+               "sécurité attendu pour ce compte. Par sécurité, la connexion est interrompue et "
+               "aucune donnée n'a été transmise. Réessayez ou choisissez un autre compte."),
+        "en": ("Security level not reached",
+               "Your identity provider did not confirm your sign-in at the security level "
+               "expected for this account. For your safety the sign-in was stopped and no data "
+               "was sent. Try again or choose another account."),
+    },
+    "niveau_indisponible": {
+        "fr": ("Aucun compte ne convient pour ce service",
+               "Ce service demande un niveau de sécurité qu'aucun des comptes qu'il accepte ne "
+               "permet d'atteindre pour le moment. Aucune donnée n'a été transmise. Revenez sur "
+               "le site du service et contactez-le."),
+        "en": ("No account fits this service",
+               "This service requires a security level that none of the accounts it accepts "
+               "can reach at the moment. No data was sent. Go back to the service's site and "
+               "contact it."),
+    },
     "source_indisponible": {
         "fr": ("Fournisseur d'identité indisponible",
                "Votre fournisseur d'identité ne répond pas pour le moment. Réessayez dans "
@@ -87,6 +107,15 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                "Your identity provider is not answering right now. Try again in a few minutes "
                "or choose another account."),
     },
+    "consentement_expire": {
+        "fr": ("Demande de transmission expirée",
+               "Cette page de transmission d'informations a expiré ou a déjà été validée. "
+               "Aucune information n'a été transmise au service par cette page. Recommencez la "
+               "connexion depuis le site du service."),
+        "en": ("Sharing request expired",
+               "This information-sharing page has expired or was already submitted. Nothing was "
+               "sent to the service from this page. Start again from the service's site."),
+    },
     "csrf": {
         "fr": ("Formulaire expiré",
                "Ce formulaire n'est plus valide (il a expiré ou ne provient pas de NC Connect). "
@@ -94,6 +123,24 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Form expired",
                "This form is no longer valid (it expired or did not come from NC Connect). "
                "Start again from the service's site."),
+    },
+    "compte_formulaire_invalide": {
+        "fr": ("Formulaire expiré",
+               "Ce formulaire de votre espace NC Connect n'est plus valide (il a expiré ou ne "
+               "provient pas de NC Connect). Rien n'a été modifié. Revenez à votre espace et "
+               "recommencez."),
+        "en": ("Form expired",
+               "This form of your NC Connect space is no longer valid (it expired or did not "
+               "come from NC Connect). Nothing was changed. Go back to your space and try again."),
+    },
+    "compte_connexion_annulee": {
+        "fr": ("Connexion à votre espace interrompue",
+               "Votre fournisseur d'identité n'a pas confirmé votre connexion. Vous n'êtes pas "
+               "connecté à votre espace NC Connect. Vous pouvez recommencer depuis la page "
+               "« Mon espace NC Connect »."),
+        "en": ("Sign-in to your space stopped",
+               "Your identity provider did not confirm your sign-in. You are not signed in to "
+               "your NC Connect space. You may start again from the “My NC Connect space” page."),
     },
     "page_inconnue": {
         "fr": ("Page introuvable", "L'adresse demandée n'existe pas sur NC Connect."),

@@ -1,0 +1,171 @@
+"""The SATOSA frontend of *Mon espace NC Connect*: ``/mon-compte`` and its two forms.
+
+* ``GET /mon-compte``: the page, or — without a valid account session — a login
+  through NC Connect itself, as the requester ``ncconnect:mon-compte``, which the
+  request and response micro-services know like any registered service;
+* ``handle_authn_response``: the login succeeded; open an account session, 303 to the page;
+* ``POST /mon-compte/consentements/retirer`` and ``POST /mon-compte/deconnexion``:
+  CSRF-checked forms acting only on the session's citizen (the owner key never comes
+  from the form).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from satosa.context import Context
+from satosa.frontends.base import FrontendModule
+from satosa.internal import InternalData
+from satosa.response import Response, SeeOther
+
+from idp.csrf import csrf_ok, csrf_token
+from idp.errors import FlowError
+from idp.keys import read_secret
+from idp.pages import error_page, lang_of, render
+from idp.stores import open_store
+from plugins.micro_services.history import history_of
+from plugins.micro_services.pairwise import citizen_of
+
+from .consents import consents_of, withdraw
+from .session import AccountSession, AccountSessions
+from .view import Vocabulary, consent_rows, history_rows
+
+logger = logging.getLogger("ncconnect.compte")
+
+PAGE = "mon-compte"
+WITHDRAW = f"{PAGE}/consentements/retirer"
+LOGOUT = f"{PAGE}/deconnexion"
+WITHDRAW_FORM = "compte:retirer"
+LOGOUT_FORM = "compte:deconnexion"
+#: A one-time notice for the next page view ("consent withdrawn"), keyed by session id.
+NOTICE_NAMESPACE = "account-notice"
+NOTICE_TTL = 120
+#: The page lists this many history entries at most (the newest).
+HISTORY_SHOWN = 200
+
+
+class AccountFrontend(FrontendModule):
+    """``conf`` is exactly what ``idp.assemble._account_frontend`` builds."""
+
+    def __init__(self, auth_req_callback_func: Callable, internal_attributes: dict[str, Any],
+                 conf: Mapping[str, Any], base_url: str, name: str) -> None:
+        super().__init__(auth_req_callback_func, internal_attributes, base_url, name)
+        self.store = open_store(conf["store_url"])
+        self.csrf_secret = read_secret(Path(conf["csrf_secret_path"]))
+        self.requester: str = conf["requester"]
+        self.requester_name: str = conf["requester_name"]
+        self.attributes: list[str] = list(conf["attributes"])
+        self.history_days: int = int(conf["history_days"])
+        self.sessions = AccountSessions(self.store, int(conf["session_ttl"]),
+                                        conf.get("secure_cookie", True))
+        self.words = Vocabulary(attributes=conf["attribute_labels"], services=conf["services"])
+
+    def register_endpoints(self, backend_names: list[str]) -> list[tuple[str, Callable]]:
+        return [(f"^{PAGE}$", self.page_endpoint),
+                (f"^{WITHDRAW}$", self.withdraw_endpoint),
+                (f"^{LOGOUT}$", self.logout_endpoint)]
+
+    # -- the page ----------------------------------------------------------------
+
+    def page_endpoint(self, context: Context) -> Response:
+        if context.request_method not in ("GET", "HEAD"):
+            raise FlowError("methode_non_autorisee", 405, "account page needs GET")
+        session = self.sessions.current(context)
+        if session is None:
+            return self._start_login(context)
+        lang = lang_of(context)
+        notice = self.store.take(NOTICE_NAMESPACE, session.id) or {}
+        withdrawn = notice.get("withdrawn")
+        history = history_of(self.store, session.citizen)
+        return render(
+            "compte.html", context, lang=lang, greeting=session.greeting,
+            consents=consent_rows(consents_of(self.store, session.citizen), self.words, lang),
+            history=history_rows(history[:HISTORY_SHOWN], self.words, lang),
+            history_total=len(history), history_days=self.history_days,
+            withdrawn=self.words.services.get(withdrawn, withdrawn) if withdrawn else None,
+            withdraw_action=f"{self.base_url}/{WITHDRAW}",
+            logout_action=f"{self.base_url}/{LOGOUT}",
+            withdraw_csrf=csrf_token(self.csrf_secret, session.id, WITHDRAW_FORM),
+            logout_csrf=csrf_token(self.csrf_secret, session.id, LOGOUT_FORM),
+        )
+
+    # -- signing in through NC Connect -------------------------------------------
+
+    def _start_login(self, context: Context) -> Response:
+        context.state[self.name] = {"requester": self.requester}
+        request = InternalData(requester=self.requester,
+                               requester_name=[{"lang": "fr", "text": self.requester_name}],
+                               subject_type="pairwise")
+        # Asked for, so that minimisation releases them: the page greets the citizen.
+        request.attributes = list(self.attributes)
+        logger.info("account login started")
+        return self.auth_req_callback_func(context, request)
+
+    def handle_authn_response(self, context: Context, internal_resp: InternalData) -> Response:
+        pending = context.state.pop(self.name, None) if context.state is not None else None
+        if not isinstance(pending, dict) or internal_resp.requester != self.requester \
+                or pending.get("requester") != self.requester:
+            raise FlowError("session_expiree", detail="account: no account login in the flow")
+        session = self.sessions.open(citizen_of(context), _greeting(internal_resp.attributes))
+        logger.info("account session opened")
+        resp = SeeOther(f"{self.base_url}/{PAGE}")
+        resp.headers.append(("Set-Cookie", self.sessions.cookie(session)))
+        return resp
+
+    def handle_backend_error(self, exception: Any) -> Response:
+        state = getattr(exception, "state", None)
+        if state is not None:
+            state.pop(self.name, None)
+        logger.info("account login not completed by the source")
+        return error_page("compte_connexion_annulee", None, 400)
+
+    # -- forms ---------------------------------------------------------------------
+
+    def withdraw_endpoint(self, context: Context) -> Response:
+        session = self._posted(context, WITHDRAW_FORM)
+        if session is None:
+            return SeeOther(f"{self.base_url}/{PAGE}")
+        service_id = context.request.get("service", "")
+        removed = withdraw(self.store, session.citizen, service_id)
+        if removed:
+            self.store.put(NOTICE_NAMESPACE, session.id, {"withdrawn": service_id}, NOTICE_TTL)
+        logger.info("consent withdrawn" if removed else "no consent to withdraw",
+                    extra={"service": service_id if service_id in self.words.services else "?"})
+        return SeeOther(f"{self.base_url}/{PAGE}")
+
+    def logout_endpoint(self, context: Context) -> Response:
+        session = self._posted(context, LOGOUT_FORM)
+        if session is not None:
+            self.sessions.end(session)
+            self.store.delete(NOTICE_NAMESPACE, session.id)
+            logger.info("account session ended")
+        resp = render("compte/deconnecte.html", context, page_url=f"{self.base_url}/{PAGE}")
+        resp.headers.append(("Set-Cookie", self.sessions.clearing_cookie()))
+        return resp
+
+    def _posted(self, context: Context, form: str) -> AccountSession | None:
+        """The session a form acts for; ``None`` when it has expired (nothing to act on)."""
+        if context.request_method != "POST":
+            raise FlowError("methode_non_autorisee", 405, "account forms need POST")
+        session = self.sessions.current(context)
+        if session is None:
+            return None
+        fields = context.request if isinstance(context.request, dict) else {}
+        if not csrf_ok(self.csrf_secret, session.id, form, fields.get("csrf")):
+            raise FlowError("compte_formulaire_invalide", 403, f"{form}: CSRF token invalid")
+        return session
+
+
+def _greeting(attributes: object) -> str:
+    """Given names then birth name: the first value of each released to the space."""
+    if not isinstance(attributes, dict):
+        return ""
+    parts = []
+    for name in ("given_name", "family_name"):
+        values = attributes.get(name)
+        if isinstance(values, list) and values and isinstance(values[0], str):
+            parts.append(values[0])
+    return " ".join(parts)

@@ -1,0 +1,82 @@
+"""The account session: who is looking at ``/mon-compte``, held server-side.
+
+The browser holds only a random 256-bit id (cookie ``ncc_compte``, limited to
+``/mon-compte``); the store holds the citizen's account key and the name the page
+greets them with, for ``lifetimes.account_session`` seconds, whatever worker serves
+the next request. The session is never extended: after its lifetime the citizen
+signs in again, as on a shared computer they should.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+
+from satosa.context import Context
+
+from idp.stores import Store
+
+NAMESPACE = "account-session"
+COOKIE = "ncc_compte"
+COOKIE_PATH = "/mon-compte"
+#: ``secrets.token_urlsafe(32)``: 43 characters of the URL-safe base64 alphabet.
+_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+@dataclass(frozen=True)
+class AccountSession:
+    id: str
+    #: The citizen's account key: the owner of their consents and history.
+    citizen: str
+    greeting: str
+
+
+class AccountSessions:
+    def __init__(self, store: Store, ttl: int, secure: bool = True) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.secure = secure
+
+    def open(self, citizen: str, greeting: str) -> AccountSession:
+        session = AccountSession(secrets.token_urlsafe(32), citizen, greeting)
+        self.store.put(NAMESPACE, session.id, {"citizen": citizen, "greeting": greeting},
+                       self.ttl)
+        return session
+
+    def current(self, context: Context) -> AccountSession | None:
+        """The session the request's cookie names, if it still exists."""
+        sid = _cookie_value(context.cookie or "")
+        if sid is None or not _ID.match(sid):
+            return None
+        record = self.store.get(NAMESPACE, sid) or {}
+        citizen, greeting = record.get("citizen"), record.get("greeting")
+        if not isinstance(citizen, str) or not citizen:
+            return None
+        return AccountSession(sid, citizen, greeting if isinstance(greeting, str) else "")
+
+    def end(self, session: AccountSession) -> None:
+        self.store.delete(NAMESPACE, session.id)
+
+    def cookie(self, session: AccountSession) -> str:
+        return self._cookie(session.id, self.ttl)
+
+    def clearing_cookie(self) -> str:
+        return self._cookie("", 0)
+
+    def _cookie(self, value: str, max_age: int) -> str:
+        # Lax: following a link to /mon-compte keeps the session, a cross-site POST does not.
+        secure = "; Secure" if self.secure else ""
+        return (f"{COOKIE}={value}; Path={COOKIE_PATH}; Max-Age={max_age}; HttpOnly{secure}; "
+                "SameSite=Lax")
+
+
+def _cookie_value(header: str) -> str | None:
+    cookie = SimpleCookie()
+    try:
+        cookie.load(header)
+    except CookieError:
+        return None
+    morsel = cookie.get(COOKIE)
+    return morsel.value if morsel is not None else None
