@@ -32,7 +32,7 @@ setup(
             "pytest-timeout>=2.3",
             "hypothesis>=6.100",
             "beautifulsoup4>=4.12",
-            "playwright>=1.45",
+            "playwright>=1.60,<2",  # drives Debian's chromium (tests/browser)
             "ruff>=0.6",
         ],
     },

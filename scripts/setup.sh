@@ -25,3 +25,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# axe-core for the accessibility tests: pinned, checked against its registry hash, cached in
+# .cache/axe/ (no Node.js needed). Fetched only when the cache is missing or does not match.
+.venv/bin/python -m idp.testbed.axe >/dev/null
