@@ -27,13 +27,13 @@ STATUS_TEXT = {
 UI_TEXT: dict[str, dict[str, str]] = {
     "fr": {
         "brand": "NC Connect", "skip": "Aller au contenu", "back": "Retour au service",
-        "reference": "Référence de l'erreur", "lang_switch": "English",
+        "reference": "Référence de l'erreur :", "lang_switch": "English",
         "footer": ("NC Connect — le service d'identification du gouvernement "
                    "de la Nouvelle-Calédonie"),
     },
     "en": {
         "brand": "NC Connect", "skip": "Skip to content", "back": "Back to the service",
-        "reference": "Error reference", "lang_switch": "Français",
+        "reference": "Error reference:", "lang_switch": "Français",
         "footer": "NC Connect — the sign-in service of the Government of New Caledonia",
     },
 }
