@@ -19,6 +19,7 @@ from .partners import Registry, load_registry
 from .partners.schema import Service, Source
 from .schema_errors import ConfigError
 from .settings import Settings
+from .sso_session import BACKEND_NAME as SSO_BACKEND_NAME
 
 #: Largest SAML metadata document accepted from a file or URL.
 MAX_METADATA_BYTES = 1024 * 1024
@@ -34,6 +35,10 @@ MINIMISATION_SERVICE = "plugins.micro_services.minimisation.Minimisation"
 ACCOUNT_FRONTEND = "plugins.frontends.account.frontend.AccountFrontend"
 HISTORY_SERVICE = "plugins.micro_services.history.ConnectionHistory"
 SOURCE_SERVICE = "plugins.micro_services.history.RecordSource"
+SSO_REQUEST_SERVICE = "plugins.micro_services.session.SsoSessionRequest"
+SSO_RECORD_SERVICE = "plugins.micro_services.session_record.SsoSessionRecord"
+SSO_SERVICE_USE = "plugins.micro_services.session_record.SsoServiceUse"
+SSO_BACKEND = "plugins.backends.sso.backend.SsoReplayBackend"
 
 #: *Mon espace NC Connect* signs the citizen in through NC Connect itself, as this requester
 #: (no partner id has a ':'): the request and response micro-services know it like a service,
@@ -92,6 +97,7 @@ def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
             "require_pkce": s.oidc.require_pkce,
             "jwks": s.oidc.jwks,
             "jwks_uri": s.oidc.jwks_uri,
+            "allow_loopback_http": st.allow_loopback_http,
             "allowed_claims": [claims[a] for a in s.attributes],
         }
     return {
@@ -103,6 +109,7 @@ def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
             "signing_key_path": str(st.keys.oidc_signing_key),
             "lifetimes": {"code": st.lifetimes.oidc_code, "access_token": st.lifetimes.access_token,
                           "id_token": st.lifetimes.id_token, "flow": st.lifetimes.flow},
+            "sso_sessions": True,  # prompt=none is answered from the SSO session
             "scopes": dic.scopes(),
             "claim_names": dic.by_claim(),
             "clients": clients,
@@ -132,6 +139,7 @@ def _saml_frontend(st: Settings, reg: Registry) -> dict:
             "key_path": str(st.keys.saml_key),
             "cert_path": str(st.keys.saml_cert),
             "lifetimes": {"assertion": st.lifetimes.saml_assertion, "flow": st.lifetimes.flow},
+            "sso_sessions": True,  # IsPassive is answered from the SSO session
             "sps": sps,
         },
     }
@@ -141,6 +149,7 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
              env: dict[str, str]) -> dict:
     common = {"store_url": st.store_url, "source_id": src.id, "display_name": src.display_name,
               "lifetimes": {"flow": st.lifetimes.flow},
+              "loa": src.loa,  # the level its answers must state (idp.loa.level_reached)
               "attributes": readings_for(dic, src.protocol, {
                   name: how.model_dump(by_alias=True) for name, how in src.attributes.items()})}
     if src.oidc:
@@ -190,7 +199,8 @@ def _choice_service(st: Settings, reg: Registry) -> dict:
         "services": {requester_of(s): {"service_id": s.id, "name": s.name,
                                        "sources": [x for x in s.sources if reg.sources[x].active]}
                      for s in reg.services.values() if s.active} | _account_choice(reg),
-        "sources": {x.id: {"display_name": x.display_name, "description": x.description}
+        "sources": {x.id: {"display_name": x.display_name, "description": x.description,
+                           "loa": x.loa}
                     for x in reg.sources.values() if x.active},
     }}
 
@@ -209,6 +219,8 @@ def _consent_service(st: Settings, reg: Registry, dic: Dictionary) -> dict:
                     "logo": s.logo, "purpose": s.purpose, "legal_basis": s.legal_basis,
                     "legal_reference": s.legal_reference,
                     "remember_days": s.consent.remember_days,
+                    # Where the answer to the form may redirect: the page's CSP form-action.
+                    "redirect_uris": list(s.oidc.redirect_uris) if s.oidc else [],
                     "attributes": {name: {"justification": a.justification,
                                           "optional": a.optional}
                                    for name, a in s.attributes.items()},
@@ -266,6 +278,40 @@ def _history_services(st: Settings, reg: Registry) -> list[dict]:
     ]
 
 
+def _sso_lifetimes(st: Settings) -> dict:
+    return {"store_url": st.store_url,
+            "lifetimes": {"idle": st.lifetimes.sso_idle, "absolute": st.lifetimes.sso_absolute}}
+
+
+def _sso_services(st: Settings, reg: Registry) -> list[dict]:
+    """Single sign-on: answer from the citizen's session when it is good enough (request side,
+    before the choice); keep the session after a fresh authentication (response side, first:
+    it sees the source's subject and every attribute). NC Connect's own space is not listed:
+    it always asks the citizen to authenticate (the session it starts is kept all the same)."""
+    services = {requester_of(s): {"service_id": s.id, "loa_min": s.loa_min,
+                                  "sources": [x for x in s.sources if reg.sources[x].active]}
+                for s in reg.services.values() if s.active}
+    return [
+        {"module": SSO_REQUEST_SERVICE, "name": "sso", "config": {
+            **_sso_lifetimes(st), "services": services}},
+        {"module": SSO_RECORD_SERVICE, "name": "sso-record", "config": {
+            **_sso_lifetimes(st), "pairwise_secret_path": str(st.keys.pairwise_secret)}},
+    ]
+
+
+def _sso_service_use(st: Settings, reg: Registry) -> dict:
+    """Last of the response chain: the services each SSO session answered (single logout)."""
+    return {"module": SSO_SERVICE_USE, "name": "sso-services", "config": {
+        **_sso_lifetimes(st),
+        "services": {requester_of(s): {"service_id": s.id, "protocol": s.protocol}
+                     for s in reg.services.values() if s.active}}}
+
+
+def _sso_backend() -> dict:
+    """Answers a login from the SSO session (named so that no partner id can take its name)."""
+    return {"module": SSO_BACKEND, "name": SSO_BACKEND_NAME, "config": {}}
+
+
 def _micro_services(st: Settings, reg: Registry, dic: Dictionary) -> list[dict]:
     """Request side: record what was asked, choose the source. Response side: derive the
     pairwise subject (from the full pivot), then minimise, then show the usager what the service
@@ -273,6 +319,8 @@ def _micro_services(st: Settings, reg: Registry, dic: Dictionary) -> list[dict]:
     active = [s for s in reg.services.values() if s.active]
     return [
         {"module": RECORD_SERVICE, "name": "demande", "config": {}},
+        # SSO: the request half before the choice, the record first of the response chain.
+        *_sso_services(st, reg),
         _choice_service(st, reg),
         {"module": PAIRWISE_SERVICE, "name": "pairwise", "config": {
             "pairwise_secret_path": str(st.keys.pairwise_secret),
@@ -307,10 +355,11 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
                              _saml_frontend(settings, registry),
                              _account_frontend(settings, registry, dictionary)],
         "BACKEND_MODULES": [_backend(settings, registry, dictionary, s, env)
-                            for s in active_sources],
+                            for s in active_sources] + [_sso_backend()],
         # History last, after every other response step: it records what was released.
         "MICRO_SERVICES": [*_micro_services(settings, registry, dictionary),
-                           *_history_services(settings, registry)],
+                           *_history_services(settings, registry),
+                           _sso_service_use(settings, registry)],
         "CONTEXT_STATE_DELETE": True,
         "COOKIE_STATE_NAME": "ncc_flux",
         # Partner logos served at /logos/<id> (checked by the registry).

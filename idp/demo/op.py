@@ -4,7 +4,12 @@ It plays a real territorial identity provider for NC Connect's OIDC backend:
 discovery, JWKS, authorization code flow with optional PKCE S256 (required for
 a client registered with ``"require_pkce": True``), nonce, client_secret_basic
 at the token endpoint, userinfo. ID tokens are signed RS256 with the key it is
-given. State lives in dicts behind one lock: the demo source is one process.
+given, and state the eIDAS level of assurance the source is registered for
+(``acr``, NC Connect refuses an answer without one) and when the citizen signed in
+(``auth_time``). It keeps no session of its own: every authorization request that
+is not ``prompt=none`` shows the login form, and :attr:`DemoOP.authorize_requests`
+counts them, so tests can tell whether NC Connect asked the source at all.
+State lives in dicts behind one lock: the demo source is one process.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import logging
 import threading
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from jwkest.jwk import RSAKey, import_rsa_key
 from oic.oic.message import AuthorizationErrorResponse
@@ -51,6 +56,8 @@ logger = logging.getLogger("ncconnect.demo.op")
 BRAND = "Compte démo — Identité numérique"
 MAX_QUERY = 4096
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: The level the demo accounts are registered at (``partenaires/demo``: substantial).
+DEFAULT_ACR = "http://eidas.europa.eu/LoA/substantial"
 #: Extra scope of the federation: birth place and country (COG codes).
 EXTRA_SCOPES = {"birth": ["birthplace", "birthcountry"]}
 CLAIMS = ["sub", "given_name", "family_name", "preferred_username", "birthdate", "gender",
@@ -81,14 +88,18 @@ def _provider_configuration(issuer: str) -> dict[str, Any]:
 
 class DemoOP(PeerApp):
     def __init__(self, issuer: str, clients: dict[str, dict], signing_key_pem: bytes,
-                 citizens: list[Citizen]) -> None:
+                 citizens: list[Citizen], acr: str = DEFAULT_ACR) -> None:
         super().__init__(issuer, "op", BRAND)
         self.issuer = self.base_url
         self.citizens = citizens
+        #: The ``acr`` its ID tokens state (tests may make it state another level).
+        self.acr = acr
         self.authorize_requests = 0
         self._counter_lock = threading.Lock()
         self._lock = threading.Lock()  # pyop's dicts are shared by the server's threads
         self._pending = Pending(ttl=600)
+        #: code -> the ID token's acr and auth_time (when the citizen signed in).
+        self._code_authn: dict[str, dict[str, Any]] = {}
         self._require_pkce = {cid: bool(c.get("require_pkce")) for cid, c in clients.items()}
         pem = signing_key_pem.decode("ascii")
         key = RSAKey(key=import_rsa_key(pem), use="sig", alg="RS256")
@@ -201,6 +212,10 @@ class DemoOP(PeerApp):
         with self._lock:
             self._purge_expired()
             auth_resp = self.provider.authorize(auth_req, citizen.username)
+            # pyop keeps extra ID-token claims with the code only when stateless: ours are
+            # kept here, for the token request that redeems this code.
+            self._code_authn[auth_resp["code"]] = {"acr": self.acr,
+                                                   "auth_time": int(time.time())}
         auth_resp["iss"] = self.issuer  # RFC 9207: the client can tell which source answered
         return redirect(auth_resp.request(auth_req["redirect_uri"]))
 
@@ -218,15 +233,21 @@ class DemoOP(PeerApp):
         for table in (self.authz_state.authorization_codes, self.authz_state.access_tokens):
             for key in [k for k, v in table.items() if v["exp"] < now]:
                 del table[key]
+        for code in [c for c in self._code_authn if c not in self.authz_state.authorization_codes]:
+            del self._code_authn[code]
 
     # -- back channel -------------------------------------------------------
 
     def token(self, request: DemoRequest) -> Response:
         body = request.get_data(as_text=True)
         headers = {"Authorization": request.headers.get("Authorization", "")}
+        code = parse_qs(body[:MAX_QUERY]).get("code", [""])[0]
         try:
             with self._lock:
-                token_resp = self.provider.handle_token_request(body, headers)
+                extra = dict(self._code_authn.get(code) or {})
+                token_resp = self.provider.handle_token_request(
+                    body, headers, extra_id_token_claims=extra)
+                self._code_authn.pop(code, None)
         except InvalidClientAuthentication:
             return _oauth_error("invalid_client", 401, {"WWW-Authenticate": 'Basic realm="demo"'})
         except OAuthError as exc:
@@ -267,5 +288,5 @@ def _oauth_error(error: str, status: int, headers: dict[str, str] | None = None)
 
 
 def make_demo_op(issuer: str, clients: dict[str, dict], signing_key_pem: bytes,
-                 citizens: list[Citizen]) -> DemoOP:
-    return DemoOP(issuer, clients, signing_key_pem, citizens)
+                 citizens: list[Citizen], acr: str = DEFAULT_ACR) -> DemoOP:
+    return DemoOP(issuer, clients, signing_key_pem, citizens, acr)

@@ -8,6 +8,11 @@ pairwise NameID and ``urn:oid`` attributes (NameFormat uri).
 
 The SP (NC Connect) starts after this IdP, so its metadata is fetched on the
 first request, and fetched again when a request comes from an SP not known yet.
+
+Assertions state the eIDAS level the source is registered for as
+``AuthnContextClassRef`` (NC Connect refuses an answer without one), and the real
+``AuthnInstant``. It keeps no session of its own; :attr:`DemoIdP.authn_requests`
+counts the AuthnRequests received, so tests can tell whether NC Connect asked.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.mdstore import InMemoryMetaData
 from saml2.saml import (
-    AUTHN_PASSWORD_PROTECTED,
     NAME_FORMAT_URI,
     NAMEID_FORMAT_PERSISTENT,
     NAMEID_FORMAT_UNSPECIFIED,
@@ -63,6 +67,8 @@ MAX_RELAY_STATE_BYTES = 80
 MAX_REQUEST_AGE = dt.timedelta(minutes=5)
 CLOCK_SKEW = dt.timedelta(minutes=2)
 ACCEPTED_NAMEID_FORMATS = (None, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED)
+#: The level the demo directory is registered at (``partenaires/demo``: low).
+DEFAULT_CLASS_REF = "http://eidas.europa.eu/LoA/low"
 
 
 def _refused(why: str) -> PeerError:
@@ -96,8 +102,11 @@ def _check_issue_instant(value: str | None) -> None:
 
 class DemoIdP(PeerApp):
     def __init__(self, base_url: str, key_path: Path, cert_path: Path,
-                 sp_metadata_urls: list[str], citizens: list[Citizen]) -> None:
+                 sp_metadata_urls: list[str], citizens: list[Citizen],
+                 class_ref: str = DEFAULT_CLASS_REF) -> None:
         super().__init__(base_url, "idp", BRAND)
+        #: The ``AuthnContextClassRef`` its assertions state (tests may change it).
+        self.class_ref = class_ref
         self.entity_id = f"{self.base_url}/metadata"
         self.sso_url = f"{self.base_url}/sso/redirect"
         self.sp_metadata_urls = list(sp_metadata_urls)
@@ -266,7 +275,7 @@ class DemoIdP(PeerApp):
             xml = self.server.create_authn_response(
                 identity=saml_identity(citizen.claims), userid=citizen.username,
                 name_id=name_id,
-                authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": self.entity_id},
+                authn={"class_ref": self.class_ref, "authn_auth": self.entity_id},
                 sign_response=True, sign_assertion=True, encrypt_assertion=False,
                 sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG, **flow["resp_args"])
         return self._post(flow, str(xml))
@@ -287,5 +296,5 @@ class DemoIdP(PeerApp):
 
 
 def make_demo_idp(base_url: str, key_path: Path, cert_path: Path, sp_metadata_urls: list[str],
-                  citizens: list[Citizen]) -> DemoIdP:
-    return DemoIdP(base_url, key_path, cert_path, sp_metadata_urls, citizens)
+                  citizens: list[Citizen], class_ref: str = DEFAULT_CLASS_REF) -> DemoIdP:
+    return DemoIdP(base_url, key_path, cert_path, sp_metadata_urls, citizens, class_ref)

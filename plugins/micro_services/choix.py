@@ -5,6 +5,17 @@ request and before any backend. The service's partner file lists the sources it
 accepts; one source skips the page, several show it. The chosen source becomes
 SATOSA's ``target_backend``. The last choice is remembered in a cookie that
 holds only a source id.
+
+Only sources reaching the level this request requires are offered
+(:mod:`idp.authn_requirements`): a service that asked for ``substantial`` never
+sees a ``low`` source, and cannot be sent to one by a forged form. When none
+reaches it, a level the *request* asked for ends with a protocol error to the
+service (it may ask for less, or tell its usager); a level the service's own
+partner file requires — which the registry guarantees its sources reach, so only
+a source deactivated since can cause it — ends on a French page.
+
+When an earlier request micro-service already chose the backend (the SSO session
+answers), there is nothing to choose and the request passes through.
 """
 
 from __future__ import annotations
@@ -19,11 +30,14 @@ from satosa.internal import InternalData
 from satosa.micro_services.base import RequestMicroService
 from satosa.response import Response, SeeOther
 
+from idp import loa
 from idp.app import flow_id
+from idp.authn_requirements import requirements_of
 from idp.csrf import csrf_ok, csrf_token
 from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.pages import render
+from idp.refusals import level_unreachable
 
 logger = logging.getLogger("ncconnect.choix")
 
@@ -50,10 +64,12 @@ class IdentitySourceChoice(RequestMicroService):
         if service is None:
             # The frontends only pass registered services; refusing here keeps it closed anyway.
             raise FlowError("client_inconnu", detail="requester not in the choice table")
-        allowed = service["sources"]
-        if not allowed:
+        if context.target_backend:
+            return super().process(context, data)
+        if not service["sources"]:
             raise FlowError("source_non_autorisee", detail=f"service {service['service_id']} has "
                             "no active source")
+        allowed = self._at_level(context, service)
         if len(allowed) == 1:
             context.target_backend = allowed[0]
             return super().process(context, data)
@@ -76,21 +92,35 @@ class IdentitySourceChoice(RequestMicroService):
         if not csrf_ok(self.csrf_secret, flow_id(context), FORM, context.request.get("csrf")):
             raise FlowError("csrf", status=403, detail="choice form token invalid")
         chosen = context.request.get("source", "")
-        if chosen not in service["sources"]:
+        context.target_frontend = pending["frontend"]
+        if chosen not in self._at_level(context, service):
             raise FlowError("source_non_autorisee", status=403,
                             detail=f"source not allowed for {service['service_id']}")
         logger.info("source chosen", extra={"service": service["service_id"], "source": chosen})
         del context.state[self.name]
         context.target_backend = chosen
-        context.target_frontend = pending["frontend"]
         resp = self.next(context, data)
         resp.headers.append(("Set-Cookie", self._remember_cookie(chosen)))
         return resp
 
     # -- helpers ---------------------------------------------------------------
 
+    def _at_level(self, context: Context, service: dict) -> list[str]:
+        """The service's sources that reach the level this request requires (or a refusal)."""
+        req = requirements_of(context)
+        allowed = [s for s in service["sources"] if s in self.sources
+                   and loa.reaches(self.sources[s].get("loa", loa.LOW), req.loa_min)]
+        if allowed:
+            return allowed
+        logger.info("no source reaches the level", extra={"service": service["service_id"],
+                                                          "loa_min": req.loa_min})
+        if req.raised_by_request:
+            raise level_unreachable(context)
+        raise FlowError("niveau_indisponible", 403,
+                        f"no active source of {service['service_id']} reaches {req.loa_min}")
+
     def _page(self, context: Context, service: dict) -> Response:
-        sources = [{"id": s, **self.sources[s]} for s in service["sources"] if s in self.sources]
+        sources = [{"id": s, **self.sources[s]} for s in self._at_level(context, service)]
         remembered = self._remembered(context)
         # The remembered source comes first: one keypress to reuse it.
         sources.sort(key=lambda s: s["id"] != remembered)

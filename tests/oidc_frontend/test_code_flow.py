@@ -85,7 +85,8 @@ def test_id_token_claims_bind_the_client_the_nonce_and_the_access_token(op):
     assert claims["azp"] == CONFIDENTIAL
     assert claims["nonce"] == login.nonce
     assert claims["at_hash"] == left_hash(tokens["access_token"].encode(), "HS256")
-    assert claims["acr"] == ACR
+    # The source said "eidas2" (FranceConnect style): NC Connect states the eIDAS URI.
+    assert ACR == "eidas2" and claims["acr"] == "http://eidas.europa.eu/LoA/substantial"
     assert before - 5 <= claims["iat"] <= int(time.time()) + 5
     assert claims["exp"] - claims["iat"] == 300
     assert claims["iat"] - 120 < claims["auth_time"] <= claims["iat"]

@@ -5,6 +5,12 @@ and PKCE verifier kept in the flow state (server-side, shared by all workers).
 The callback checks ``state``, consumes it once in the shared store, redeems
 the code, verifies the ID token (:mod:`.id_token`), reads UserInfo and hands
 SATOSA an :class:`InternalData` whose subject is ``<source id>:<sub>``.
+
+The ID token's ``acr`` must state at least the eIDAS level the registry gives this
+source (``loa``, see :func:`idp.loa.level_reached`): a lower level, none, or a value
+that is not an eIDAS level ends the login on our page; the answer then carries the
+registered level's URI. (Without ``loa`` in the configuration — the backend's own
+protocol tests — ``acr`` passes as the source sent it; ``idp.assemble`` always sets it.)
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from satosa.exception import SATOSAAuthenticationError
 from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
+from idp import loa
 from idp.app import flow_id
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
@@ -75,6 +82,7 @@ class OIDCBackend(BackendModule):
         self.discovery = Discovery(config["issuer"], self.alg, allow_http)
         self.keys = KeySet(self.alg)
         self.store = open_store(config["store_url"])
+        self.loa: str | None = config.get("loa")
 
     # -- SATOSA contract -------------------------------------------------------
 
@@ -164,6 +172,8 @@ class OIDCBackend(BackendModule):
     def _internal(self, meta: ProviderMetadata, id_claims: dict[str, Any],
                   claims: dict[str, Any], now: float) -> InternalData:
         acr = id_claims.get("acr")
+        if self.loa is not None:
+            acr = loa.URIS[loa.level_reached(self.source_id, self.loa, acr)]
         auth_time = id_claims.get("auth_time")
         when = auth_time if isinstance(auth_time, int) and not isinstance(auth_time, bool) else now
         auth_info = AuthenticationInformation(

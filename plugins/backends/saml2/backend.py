@@ -6,6 +6,13 @@ one may accept it). The ACS consumes that record once, has pysaml2 verify the
 assertion's signature against the IdP's metadata key, then re-checks what
 pysaml2 leaves optional (:mod:`.response_checks`) and refuses any assertion ID
 seen before (:mod:`.replay`).
+
+The assertion's ``AuthnContextClassRef`` must state at least the eIDAS level the
+registry gives this source (``loa``, see :func:`idp.loa.level_reached`): a lower
+level, none, or a class that is not an eIDAS level ends the login on our page; the
+answer then carries the registered level's URI. (Without ``loa`` in the
+configuration — the backend's own protocol tests — the class passes as sent;
+``idp.assemble`` always sets it.)
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from satosa.exception import SATOSAAuthenticationError
 from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
+from idp import loa
 from idp.app import flow_id
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
@@ -67,6 +75,7 @@ class SAML2Backend(BackendModule):
         self.client = make_client(self.sp_config)
         self.metadata_xml = sp_metadata_xml(self.sp_config)
         self.store = open_store(config["store_url"])
+        self.loa: str | None = config.get("loa")
 
     # -- SATOSA contract -------------------------------------------------------
 
@@ -134,7 +143,10 @@ class SAML2Backend(BackendModule):
         if not first_use(self.store, verified.assertion_id, verified.valid_until, now,
                          TIME_SLACK, self.flow_ttl):
             raise FlowError("reponse_rejouee", detail=f"{self.source_id}: assertion already used")
-        auth_info = AuthenticationInformation(verified.authn_class_ref, verified.authn_instant,
+        class_ref = verified.authn_class_ref
+        if self.loa is not None:
+            class_ref = loa.URIS[loa.level_reached(self.source_id, self.loa, class_ref)]
+        auth_info = AuthenticationInformation(class_ref, verified.authn_instant,
                                               self.idp_entity_id)
         internal = InternalData(auth_info=auth_info)
         internal.attributes = self.attributes.to_internal(attributes_by_name(response.assertion))

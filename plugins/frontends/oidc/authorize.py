@@ -7,7 +7,12 @@
    (:class:`AuthorizationRefused`), with its ``state``.
 
 The result, :class:`PendingAuthorization`, is all the frontend keeps in the
-flow state until the identity source answers.
+flow state until the identity source answers, with the request's
+:class:`~idp.authn_requirements.Requirements` (``prompt``, ``max_age``,
+``acr_values``): ``prompt=login``, ``prompt=select_account`` and ``max_age=0`` force a
+fresh authentication, ``prompt=none`` forbids any page, ``acr_values`` (eIDAS URIs, or
+``eidas1``…``eidas3``) raise the level; a level NC Connect does not know is refused with
+``unmet_authentication_requirements`` rather than silently answered lower.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from idp import loa
+from idp.authn_requirements import Requirements
 from idp.errors import FlowError
 
 from . import pkce
@@ -30,6 +37,12 @@ MAX_STATE = 2048
 MAX_NONCE = 1024
 MAX_SCOPE = 1024
 MAX_SHORT = 128
+MAX_ACR_VALUES = 1024
+MAX_MAX_AGE = 16
+#: OIDC Core §3.1.2.1.
+PROMPTS = frozenset({"none", "login", "consent", "select_account"})
+#: OpenID Connect Unmet Authentication Requirements 1.0.
+UNMET = "unmet_authentication_requirements"
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,7 @@ class _Refuser:
 
 def validate_authorization_request(params: Mapping[str, Any], clients: ClientRegistry,
                                    scope_map: Mapping[str, tuple[str, ...]]
-                                   ) -> tuple[Client, PendingAuthorization]:
+                                   ) -> tuple[Client, PendingAuthorization, Requirements]:
     client, redirect_uri = trusted_client(params, clients)
     r = _Refuser(params, redirect_uri)
     r.state = r.get("state", MAX_STATE)
@@ -140,9 +153,7 @@ def validate_authorization_request(params: Mapping[str, Any], clients: ClientReg
     except ValueError as exc:
         raise r.refuse("invalid_request", str(exc)) from exc
 
-    prompt = (r.get("prompt", MAX_SHORT) or "").split()
-    if "none" in prompt:
-        raise r.refuse("login_required", "NC Connect keeps no session: prompt=none cannot succeed")
+    requirements = _requirements(r)
 
     asked = scope_claims(scopes, scope_map) | claims_param.userinfo | claims_param.id_token
     released = asked & client.allowed_claims
@@ -151,7 +162,31 @@ def validate_authorization_request(params: Mapping[str, Any], clients: ClientReg
         code_challenge=challenge, claims=tuple(sorted(released)),
         id_token_claims=tuple(sorted(claims_param.id_token & released)),
     )
-    return client, pending
+    return client, pending, requirements
+
+
+def _requirements(r: _Refuser) -> Requirements:
+    prompt = set((r.get("prompt", MAX_SHORT) or "").split())
+    if not prompt <= PROMPTS:
+        raise r.refuse("invalid_request", "prompt has a value OIDC Core does not define")
+    if "none" in prompt and len(prompt) > 1:
+        raise r.refuse("invalid_request", "prompt=none cannot be combined with other values")
+    raw_max_age = r.get("max_age", MAX_MAX_AGE)
+    if raw_max_age is not None and not (raw_max_age.isascii() and raw_max_age.isdigit()):
+        raise r.refuse("invalid_request", "max_age must be a non-negative integer")
+    max_age = int(raw_max_age) if raw_max_age is not None else None
+    values = (r.get("acr_values", MAX_ACR_VALUES) or "").split()
+    levels = [loa.level_of(v) for v in values]
+    if any(level is None for level in levels):
+        raise r.refuse(UNMET, "acr_values names a level of assurance NC Connect does not know "
+                       "(eIDAS URIs or eidas1..eidas3)")
+    asked = loa.lowest(x for x in levels if x is not None) if values else None
+    return Requirements(
+        force="login" in prompt or "select_account" in prompt or max_age == 0,
+        passive="none" in prompt, max_age=max_age,
+        loa_min=asked or loa.LOW, loa_asked=asked,
+        acr_style=loa.style_of(values[0]) if values else loa.STYLE_URI,
+        consent_prompt="consent" in prompt)
 
 
 def _code_challenge(r: _Refuser, client: Client) -> str | None:

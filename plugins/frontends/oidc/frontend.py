@@ -17,11 +17,19 @@ from satosa.frontends.base import FrontendModule
 from satosa.internal import InternalData
 from satosa.response import Response
 
+from idp.authn_requirements import LevelNotMet, record, requirements_of
 from idp.errors import FlowError
+from idp.refusals import (
+    ACCESS_DENIED,
+    CONSENT_REQUIRED,
+    LEVEL_UNREACHABLE,
+    LOGIN_REQUIRED,
+    reason_of,
+)
 from idp.stores import open_store
 
 from .authn_response import code_grant
-from .authorize import PendingAuthorization, validate_authorization_request
+from .authorize import UNMET, PendingAuthorization, validate_authorization_request
 from .discovery import Endpoints, provider_metadata
 from .errors import AuthorizationRefused
 from .grants import GrantStore
@@ -35,6 +43,15 @@ logger = logging.getLogger("ncconnect.oidc")
 
 #: Public documents may be cached briefly by relying parties.
 PUBLIC_CACHE = [("Cache-Control", "public, max-age=300")]
+
+#: Why a login ended (:mod:`idp.refusals`) -> the OAuth error and its description.
+REFUSAL_ERRORS: dict[str | None, tuple[str, str]] = {
+    ACCESS_DENIED: ("access_denied", "the user or the identity source refused the login"),
+    LOGIN_REQUIRED: ("login_required", "prompt=none: the user has no usable NC Connect session"),
+    CONSENT_REQUIRED: ("consent_required", "prompt=none: the user must see the consent screen"),
+    LEVEL_UNREACHABLE: (UNMET, "no identity source of this client reaches the level asked"),
+    None: ("access_denied", "the identity source did not authenticate the user"),
+}
 
 
 class OIDCFrontend(FrontendModule):
@@ -51,6 +68,9 @@ class OIDCFrontend(FrontendModule):
         self.token_endpoint = TokenEndpoint(self.clients, self.grants, self.signer,
                                             self.settings.lifetimes.access_token)
         self.userinfo_endpoint = UserinfoEndpoint(self.clients, self.grants)
+        #: Whether an SSO-session micro-service answers ``prompt=none``; without one no login
+        #: can happen without a page, and prompt=none is answered login_required at once.
+        self.sso_sessions = bool(conf.get("sso_sessions", False))
 
     def register_endpoints(self, backend_names: list[str]) -> list[tuple[str, Callable]]:
         # The identity source is chosen by a request micro-service, not by the path.
@@ -67,14 +87,19 @@ class OIDCFrontend(FrontendModule):
     def authorization_endpoint(self, context: Context) -> Response:
         params = context.request if isinstance(context.request, dict) else {}
         try:
-            client, pending = validate_authorization_request(params, self.clients,
-                                                             self.settings.scopes)
+            client, pending, requirements = validate_authorization_request(
+                params, self.clients, self.settings.scopes)
         except AuthorizationRefused as refused:
             logger.info("authorization request refused",
                         extra={"error": refused.error, "reason": refused.description})
             return self._refuse(refused.redirect_uri, refused.error, refused.description,
                                 refused.state)
+        if requirements.passive and not self.sso_sessions:
+            return self._refuse(pending.redirect_uri, "login_required",
+                                "NC Connect keeps no session: prompt=none cannot succeed",
+                                pending.state)
         context.state[self.name] = pending.to_state()
+        record(context, requirements)
         internal_req = InternalData(
             requester=client.client_id,
             requester_name=[{"lang": "fr", "text": client.name}],
@@ -92,7 +117,14 @@ class OIDCFrontend(FrontendModule):
         client = self.clients.get(pending.client_id)
         if client is None or internal_resp.requester != pending.client_id:
             raise FlowError("session_expiree", detail="flow state names another client")
-        grant = code_grant(pending, internal_resp, self.converter)
+        try:
+            grant = code_grant(pending, internal_resp, self.converter, requirements_of(context))
+        except LevelNotMet as exc:
+            logger.error("response below the level required", extra={
+                "client": client.service_id, "reason": str(exc)})
+            del context.state[self.name]
+            return self._refuse(pending.redirect_uri, UNMET, "the level asked was not reached",
+                                pending.state)
         code = self.grants.issue_code(grant)
         del context.state[self.name]
         logger.info("authorization code issued", extra={"client": client.service_id})
@@ -105,8 +137,9 @@ class OIDCFrontend(FrontendModule):
         pending = PendingAuthorization.from_state(state.get(self.name) if state else None)
         if self.clients.get(pending.client_id) is None:
             raise FlowError("session_expiree", detail="flow state names an unknown client")
-        return self._refuse(pending.redirect_uri, "access_denied",
-                            "the identity source did not authenticate the user", pending.state)
+        error, description = REFUSAL_ERRORS[reason_of(exception)]
+        logger.info("login ended without identity", extra={"error": error})
+        return self._refuse(pending.redirect_uri, error, description, pending.state)
 
     def _refuse(self, redirect_uri: str, error: str, description: str,
                 state: str | None) -> Response:

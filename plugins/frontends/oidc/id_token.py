@@ -2,6 +2,9 @@
 
 The algorithm is pinned: the signer never takes one from a request, and the
 JWKS publishes the public half only.
+
+``sid`` (OIDC Front-/Back-Channel Logout) is the *service's* session id of the
+citizen's SSO session (:func:`idp.sso_session.service_sid`), never the session's own.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class IdTokenSigner:
         return {"keys": [self.key.serialize(private=False)]}
 
     def sign(self, *, client_id: str, sub: str, nonce: str, auth_time: int,
-             access_token: str, acr: str | None, extra: dict[str, Any]) -> str:
+             access_token: str, acr: str | None, extra: dict[str, Any],
+             sid: str | None = None) -> str:
         now = int(time.time())
         claims: dict[str, Any] = dict(extra)
         claims.update({
@@ -60,5 +64,7 @@ class IdTokenSigner:
         })
         if acr:
             claims["acr"] = acr
+        if sid:
+            claims["sid"] = sid
         jws = JWS(json.dumps(claims, ensure_ascii=False), alg=ALG)
         return jws.sign_compact([self.key])

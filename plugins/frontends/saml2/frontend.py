@@ -6,6 +6,12 @@ in, via HTTP-Redirect or HTTP-POST). Responses always go back with HTTP-POST to
 an ACS taken from the SP's metadata, signed (Response and Assertion), with a
 persistent pairwise NameID and only the attributes the SP is allowed *and*
 requests.
+
+``ForceAuthn``, ``IsPassive`` and ``RequestedAuthnContext`` are kept as the request's
+requirements (:mod:`idp.authn_requirements`) for the SSO session and the choice to
+honour; a login that ends without an identity answers the SP with the status its
+reason calls for (:mod:`idp.refusals`): ``NoPassive`` when a passive request would
+need a page, ``NoAuthnContext`` when the level asked cannot be reached.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED
 from saml2.samlp import (
     STATUS_AUTHN_FAILED,
     STATUS_INVALID_NAMEID_POLICY,
+    STATUS_NO_AUTHN_CONTEXT,
     STATUS_NO_PASSIVE,
     STATUS_REQUEST_DENIED,
 )
@@ -28,8 +35,17 @@ from satosa.frontends.base import FrontendModule
 from satosa.internal import InternalData
 from satosa.response import Response
 
+from idp.authn_requirements import LevelNotMet, record, requirements_of
 from idp.autopost import autopost
 from idp.errors import FlowError
+from idp.refusals import (
+    ACCESS_DENIED,
+    CONSENT_REQUIRED,
+    LEVEL_UNREACHABLE,
+    LOGIN_REQUIRED,
+    reason_of,
+)
+from idp.sso_session import service_sid_of
 from plugins.micro_services.pairwise import pairwise_subject_of
 
 from . import response as saml_response
@@ -42,6 +58,9 @@ logger = logging.getLogger("ncconnect.frontends.saml2")
 
 #: NameIDPolicy formats we can honour: we only issue persistent pairwise identifiers.
 ACCEPTED_NAMEID_FORMATS = (None, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED)
+#: Why a login ended (:mod:`idp.refusals`) -> second-level status under Responder.
+REFUSAL_STATUS = {ACCESS_DENIED: STATUS_REQUEST_DENIED, LOGIN_REQUIRED: STATUS_NO_PASSIVE,
+                  CONSENT_REQUIRED: STATUS_NO_PASSIVE, LEVEL_UNREACHABLE: STATUS_NO_AUTHN_CONTEXT}
 
 
 class SAML2Frontend(FrontendModule):
@@ -55,6 +74,9 @@ class SAML2Frontend(FrontendModule):
         self.sps: dict[str, dict[str, Any]] = conf["sps"]
         self.server = build_server(conf, name, internal_attributes)
         self.metadata_xml = idp_metadata_xml(self.server.config)
+        #: Whether an SSO-session micro-service answers IsPassive; without one no login can
+        #: happen without a page, and IsPassive is answered NoPassive at once.
+        self.sso_sessions = bool(conf.get("sso_sessions", False))
 
     # -- routing ---------------------------------------------------------------
 
@@ -89,7 +111,11 @@ class SAML2Frontend(FrontendModule):
             logger.info("NameIDPolicy format refused", extra={"sp": request.sp})
             return self._error_to_sp(request.request_id, request.acs, request.relay_state,
                                      STATUS_INVALID_NAMEID_POLICY, context)
-        if request.is_passive:  # choosing an identity source always needs the usager
+        if request.requirements is None:
+            logger.info("authentication context refused", extra={"sp": request.sp})
+            return self._error_to_sp(request.request_id, request.acs, request.relay_state,
+                                     STATUS_NO_AUTHN_CONTEXT, context)
+        if request.is_passive and not self.sso_sessions:
             logger.info("passive login refused", extra={"sp": request.sp})
             return self._error_to_sp(request.request_id, request.acs, request.relay_state,
                                      STATUS_NO_PASSIVE, context)
@@ -98,6 +124,7 @@ class SAML2Frontend(FrontendModule):
         released = released_attributes(self.converter, sp["allowed_attributes"],
                                        request.requested_names)
         context.state[self.name] = self._state_of(request, released)
+        record(context, request.requirements)
         context.decorate(Context.KEY_FORCE_AUTHN, request.force_authn)
         internal_req = InternalData(requester=request.sp,
                                     requester_name=[{"lang": "fr", "text": sp["name"]}],
@@ -131,10 +158,19 @@ class SAML2Frontend(FrontendModule):
         identity = saml_identity(self.converter, internal_resp.attributes or {},
                                  list(flow.get("attributes") or []))
         auth_info = internal_resp.auth_info
+        try:
+            class_ref = requirements_of(context).state_level(auth_info.auth_class_ref)
+        except LevelNotMet as exc:
+            logger.error("response below the level required", extra={"sp": sp,
+                                                                      "reason": str(exc)})
+            context.state.pop(self.name, None)
+            return self._error_to_sp(flow["request_id"], flow["acs"],
+                                     flow.get("relay_state", ""), STATUS_NO_AUTHN_CONTEXT,
+                                     context)
         xml = saml_response.success_response(
             self.server, request_id=flow["request_id"], acs=flow["acs"], sp=sp, name_id=name_id,
-            identity=identity, auth_class_ref=auth_info.auth_class_ref,
-            authn_instant=auth_info.timestamp)
+            identity=identity, auth_class_ref=class_ref, authn_instant=auth_info.timestamp,
+            session_index=service_sid_of(context, self.sps[sp]["service_id"]))
         context.state.pop(self.name, None)
         logger.info("SAML response sent", extra={"sp": sp, "attributes": sorted(identity)})
         return autopost(flow["acs"], self._fields(xml, flow.get("relay_state", "")), context)
@@ -143,8 +179,12 @@ class SAML2Frontend(FrontendModule):
         """The source refused or failed: the SP gets a signed error Response, on its ACS."""
         state = getattr(exception, "state", None)
         flow = self._flow(state)
-        denied = "access_denied" in str(exception)
-        status = STATUS_REQUEST_DENIED if denied else STATUS_AUTHN_FAILED
+        reason = reason_of(exception)
+        if reason is not None:
+            status = REFUSAL_STATUS[reason]
+        else:
+            denied = "access_denied" in str(exception)
+            status = STATUS_REQUEST_DENIED if denied else STATUS_AUTHN_FAILED
         xml = saml_response.error_response(self.server, request_id=flow["request_id"],
                                            acs=flow["acs"], status_code=status)
         state.pop(self.name, None)

@@ -3,6 +3,12 @@
 Both the Assertion and the Response carry an enveloped RSA-SHA256 signature with
 SHA-256 digests, whatever pysaml2's defaults are. The NameID is the persistent
 pairwise identifier for the SP, qualified by both entity ids.
+
+The AuthnStatement states when the citizen really authenticated at the source
+(``AuthnInstant``, replayed from the SSO session), the eIDAS level reached
+(``AuthnContextClassRef``) and, when the login belongs to an SSO session, the SP's
+own ``SessionIndex`` (:func:`idp.sso_session.service_sid`), which single logout
+will name; otherwise pysaml2's random one.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from saml2.assertion import authn_statement
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
 
@@ -38,14 +45,20 @@ def _signed_text(result: Any) -> str:
 
 def success_response(server: Server, *, request_id: str, acs: str, sp: str, name_id: NameID,
                      identity: dict[str, list[str]], auth_class_ref: str | None,
-                     authn_instant: Any) -> str:
+                     authn_instant: Any, session_index: str | None = None) -> str:
     """The signed ``<Response>`` XML carrying one signed ``<Assertion>``."""
-    authn = {"class_ref": auth_class_ref or UNSPECIFIED_CONTEXT,
-             "authn_instant": auth_time_of(authn_instant)}
-    result = server.create_authn_response(
-        identity=identity, in_response_to=request_id, destination=acs, sp_entity_id=sp,
-        name_id=name_id, authn=authn, sign_response=True, sign_assertion=True,
-        encrypt_assertion=False, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
+    statement = authn_statement(authn_class=auth_class_ref or UNSPECIFIED_CONTEXT,
+                                authn_instant=auth_time_of(authn_instant))
+    if session_index:
+        statement.session_index = session_index
+    # pysaml2 7.5's create_authn_response drops ``authn_statement`` (and so our SessionIndex)
+    # on its way to _authn_response: we make the same two calls it makes, passing it on.
+    args = server.gather_authn_response_args(
+        sp, None, None, name_id=name_id, sign_response=True, sign_assertion=True,
+        encrypt_assertion=False, pefim=False)
+    result = server._authn_response(  # noqa: SLF001 - see above
+        request_id, acs, sp, identity, authn_statement=statement, sign_alg=SIGN_ALG,
+        digest_alg=DIGEST_ALG, **args)
     return _signed_text(result)
 
 

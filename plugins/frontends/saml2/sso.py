@@ -6,6 +6,14 @@ message (schema, destination, XML signature with metadata keys), then take the
 ACS and requested attributes from the metadata. Every refusal is a
 :class:`FlowError` (a page of ours): until all checks pass we do not know where
 it would be safe to send anything.
+
+``ForceAuthn``, ``IsPassive`` and ``RequestedAuthnContext`` become the request's
+:class:`~idp.authn_requirements.Requirements`. The contexts are the eIDAS level URIs;
+``Comparison`` ``exact`` (SAML's default) and ``minimum`` ask for one of the listed
+levels (``exact`` also limits what the response may state to them), ``better`` for a
+level above all of them, ``maximum`` caps what the response states. Any other class
+reference, an ``AuthnContextDeclRef``, or ``better`` than ``high`` cannot be met: the
+request is answered ``NoAuthnContext`` (``requirements`` is ``None``).
 """
 
 from __future__ import annotations
@@ -18,7 +26,10 @@ from saml2.samlp import AuthnRequest, authn_request_from_string
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512
 
+from idp import loa
+from idp.authn_requirements import Requirements
 from idp.errors import FlowError
+from idp.partners.schema import LOA_LEVELS
 
 from . import sp_metadata
 from .inflate import UndecodableMessage, post_message_xml, redirect_message_xml
@@ -46,6 +57,9 @@ class SSORequest:
     force_authn: bool
     is_passive: bool
     name_id_format: str | None
+    #: What the request demands of the authentication; ``None``: an authentication context
+    #: NC Connect cannot provide.
+    requirements: Requirements | None
 
 
 def _refuse(why: str) -> FlowError:
@@ -159,6 +173,8 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
         raise _refuse("AssertionConsumerService not in the SP's metadata")
 
     policy = message.name_id_policy
+    force = str(message.force_authn).lower() == "true"
+    passive = str(message.is_passive).lower() == "true"
     return SSORequest(
         request_id=message.id,
         sp=sp,
@@ -166,7 +182,42 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
         relay_state=relay_state,
         requested_names=sp_metadata.requested_attribute_names(
             server.metadata, sp, message.attribute_consuming_service_index),
-        force_authn=str(message.force_authn).lower() == "true",
-        is_passive=str(message.is_passive).lower() == "true",
+        force_authn=force,
+        is_passive=passive,
         name_id_format=policy.format if policy is not None else None,
+        requirements=requirements_of_request(message, force, passive),
     )
+
+
+def requirements_of_request(message: AuthnRequest, force: bool,
+                            passive: bool) -> Requirements | None:
+    base = Requirements(force=force, passive=passive)
+    requested = message.requested_authn_context
+    if requested is None:
+        return base
+    if requested.authn_context_decl_ref:
+        return None
+    refs = [(ref.text or "").strip() for ref in requested.authn_context_class_ref]
+    levels = [loa.level_of(ref) for ref in refs if ref in loa.URIS.values()]
+    if not refs or len(levels) != len(refs):
+        return None
+    listed = [x for x in levels if x is not None]
+    comparison = requested.comparison or "exact"
+    if comparison == "exact":
+        asked = loa.lowest(listed)
+        return _with_level(base, asked, tuple(x for x in LOA_LEVELS if x in listed))
+    if comparison == "minimum":
+        return _with_level(base, loa.lowest(listed), LOA_LEVELS)
+    if comparison == "better":
+        top = loa.rank(loa.highest(listed))
+        return None if top + 1 >= len(LOA_LEVELS) else _with_level(base, LOA_LEVELS[top + 1],
+                                                                    LOA_LEVELS)
+    if comparison == "maximum":
+        cap = loa.rank(loa.highest(listed))
+        return Requirements(force=force, passive=passive, claimable=LOA_LEVELS[:cap + 1])
+    return None
+
+
+def _with_level(base: Requirements, asked: str, claimable: tuple[str, ...]) -> Requirements:
+    return Requirements(force=base.force, passive=base.passive, loa_min=asked, loa_asked=asked,
+                        claimable=claimable)

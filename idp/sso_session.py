@@ -1,0 +1,213 @@
+"""The single sign-on session: "sign in once", kept server-side in the shared store.
+
+After a citizen authenticated at an identity source, NC Connect keeps what the
+source said — which source, the source's subject, when, at what level, the
+normalised attributes — so that another service in the same browser is answered
+without the choice page and without the source's login (each service still gets
+its own minimisation, pairwise identifier and consent screen).
+
+Where things live (every worker and host sees the same, nothing per process):
+
+* ``sso-session`` / SHA-256 of the cookie value → :class:`SsoSession`. The browser
+  holds only the cookie ``ncc_session`` (256 random bits, ``Secure; HttpOnly;
+  SameSite=None; Path=/``): a copy of the store gives no usable cookie. The record's
+  TTL is the idle lifetime, never beyond the absolute one; each use renews it.
+* ``sso-sessions`` / owner = the citizen's account key, item = the session's ``sid``
+  → a small index entry: what *Mon espace NC Connect* lists, and how it finds the
+  record to end it.
+* ``sso-session-services`` / owner = ``sid``, item = service id → the services the
+  session answered, with what single logout needs: the protocol, the service's
+  pairwise subject (SAML NameID) and the service's own session id (OIDC ``sid``
+  claim, SAML ``SessionIndex``).
+
+The ``sid`` is random and never leaves NC Connect as such: each service receives
+``HMAC(sid, service id)``, so two services cannot link a citizen through it (the
+same reason ``sub`` is pairwise).
+
+A fresh authentication always gets a new cookie value (no session fixation); when
+the same citizen authenticates again in the browser (``prompt=login``, step-up),
+the session keeps its ``sid`` and its services, so a later logout still reaches them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import asdict, dataclass, replace
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from satosa.context import Context
+
+from idp.stores import Store
+
+logger = logging.getLogger("ncconnect.sso")
+
+NAMESPACE = "sso-session"
+INDEX_NAMESPACE = "sso-sessions"
+SERVICES_NAMESPACE = "sso-session-services"
+COOKIE = "ncc_session"
+#: Flow-state key: which session this login belongs to ({"key", "sid", "expires_at"}).
+STATE_KEY = "ncc_sso"
+#: Name of the backend that answers from a session (not a partner id: those have no ':').
+BACKEND_NAME = "ncconnect:sso"
+#: Context decoration carrying the session a request is answered from (same request only).
+REPLAY_DECORATION = "ncc.sso_replay"
+#: Length of ``secrets.token_urlsafe(32)``: any other cookie value is not ours.
+COOKIE_LENGTH = 43
+
+
+def digest(cookie_value: str) -> str:
+    return hashlib.sha256(cookie_value.encode("ascii")).hexdigest()
+
+
+def service_sid(sid: str, service_id: str) -> str:
+    """The session id one service sees (OIDC ``sid``, SAML ``SessionIndex``)."""
+    mac = hmac.new(sid.encode("ascii"), f"sid\x1f{service_id}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class SsoSession:
+    key: str
+    sid: str
+    citizen: str
+    source: str
+    #: The source's subject (``<source id>:<sub or NameID>``), replayed as it came.
+    subject: str
+    attributes: dict[str, Any]
+    #: When the citizen authenticated at the source (epoch seconds).
+    auth_time: int
+    loa: str
+    acr: str
+    issuer: str | None
+    created: int
+    last_used: int
+    expires_at: int
+
+    def alive(self, now: float, idle: int) -> bool:
+        """Within both lifetimes (the store's TTL already enforces them; checked again so a
+        clock or TTL quirk never extends a session)."""
+        return now < self.expires_at and now - self.last_used < idle
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> SsoSession | None:
+        try:
+            return cls(**record)
+        except TypeError:
+            logger.error("unreadable sso session record")
+            return None
+
+    def index_entry(self) -> dict[str, Any]:
+        return {"key": self.key, "source": self.source, "loa": self.loa,
+                "auth_time": self.auth_time, "created": self.created,
+                "last_used": self.last_used, "expires_at": self.expires_at}
+
+
+def cookie_value(context: Context) -> str | None:
+    cookie = SimpleCookie()
+    try:
+        cookie.load(context.cookie or "")
+    except CookieError:
+        return None
+    morsel = cookie.get(COOKIE)
+    value = morsel.value if morsel is not None else ""
+    return value if len(value) == COOKIE_LENGTH and value.isascii() else None
+
+
+def cookie_header(value: str, max_age: int) -> str:
+    # Same conventions as the flow cookie; SameSite=None: SAML services POST their
+    # AuthnRequests cross-site, and the session must be seen there too.
+    return f"{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=None"
+
+
+def service_sid_of(context: Context, service_id: str) -> str | None:
+    """The service's session id for this login, when it belongs to an SSO session."""
+    ref = context.state.get(STATE_KEY) if context.state is not None else None
+    sid = ref.get("sid") if isinstance(ref, dict) else None
+    return service_sid(sid, service_id) if isinstance(sid, str) and sid else None
+
+
+class SessionStore:
+    def __init__(self, store: Store, idle: int, absolute: int) -> None:
+        if not 0 < idle <= absolute:
+            raise ValueError("sso lifetimes: need 0 < idle <= absolute")
+        self.store = store
+        self.idle = idle
+        self.absolute = absolute
+
+    def ttl(self, session: SsoSession, now: float) -> int:
+        return max(1, int(min(self.idle, session.expires_at - now)))
+
+    def find(self, cookie: str | None, now: float) -> SsoSession | None:
+        """The live session the cookie names, or ``None``."""
+        if cookie is None:
+            return None
+        record = self.store.get(NAMESPACE, digest(cookie))
+        session = SsoSession.from_record(record) if record is not None else None
+        return session if session is not None and session.alive(now, self.idle) else None
+
+    def create(self, *, sid: str, citizen: str, source: str, subject: str,
+               attributes: dict[str, Any], auth_time: int, loa: str, acr: str,
+               issuer: str | None, now: float) -> tuple[str, SsoSession]:
+        """A new session under a new cookie value: (cookie value, session)."""
+        cookie = secrets.token_urlsafe(32)
+        stamp = int(now)
+        session = SsoSession(key=digest(cookie), sid=sid, citizen=citizen, source=source,
+                             subject=subject, attributes=attributes, auth_time=auth_time,
+                             loa=loa, acr=acr, issuer=issuer, created=stamp, last_used=stamp,
+                             expires_at=stamp + self.absolute)
+        self._save(session, now)
+        return cookie, session
+
+    def touch(self, session: SsoSession, now: float) -> SsoSession | None:
+        """The session used once more: its idle lifetime starts again. ``None`` when it ended
+        meanwhile (logout): it is not brought back."""
+        if self.store.get(NAMESPACE, session.key) is None:
+            return None
+        used = replace(session, last_used=int(now))
+        self._save(used, now)
+        return used
+
+    def _save(self, session: SsoSession, now: float) -> None:
+        ttl = self.ttl(session, now)
+        self.store.put(NAMESPACE, session.key, session.to_record(), ttl)
+        self.store.put_item(INDEX_NAMESPACE, session.citizen, session.sid,
+                            session.index_entry(), ttl)
+
+    def replace_cookie(self, old: SsoSession) -> None:
+        """Forget the record under the old cookie; the index entry (same ``sid``) was
+        overwritten by the new session already."""
+        self.store.delete(NAMESPACE, old.key)
+
+    def extend_services(self, session: SsoSession, now: float) -> None:
+        """Services of a continued session live as long as the new session may."""
+        ttl = max(1, int(session.expires_at - now))
+        for item, entry in self.store.items(SERVICES_NAMESPACE, session.sid).items():
+            self.store.put_item(SERVICES_NAMESPACE, session.sid, item, entry, ttl)
+
+    def end(self, session: SsoSession) -> None:
+        """Forget the session everywhere (single logout, later, also notifies its services)."""
+        self.store.delete(NAMESPACE, session.key)
+        self.store.delete_item(INDEX_NAMESPACE, session.citizen, session.sid)
+        self.store.delete_owner(SERVICES_NAMESPACE, session.sid)
+
+    def note_service(self, sid: str, service_id: str, entry: dict[str, Any], ttl: int) -> None:
+        self.store.put_item(SERVICES_NAMESPACE, sid, service_id, entry, max(1, ttl))
+
+    def services(self, sid: str) -> dict[str, dict[str, Any]]:
+        return self.store.items(SERVICES_NAMESPACE, sid)
+
+    def sessions_of(self, citizen: str) -> dict[str, dict[str, Any]]:
+        """The citizen's live sessions, by ``sid`` (for *Mon espace NC Connect*)."""
+        return self.store.items(INDEX_NAMESPACE, citizen)
+
+
+def new_sid() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,1 @@
+"""The SSO-session backend: answers a login from the citizen's single sign-on session."""
