@@ -23,7 +23,8 @@ from .grants import CodeGrant
 
 
 def code_grant(pending: PendingAuthorization, internal_resp: InternalData,
-               converter: AttributeMapper, req: Requirements | None = None) -> CodeGrant:
+               converter: AttributeMapper, req: Requirements | None = None,
+               sid: str | None = None) -> CodeGrant:
     subject = pairwise_subject_of(internal_resp)
     attributes = internal_resp.attributes if isinstance(internal_resp.attributes, dict) else {}
     external = converter.from_internal("openid", attributes)
@@ -41,4 +42,5 @@ def code_grant(pending: PendingAuthorization, internal_resp: InternalData,
         id_token_claims=list(pending.id_token_claims),
         auth_time=auth_time_of(stamp),
         acr=(req or Requirements()).state_level(acr),
+        sid=sid,
     )

@@ -26,6 +26,7 @@ from idp.refusals import (
     LOGIN_REQUIRED,
     reason_of,
 )
+from idp.sso_session import service_sid_of
 from idp.stores import open_store
 
 from .authn_response import code_grant
@@ -118,7 +119,8 @@ class OIDCFrontend(FrontendModule):
         if client is None or internal_resp.requester != pending.client_id:
             raise FlowError("session_expiree", detail="flow state names another client")
         try:
-            grant = code_grant(pending, internal_resp, self.converter, requirements_of(context))
+            grant = code_grant(pending, internal_resp, self.converter, requirements_of(context),
+                               sid=service_sid_of(context, client.service_id))
         except LevelNotMet as exc:
             logger.error("response below the level required", extra={
                 "client": client.service_id, "reason": str(exc)})

@@ -44,6 +44,8 @@ class CodeGrant:
     id_token_claims: list[str]
     auth_time: int
     acr: str | None
+    #: This client's id of the citizen's SSO session (OIDC ``sid`` claim, for logout).
+    sid: str | None = None
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> CodeGrant:

@@ -106,7 +106,7 @@ class TokenEndpoint:
         extra = {c: grant.claims[c] for c in grant.id_token_claims if c in grant.claims}
         id_token = self.signer.sign(client_id=client.client_id, sub=grant.sub, nonce=grant.nonce,
                                     auth_time=grant.auth_time, access_token=access_token,
-                                    acr=grant.acr, extra=extra)
+                                    acr=grant.acr, sid=grant.sid, extra=extra)
         logger.info("tokens issued", extra={"client": client.service_id})
         return json_response({"access_token": access_token, "token_type": "Bearer",
                               "expires_in": self.access_token_lifetime, "id_token": id_token})
