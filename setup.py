@@ -23,6 +23,7 @@ setup(
         "cryptography>=42",
         "gunicorn>=22",
         "requests>=2.31,<3",
+        "defusedxml>=0.7,<1",
         "werkzeug>=3,<4",
         "beautifulsoup4>=4.12",
     ],

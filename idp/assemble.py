@@ -15,6 +15,7 @@ import requests
 
 from .dictionary import Dictionary, load_dictionary
 from .dictionary.normalise import readings_for
+from .form_targets import service_origins, source_login_origins
 from .partners import Registry, load_registry
 from .partners.schema import Service, Source
 from .schema_errors import ConfigError
@@ -190,17 +191,21 @@ def requester_of(s: Service) -> str:
     return s.saml2.entity_id
 
 
-def _choice_service(st: Settings, reg: Registry) -> dict:
+def _choice_service(st: Settings, reg: Registry,
+                    source_origins: dict[str, list[str]]) -> dict:
     return {"module": CHOICE_SERVICE, "name": "choix", "config": {
         "store_url": st.store_url,
         "csrf_secret_path": str(st.keys.csrf_secret),
         "secure_cookie": True,
         "remember_ttl": st.lifetimes.remembered_choice,
         "services": {requester_of(s): {"service_id": s.id, "name": s.name,
-                                       "sources": [x for x in s.sources if reg.sources[x].active]}
+                                       "sources": [x for x in s.sources if reg.sources[x].active],
+                                       "origins": service_origins(s.oidc.redirect_uris
+                                                                  if s.oidc else [])}
                      for s in reg.services.values() if s.active} | _account_choice(reg),
         "sources": {x.id: {"display_name": x.display_name, "description": x.description,
-                           "loa": x.loa}
+                           "loa": x.loa, "logo": f"/logos/{x.id}" if x.logo else None,
+                           "origins": source_origins.get(x.id, [])}
                     for x in reg.sources.values() if x.active},
     }}
 
@@ -312,7 +317,8 @@ def _sso_backend() -> dict:
     return {"module": SSO_BACKEND, "name": SSO_BACKEND_NAME, "config": {}}
 
 
-def _micro_services(st: Settings, reg: Registry, dic: Dictionary) -> list[dict]:
+def _micro_services(st: Settings, reg: Registry, dic: Dictionary,
+                    source_origins: dict[str, list[str]]) -> list[dict]:
     """Request side: record what was asked, choose the source. Response side: derive the
     pairwise subject (from the full pivot), then minimise, then show the usager what the service
     will receive (consent or information screen)."""
@@ -321,7 +327,7 @@ def _micro_services(st: Settings, reg: Registry, dic: Dictionary) -> list[dict]:
         {"module": RECORD_SERVICE, "name": "demande", "config": {}},
         # SSO: the request half before the choice, the record first of the response chain.
         *_sso_services(st, reg),
-        _choice_service(st, reg),
+        _choice_service(st, reg, source_origins),
         {"module": PAIRWISE_SERVICE, "name": "pairwise", "config": {
             "pairwise_secret_path": str(st.keys.pairwise_secret),
             "sectors": {requester_of(s): s.pairwise_sector for s in active}
@@ -348,16 +354,18 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
     if not active_sources:
         raise ConfigError(f"{settings.path(settings.partners_dir)}: no active identity source: "
                           "add a partner file with 'kind: source'")
+    backends = [_backend(settings, registry, dictionary, s, env) for s in active_sources]
+    source_origins = {b["name"]: source_login_origins(b) for b in backends}
     satosa = {
         "BASE": settings.base_url,
         "INTERNAL_ATTRIBUTES": dictionary.internal_attributes(),
         "FRONTEND_MODULES": [_oidc_frontend(settings, registry, dictionary),
                              _saml_frontend(settings, registry),
                              _account_frontend(settings, registry, dictionary)],
-        "BACKEND_MODULES": [_backend(settings, registry, dictionary, s, env)
-                            for s in active_sources] + [_sso_backend()],
-        # History last, after every other response step: it records what was released.
-        "MICRO_SERVICES": [*_micro_services(settings, registry, dictionary),
+        "BACKEND_MODULES": [*backends, _sso_backend()],
+        # History after every step that changes what is released; the SSO session's note of
+        # the services it answered comes last.
+        "MICRO_SERVICES": [*_micro_services(settings, registry, dictionary, source_origins),
                            *_history_services(settings, registry),
                            _sso_service_use(settings, registry)],
         "CONTEXT_STATE_DELETE": True,

@@ -33,6 +33,7 @@ from satosa.response import Response, SeeOther
 from idp import loa
 from idp.app import flow_id
 from idp.authn_requirements import requirements_of
+from idp.autopost import FORM_ACTION_HEADER
 from idp.csrf import csrf_ok, csrf_token
 from idp.errors import FlowError
 from idp.keys import read_secret
@@ -124,12 +125,20 @@ class IdentitySourceChoice(RequestMicroService):
         remembered = self._remembered(context)
         # The remembered source comes first: one keypress to reuse it.
         sources.sort(key=lambda s: s["id"] != remembered)
-        return render(
+        page = render(
             "choix.html", context,
             service_name=service["name"], sources=sources, remembered=remembered,
             csrf=csrf_token(self.csrf_secret, flow_id(context), FORM),
             action=f"{self.base_url}/choix",
         )
+        # The post is answered by a redirect to the source, which may send the browser straight
+        # back through us to the service: the CSP's form-action must allow that whole chain
+        # (see idp/form_targets.py).
+        targets = sorted({o for s in sources for o in s.get("origins", ())}
+                         | set(service.get("origins", ())))
+        if targets:
+            page.headers.append((FORM_ACTION_HEADER, " ".join(targets)))
+        return page
 
     def _remembered(self, context: Context) -> str | None:
         cookie = SimpleCookie()

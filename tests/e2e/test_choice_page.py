@@ -70,3 +70,13 @@ def test_choice_token_from_another_flow_is_refused(fed):
                                 "html.parser").select_one("input[name=csrf]")["value"]
     resp = mine.submit(my_page, {"csrf": their_token}, button=("source", "src-op"))
     assert error_code_of(resp) == "csrf"
+
+
+def test_choice_page_lets_its_post_lead_to_the_sources_and_back_to_the_service(fed):
+    """Browsers check form-action on every redirect after the post: the source's login page,
+    and when the citizen is still signed in there, the service itself."""
+    page = start(Browser(), fed.url("rp-choix"))
+    csp = page.headers["Content-Security-Policy"]
+    form_action = csp.split("form-action ")[1].split(";")[0].split()
+    assert set(form_action) == {"'self'", fed.url("src-op"), fed.url("src-idp"),
+                                fed.url("rp-choix")}
