@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from idp.demo.citizens import CITIZENS
 from idp.testbed.browser import Browser, attributes_of
-from idp.testbed.login import decide, login, on_consent_screen
+from idp.testbed.login import decide, login, on_consent_screen, start
 from plugins.micro_services.history import NAMESPACE, entry_id, history_of
 from tests.account.space import (
     PATH,
@@ -93,7 +93,7 @@ def test_a_login_the_citizen_cancels_on_the_information_screen_leaves_no_entry(p
     open_space(browser, proxy.url, PAUL)
     key = citizen_key(proxy.store, browser)
     before = history_of(proxy.store, key)
-    page = login(browser, proxy.fed.url("rp-op"), PAUL, consent=False)
+    page = start(browser, proxy.fed.url("rp-op"))  # answered by the SSO session: no source
     assert on_consent_screen(page)
     decide(browser, page, accept=False)
     assert history_of(proxy.store, key) == before
