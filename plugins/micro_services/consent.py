@@ -41,11 +41,13 @@ from satosa.micro_services.base import ResponseMicroService
 from satosa.response import Response, SeeOther
 
 from idp.app import flow_id
+from idp.authn_requirements import requirements_of
 from idp.autopost import FORM_ACTION_HEADER
 from idp.csrf import csrf_ok, csrf_token
 from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.pages import lang_of, render
+from idp.refusals import consent_required
 from idp.stores import open_store
 
 from .consent_records import forget, kept, new_record, remember, remembered
@@ -100,7 +102,9 @@ class ConsentScreen(ResponseMicroService):
         citizen = citizen_of(context)
         attributes = data.attributes if isinstance(data.attributes, dict) else {}
         optional = _optional(service)
-        if service["remember_days"] > 0:
+        asks = requirements_of(context)
+        # OIDC prompt=consent: the service wants the citizen asked again, remembered or not.
+        if service["remember_days"] > 0 and not asks.consent_prompt:
             record = remembered(self.store, citizen, service["service_id"])
             if record is not None and record.covers(attributes, set(attributes) - optional,
                                                     service["legal_basis"]):
@@ -108,6 +112,9 @@ class ConsentScreen(ResponseMicroService):
                 data.attributes = {k: v for k, v in attributes.items() if k in release}
                 self._audit(service, "remembered", release, set(attributes) - release, False)
                 return super().process(context, data)
+        if asks.passive:  # prompt=none / IsPassive: no page may be shown
+            self._audit(service, "consent_required", frozenset(), set(attributes), False)
+            raise consent_required(context)
         fid = flow_id(context)
         if not fid:
             raise FlowError("session_expiree", detail="consent: response outside a flow")

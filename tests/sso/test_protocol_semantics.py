@@ -87,6 +87,19 @@ def test_prompt_none_with_a_session_but_a_screen_to_show_answers_consent_require
     assert answer["error"] == "consent_required" and answer["state"] == req.state
 
 
+def test_prompt_consent_shows_the_screen_even_when_the_choice_is_remembered(
+        fed, remembering_citizen):
+    browser = Browser()
+    signed_in(fed, browser, remembering_citizen, remember=True)
+    client = OidcClient(fed, "rp-a")
+    req = client.request(prompt="consent")
+
+    resp = browser.get(req.url)
+
+    assert "form-consentement" in resp.text, f"no consent screen: {resp.status_code} {resp.url}"
+    assert not at_source(fed, resp)
+
+
 def test_prompt_login_makes_the_source_authenticate_again(fed, citizen):
     browser = Browser()
     first = signed_in(fed, browser, citizen)
