@@ -202,8 +202,10 @@ class NCConnectApp(SATOSABase):
         try:
             return spec(context)
         except SATOSAAuthenticationError as error:
-            # The source said no (cancel, access_denied): the service gets a protocol error.
-            logger.info("authentication refused by source", extra={"path": context.path})
+            # The citizen or the source said no (cancel, refusal on the consent screen,
+            # prompt=none without a session…): the service gets a protocol error.
+            logger.info("login refused", extra={"path": context.path,
+                                                "reason": getattr(error, "reason", None)})
             resp = self._handle_satosa_authentication_error(error)
             context.state.delete = True  # the login is over: its flow state must not linger
             return resp

@@ -10,7 +10,7 @@ partner file marks ``optional`` may be unticked, and are then withheld.
   cannot refuse mandatory data, but may still untick optional ones or cancel.
 
 Refusing or cancelling answers the service through the frontends' error path
-(``SATOSAAuthenticationError(state, "access_denied")``): an OIDC service gets
+(``idp.refusals.refusal(context, ACCESS_DENIED)``): an OIDC service gets
 ``error=access_denied`` with its ``state`` at its registered redirect URI, a SAML
 service a signed ``RequestDenied`` Response.
 
@@ -35,7 +35,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from satosa.context import Context
-from satosa.exception import SATOSAAuthenticationError
 from satosa.internal import InternalData
 from satosa.micro_services.base import ResponseMicroService
 from satosa.response import Response, SeeOther
@@ -47,7 +46,7 @@ from idp.csrf import csrf_ok, csrf_token
 from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.pages import lang_of, render
-from idp.refusals import consent_required
+from idp.refusals import ACCESS_DENIED, consent_required, refusal
 from idp.stores import open_store
 
 from .consent_records import forget, kept, new_record, remember, remembered
@@ -184,7 +183,7 @@ class ConsentScreen(ResponseMicroService):
         if service["remember_days"] > 0:
             forget(self.store, citizen_of(context), service["service_id"])
         self._audit(service, _decisions(service)[1], set(), set(attributes), False)
-        raise SATOSAAuthenticationError(context.state, "access_denied")
+        raise refusal(context, ACCESS_DENIED)
 
     # -- helpers -----------------------------------------------------------------------
 
