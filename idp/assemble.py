@@ -20,6 +20,7 @@ from .partners import Registry, load_registry
 from .partners.schema import Service, Source
 from .schema_errors import ConfigError
 from .settings import Settings
+from .sso_logout_wiring import wire_logout
 from .sso_session import BACKEND_NAME as SSO_BACKEND_NAME
 
 #: Largest SAML metadata document accepted from a file or URL.
@@ -100,6 +101,8 @@ def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
             "jwks_uri": s.oidc.jwks_uri,
             "allow_loopback_http": st.allow_loopback_http,
             "allowed_claims": [claims[a] for a in s.attributes],
+            "post_logout_redirect_uris": list(s.oidc.post_logout_redirect_uris),
+            "backchannel_logout_uri": s.oidc.backchannel_logout_uri,
         }
     return {
         "module": OIDC_FRONTEND,
@@ -375,6 +378,7 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
                       for pid, p in [*registry.services.items(), *registry.sources.items()]
                       if p.logo},
     }
+    wire_logout(satosa, settings)  # single logout: one configuration for its plugins
     return Federation(settings, registry, dictionary, satosa)
 
 

@@ -142,6 +142,34 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                "Your identity provider did not confirm your sign-in. You are not signed in to "
                "your NC Connect space. You may start again from the “My NC Connect space” page."),
     },
+    "deconnexion_invalide": {
+        "fr": ("Demande de déconnexion refusée",
+               "La demande de déconnexion reçue du service est incomplète, mal formée ou n'a "
+               "pas pu être vérifiée. Par sécurité, elle a été refusée. Pour vous déconnecter, "
+               "fermez votre navigateur ou utilisez « Mon espace NC Connect »."),
+        "en": ("Sign-out request refused",
+               "The sign-out request from the service is incomplete, malformed or could not "
+               "be verified. For your safety it was refused. To sign out, close your browser "
+               "or use “My NC Connect space”."),
+    },
+    "deconnexion_expiree": {
+        "fr": ("Déconnexion déjà terminée",
+               "Votre session NC Connect est bien terminée. Cette page ne correspond plus à "
+               "une déconnexion en cours (elle a expiré ou a déjà été affichée)."),
+        "en": ("Sign-out already complete",
+               "Your NC Connect session has ended. This page no longer belongs to a sign-out "
+               "in progress (it expired or was already shown)."),
+    },
+    "deconnexion_formulaire_invalide": {
+        "fr": ("Formulaire de déconnexion expiré",
+               "Ce formulaire de déconnexion n'est plus valide (il a expiré ou ne provient pas "
+               "de NC Connect). Vous n'avez pas été déconnecté. Revenez sur le site du service "
+               "et recommencez."),
+        "en": ("Sign-out form expired",
+               "This sign-out form is no longer valid (it expired or did not come from "
+               "NC Connect). You were not signed out. Go back to the service's site and try "
+               "again."),
+    },
     "page_inconnue": {
         "fr": ("Page introuvable", "L'adresse demandée n'existe pas sur NC Connect."),
         "en": ("Page not found", "The requested address does not exist on NC Connect."),

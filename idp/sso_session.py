@@ -19,6 +19,10 @@ Where things live (every worker and host sees the same, nothing per process):
   session answered, with what single logout needs: the protocol, the service's
   pairwise subject (SAML NameID) and the service's own session id (OIDC ``sid``
   claim, SAML ``SessionIndex``).
+* ``sso-session-link`` / a service's own session id → ``{"sid", "citizen",
+  "service_id"}``: how a logout that names the session the way the service knows it
+  (an ID token's ``sid``, a LogoutRequest's ``SessionIndex``) finds the session, on
+  any worker, without the browser's cookie.
 
 The ``sid`` is random and never leaves NC Connect as such: each service receives
 ``HMAC(sid, service id)``, so two services cannot link a citizen through it (the
@@ -49,8 +53,9 @@ logger = logging.getLogger("ncconnect.sso")
 NAMESPACE = "sso-session"
 INDEX_NAMESPACE = "sso-sessions"
 SERVICES_NAMESPACE = "sso-session-services"
+LINK_NAMESPACE = "sso-session-link"
 COOKIE = "ncc_session"
-#: Flow-state key: which session this login belongs to ({"key", "sid", "expires_at"}).
+#: Flow-state key: which session this login belongs to ({"key", "sid", "citizen", "expires_at"}).
 STATE_KEY = "ncc_sso"
 #: Name of the backend that answers from a session (not a partner id: those have no ':').
 BACKEND_NAME = "ncconnect:sso"
@@ -191,15 +196,64 @@ class SessionStore:
         ttl = max(1, int(session.expires_at - now))
         for item, entry in self.store.items(SERVICES_NAMESPACE, session.sid).items():
             self.store.put_item(SERVICES_NAMESPACE, session.sid, item, entry, ttl)
+            if isinstance(entry.get("sid"), str):
+                self.store.put(LINK_NAMESPACE, entry["sid"], _link(session.sid, session.citizen,
+                                                                   item), ttl)
 
     def end(self, session: SsoSession) -> None:
-        """Forget the session everywhere (single logout, later, also notifies its services)."""
-        self.store.delete(NAMESPACE, session.key)
-        self.store.delete_item(INDEX_NAMESPACE, session.citizen, session.sid)
-        self.store.delete_owner(SERVICES_NAMESPACE, session.sid)
+        """Forget the session everywhere, without telling its services (see :meth:`close`)."""
+        self.close(session)
 
-    def note_service(self, sid: str, service_id: str, entry: dict[str, Any], ttl: int) -> None:
+    def close(self, session: SsoSession) -> dict[str, dict[str, Any]] | None:
+        """End the session and return the services it answered, for single logout to notify.
+
+        The record is *taken*, atomically across workers and hosts: of two logouts of the
+        same session (two tabs, a service and *Mon espace*), exactly one gets the services
+        and notifies them; the other gets ``None``. Whatever happens to the notifications,
+        the session is gone when this returns.
+        """
+        taken = self.store.take(NAMESPACE, session.key)
+        services = self.store.items(SERVICES_NAMESPACE, session.sid)
+        self.store.delete_item(INDEX_NAMESPACE, session.citizen, session.sid)
+        for entry in services.values():
+            if isinstance(entry.get("sid"), str):
+                self.store.delete(LINK_NAMESPACE, entry["sid"])
+        self.store.delete_owner(SERVICES_NAMESPACE, session.sid)
+        return services if taken is not None else None
+
+    def note_service(self, sid: str, service_id: str, entry: dict[str, Any], ttl: int,
+                     citizen: str | None = None) -> None:
         self.store.put_item(SERVICES_NAMESPACE, sid, service_id, entry, max(1, ttl))
+        if citizen and isinstance(entry.get("sid"), str):
+            self.store.put(LINK_NAMESPACE, entry["sid"], _link(sid, citizen, service_id),
+                           max(1, ttl))
+
+    def by_sid(self, citizen: str, sid: str, now: float) -> SsoSession | None:
+        """The live session ``sid`` of ``citizen`` (from *Mon espace*: no cookie needed)."""
+        entry = self.sessions_of(citizen).get(sid)
+        key = entry.get("key") if isinstance(entry, dict) else None
+        record = self.store.get(NAMESPACE, key) if isinstance(key, str) else None
+        session = SsoSession.from_record(record) if record is not None else None
+        if session is None or session.sid != sid or session.citizen != citizen:
+            return None
+        return session if session.alive(now, self.idle) else None
+
+    def by_service_sid(self, service_sid_value: str,
+                       now: float) -> tuple[SsoSession | None, str | None]:
+        """(the live session a service's own session id names, that service's id).
+
+        ``(None, service id)`` when the link exists but the session ended meanwhile;
+        ``(None, None)`` when nothing is known of this id.
+        """
+        if not service_sid_value or len(service_sid_value) > 128:
+            return None, None
+        link = self.store.get(LINK_NAMESPACE, service_sid_value)
+        if link is None:
+            return None, None
+        sid, citizen, service_id = link.get("sid"), link.get("citizen"), link.get("service_id")
+        if not all(isinstance(x, str) and x for x in (sid, citizen, service_id)):
+            return None, None
+        return self.by_sid(citizen, sid, now), service_id
 
     def services(self, sid: str) -> dict[str, dict[str, Any]]:
         return self.store.items(SERVICES_NAMESPACE, sid)
@@ -211,3 +265,7 @@ class SessionStore:
 
 def new_sid() -> str:
     return secrets.token_urlsafe(32)
+
+
+def _link(sid: str, citizen: str, service_id: str) -> dict[str, str]:
+    return {"sid": sid, "citizen": citizen, "service_id": service_id}

@@ -10,6 +10,12 @@ given, and state the eIDAS level of assurance the source is registered for
 is not ``prompt=none`` shows the login form, and :attr:`DemoOP.authorize_requests`
 counts them, so tests can tell whether NC Connect asked the source at all.
 State lives in dicts behind one lock: the demo source is one process.
+
+It publishes an ``end_session_endpoint`` (``/logout``, RP-Initiated Logout 1.0): with a
+known ``client_id`` and one of that client's registered ``post_logout_redirect_uris``
+it sends the browser back there with the ``state``; otherwise it shows its own page.
+Having no session, it has nothing more to end; :attr:`DemoOP.end_session_requests`
+counts the requests, so tests can tell whether NC Connect logged out here.
 """
 
 from __future__ import annotations
@@ -83,6 +89,7 @@ def _provider_configuration(issuer: str) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "request_uri_parameter_supported": False,
         "claims_parameter_supported": False,
+        "end_session_endpoint": f"{issuer}/logout",
     }
 
 
@@ -95,6 +102,9 @@ class DemoOP(PeerApp):
         #: The ``acr`` its ID tokens state (tests may make it state another level).
         self.acr = acr
         self.authorize_requests = 0
+        self.end_session_requests = 0
+        self._post_logout = {cid: list(c.get("post_logout_redirect_uris") or [])
+                             for cid, c in clients.items()}
         self._counter_lock = threading.Lock()
         self._lock = threading.Lock()  # pyop's dicts are shared by the server's threads
         self._pending = Pending(ttl=600)
@@ -130,6 +140,7 @@ class DemoOP(PeerApp):
         self.route(["POST"], "/connexion", self.login)
         self.route(["POST"], "/token", self.token)
         self.route(["GET", "POST"], "/userinfo", self.userinfo)
+        self.route(["GET"], "/logout", self.end_session)
 
     # -- metadata -----------------------------------------------------------
 
@@ -235,6 +246,22 @@ class DemoOP(PeerApp):
                 del table[key]
         for code in [c for c in self._code_authn if c not in self.authz_state.authorization_codes]:
             del self._code_authn[code]
+
+    # -- logout ---------------------------------------------------------------
+
+    def end_session(self, request: DemoRequest) -> Response:
+        with self._counter_lock:
+            self.end_session_requests += 1
+        args = request.args
+        client_id = args.get("client_id", "")
+        uri = args.get("post_logout_redirect_uri", "")
+        if uri and uri in self._post_logout.get(client_id, []):
+            state = args.get("state")
+            query = urlencode({"state": state}) if state else ""
+            return redirect(f"{uri}{'&' if '?' in uri else '?'}{query}" if query else uri)
+        return self.page("erreur.html", title="Vous êtes déconnecté",
+                         explanation="Votre session de démonstration est terminée.",
+                         code="deconnecte")
 
     # -- back channel -------------------------------------------------------
 

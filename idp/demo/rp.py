@@ -7,6 +7,17 @@ client_secret_basic, and verifies the ID token strictly with cryptojwt: RS256
 only, keys from the provider's ``jwks_uri`` only, then ``iss``, ``aud``/``azp``,
 ``exp``/``iat``, ``nonce``, ``at_hash``. The userinfo answer must be about the
 same ``sub``. Any failure ends on a page with ``<p id="erreur" data-error=...>``.
+
+Logout, both ways. ``/logout`` ("Se déconnecter") ends the local session and sends
+the browser to the provider's ``end_session_endpoint`` with the ID token as
+``id_token_hint``, the registered ``post_logout_redirect_uri`` (the home page) and a
+``state`` checked on return. ``POST /logout/backchannel`` receives logout tokens
+(OpenID Connect Back-Channel Logout 1.0 §2.6): signature (RS256, the provider's keys),
+``typ`` ``logout+jwt``, ``iss``, ``aud``, ``iat``/``exp``, the back-channel ``events``
+member, ``sid`` or ``sub``, no ``nonce``, ``jti`` once; it ends the local sessions the
+token names and keeps every verified token in :attr:`DemoRP.backchannel_logouts` (and
+why others were refused in :attr:`DemoRP.backchannel_refusals`), so tests can check
+what the service was told.
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ from .web import (
     PeerApp,
     PeerError,
     fetch,
+    json_response,
     new_token,
     redirect,
     same,
@@ -51,6 +63,11 @@ METADATA_TTL = 600
 PROTOCOL_CLAIMS = {"iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash", "azp",
                    "auth_time", "acr", "amr", "sid", "jti"}
 OAUTH_ERROR = re.compile(r"[a-z0-9_]{1,64}")
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_TYPE = "logout+jwt"
+#: A logout token older than this is refused (Back-Channel Logout §2.6: iat "too far away").
+LOGOUT_TOKEN_MAX_AGE = 300
+MAX_LOGOUT_TOKEN = 8192
 
 #: Errors the provider may return, and ours: (title, explanation).
 ERRORS: dict[str, tuple[str, str]] = {
@@ -119,9 +136,18 @@ class DemoRP(PeerApp):
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
         self._keys: list[RSAKey] = []
+        #: browser -> the local session: the ID token (for logout) and its sid / sub.
+        self._sessions: dict[str, dict[str, Any]] = {}
+        #: Verified logout tokens received on the back channel (their claims and header).
+        self.backchannel_logouts: list[dict[str, Any]] = []
+        #: Why logout tokens were refused (one short code each).
+        self.backchannel_refusals: list[str] = []
+        self._seen_jti: set[str] = set()
         self.route(["GET"], "/", self.home)
         self.route(["GET"], "/login", self.login)
         self.route(["GET"], "/callback", self.callback)
+        self.route(["GET"], "/logout", self.logout)
+        self.route(["POST"], "/logout/backchannel", self.backchannel_logout)
 
     # -- provider metadata and keys -------------------------------------------
 
@@ -166,7 +192,21 @@ class DemoRP(PeerApp):
     # -- pages --------------------------------------------------------------
 
     def home(self, request: DemoRequest) -> Response:
-        return self.page("accueil.html", protocol="Ce service utilise OpenID Connect.")
+        state = request.args.get("state")
+        logged_out = bool(state) and self._pending.take(f"logout:{state}") is not None
+        return self.page("accueil.html", protocol="Ce service utilise OpenID Connect.",
+                         logged_out=logged_out)
+
+    def id_token_of(self, browser: str) -> str | None:
+        """The ID token of the browser's session here (what ``/logout`` sends as hint)."""
+        with self._lock:
+            session = self._sessions.get(browser)
+        return session["id_token"] if session else None
+
+    def has_session(self, browser: str) -> bool:
+        """Whether the browser holding this cookie value is signed in here."""
+        with self._lock:
+            return browser in self._sessions
 
     def login(self, request: DemoRequest) -> Response:
         meta = self.metadata()
@@ -211,9 +251,91 @@ class DemoRP(PeerApp):
         claims.update(self._userinfo(meta, tokens["access_token"], id_claims["sub"]))
         result = {name: _text(value) for name, value in claims.items()}
         self.last_result = result
+        with self._lock:
+            self._sessions[flow["browser"]] = {"id_token": tokens["id_token"],
+                                               "sid": id_claims.get("sid"),
+                                               "sub": id_claims["sub"]}
         rows = [{"name": n, "label": claim_label(n), "value": result[n]}
                 for n in ordered(list(result), CLAIM_ORDER)]
-        return self.page("resultat.html", rows=rows, protocol="OpenID Connect")
+        return self.page("resultat.html", rows=rows, protocol="OpenID Connect",
+                         logout_url="/logout")
+
+    # -- logout -------------------------------------------------------------
+
+    def logout(self, request: DemoRequest) -> Response:
+        """RP-initiated logout: forget the local session, then let NC Connect end its own."""
+        browser = self.browser_of(request)
+        with self._lock:
+            session = self._sessions.pop(browser, None) if browser else None
+        endpoint = self.metadata().get("end_session_endpoint")
+        if session is None or not isinstance(endpoint, str):
+            return self.page("accueil.html", protocol="Ce service utilise OpenID Connect.",
+                             logged_out=True)
+        state = new_token()
+        self._pending.put(f"logout:{state}", {"browser": browser})
+        query = urlencode({"id_token_hint": session["id_token"],
+                           "post_logout_redirect_uri": f"{self.base_url}/", "state": state})
+        return redirect(f"{endpoint}{'&' if '?' in endpoint else '?'}{query}")
+
+    def backchannel_logout(self, request: DemoRequest) -> Response:
+        token = request.form.get("logout_token", "")
+        try:
+            claims = self.verify_logout_token(token)
+        except PeerError as exc:
+            with self._lock:
+                self.backchannel_refusals.append(exc.code)
+            return json_response(json.dumps({"error": "invalid_request",
+                                             "error_description": exc.code}), 400)
+        with self._lock:
+            self.backchannel_logouts.append(claims)
+            for browser in [b for b, s in self._sessions.items()
+                            if (claims.get("sid") and s.get("sid") == claims["sid"])
+                            or (not claims.get("sid") and s.get("sub") == claims.get("sub"))]:
+                del self._sessions[browser]
+        return Response("", status=200, headers={"Cache-Control": "no-store"})
+
+    def verify_logout_token(self, token: str) -> dict[str, Any]:
+        """Back-Channel Logout 1.0 §2.6, in order; the claims, with the header's ``typ``."""
+        if not token or len(token) > MAX_LOGOUT_TOKEN:
+            raise _logout_refused("jeton_absent")
+        meta = self.metadata()
+        try:
+            header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+        except (ValueError, IndexError):
+            raise _logout_refused("jeton_illisible") from None
+        if not isinstance(header, dict) or header.get("alg") != SIGNING_ALG:
+            raise _logout_refused("algorithme_refuse")
+        if header.get("typ", LOGOUT_TOKEN_TYPE) != LOGOUT_TOKEN_TYPE:
+            raise _logout_refused("type_invalide")
+        try:
+            claims = self._verified_signature(meta, token)
+        except PeerError:
+            raise _logout_refused("signature_invalide") from None
+        now = time.time()
+        aud = claims.get("aud")
+        audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        iat, exp = claims.get("iat"), claims.get("exp")
+        events = claims.get("events")
+        checks = [
+            ("emetteur_invalide", claims.get("iss") == meta["issuer"]),
+            ("audience_invalide", self.client_id in audiences),
+            ("jeton_expire", isinstance(iat, int) and isinstance(exp, int)
+             and now - LOGOUT_TOKEN_MAX_AGE <= iat <= now + LEEWAY and exp + LEEWAY >= now),
+            ("evenement_absent", isinstance(events, dict)
+             and isinstance(events.get(BACKCHANNEL_EVENT), dict)),
+            ("sujet_absent", isinstance(claims.get("sid"), str)
+             or isinstance(claims.get("sub"), str)),
+            ("nonce_interdit", "nonce" not in claims),
+            ("jti_absent", isinstance(claims.get("jti"), str) and claims.get("jti")),
+        ]
+        for code, ok in checks:
+            if not ok:
+                raise _logout_refused(code)
+        with self._lock:
+            if claims["jti"] in self._seen_jti:
+                raise _logout_refused("jeton_rejoue")
+            self._seen_jti.add(claims["jti"])
+        return {**claims, "typ": header.get("typ")}
 
     # -- back channel -------------------------------------------------------
 
@@ -289,6 +411,11 @@ class DemoRP(PeerApp):
         if not isinstance(body, dict) or body.get("sub") != sub:
             raise _refused("userinfo_invalide")
         return body
+
+
+def _logout_refused(code: str) -> PeerError:
+    return PeerError(code, "Jeton de déconnexion refusé", "Le jeton de déconnexion reçu de "
+                     "NC Connect a été refusé.")
 
 
 def _scope(asked: str | None) -> str:

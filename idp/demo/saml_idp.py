@@ -13,6 +13,11 @@ Assertions state the eIDAS level the source is registered for as
 ``AuthnContextClassRef`` (NC Connect refuses an answer without one), and the real
 ``AuthnInstant``. It keeps no session of its own; :attr:`DemoIdP.authn_requests`
 counts the AuthnRequests received, so tests can tell whether NC Connect asked.
+
+Single Logout: ``/slo/redirect`` takes an SP's LogoutRequest (Redirect binding, signed
+RSA-SHA256 with a key of the SP's metadata, addressed here) and answers with a signed
+LogoutResponse on the SP's SingleLogoutService. Having no session, it has nothing more
+to end; :attr:`DemoIdP.logout_requests` counts the verified requests.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from saml2.samlp import (
     STATUS_NO_PASSIVE,
     STATUS_REQUEST_DENIED,
     authn_request_from_string,
+    logout_request_from_string,
 )
 from saml2.server import Server
 from werkzeug.wrappers import Response
@@ -56,7 +62,7 @@ from .saml_common import (
     uri_converter,
     xmlsec_binary,
 )
-from .web import DemoRequest, PeerApp, PeerError, fetch, new_token, same
+from .web import DemoRequest, PeerApp, PeerError, fetch, new_token, redirect, same
 
 logger = logging.getLogger("ncconnect.demo.saml_idp")
 
@@ -78,9 +84,9 @@ def _refused(why: str) -> PeerError:
                      "Aucune donnée n'a été transmise.")
 
 
-def _issuer_of(xml: bytes) -> str:
+def _issuer_of(xml: bytes, reader: Any = authn_request_from_string) -> str:
     try:
-        request = authn_request_from_string(xml)
+        request = reader(xml)
     except Exception:  # noqa: BLE001 - defusedxml/ElementTree raise many types on hostile XML
         raise _refused("document XML illisible") from None
     if request is None or request.issuer is None or not (request.issuer.text or "").strip():
@@ -109,6 +115,8 @@ class DemoIdP(PeerApp):
         self.class_ref = class_ref
         self.entity_id = f"{self.base_url}/metadata"
         self.sso_url = f"{self.base_url}/sso/redirect"
+        self.slo_url = f"{self.base_url}/slo/redirect"
+        self.logout_requests = 0
         self.sp_metadata_urls = list(sp_metadata_urls)
         self.citizens = citizens
         self.authn_requests = 0
@@ -126,6 +134,7 @@ class DemoIdP(PeerApp):
         self.route(["GET"], "/metadata", self.metadata)
         self.route(["GET"], "/sso/redirect", self.sso_redirect)
         self.route(["POST"], "/connexion", self.login)
+        self.route(["GET"], "/slo/redirect", self.slo_redirect)
 
     def _config(self, key_path: Path, cert_path: Path) -> dict[str, Any]:
         return {
@@ -139,7 +148,8 @@ class DemoIdP(PeerApp):
             "metadata": {"inline": []},
             "service": {"idp": {
                 "name": BRAND,
-                "endpoints": {"single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT)]},
+                "endpoints": {"single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT)],
+                              "single_logout_service": [(self.slo_url, BINDING_HTTP_REDIRECT)]},
                 "want_authn_requests_signed": True,
                 "name_id_format": [NAMEID_FORMAT_PERSISTENT],
                 "sign_response": True,
@@ -259,6 +269,45 @@ class DemoIdP(PeerApp):
             raise PeerError("session_expiree", "Demande expirée",
                             "Cette demande de connexion a déjà servi.")
         return self._post_success(flow, citizen)
+
+    # -- single logout ------------------------------------------------------
+
+    def slo_redirect(self, request: DemoRequest) -> Response:
+        args = request.args
+        encoded = args.get("SAMLRequest", "")
+        relay_state = args.get("RelayState")
+        try:
+            sp = _issuer_of(redirect_xml(encoded), logout_request_from_string)
+        except UndecodableMessage:
+            raise _refused("message SAML illisible") from None
+        if not self._knows(sp):
+            raise _refused("service inconnu")
+        if args.get("SigAlg") != SIGN_ALG or not args.get("Signature"):
+            raise _refused("demande non signée ou algorithme de signature refusé")
+        try:
+            with self._lock:
+                parsed = self.server.parse_logout_request(
+                    encoded, BINDING_HTTP_REDIRECT, relay_state=relay_state,
+                    sigalg=args["SigAlg"], signature=args["Signature"])
+        except Exception:  # noqa: BLE001 - pysaml2 raises many types (signature, schema...)
+            raise _refused("signature ou contenu invalide") from None
+        message = parsed.message if parsed is not None else None
+        if message is None or (message.issuer.text or "").strip() != sp \
+                or message.destination != self.slo_url:
+            raise _refused("contenu ou destination invalide")
+        _check_issue_instant(message.issue_instant)
+        with self._counter_lock:
+            self.logout_requests += 1
+        try:
+            with self._lock:
+                response = self.server.create_logout_response(message, [BINDING_HTTP_REDIRECT],
+                                                              sign=False)
+                info = self.server.apply_binding(
+                    BINDING_HTTP_REDIRECT, str(response), response.destination,
+                    relay_state or "", response=True, sign=True, sigalg=SIGN_ALG)
+        except Exception:  # noqa: BLE001 - no SingleLogoutService in the SP's metadata
+            raise _refused("adresse de retour absente des métadonnées du service") from None
+        return redirect(dict(info["headers"])["Location"])
 
     # -- responses ----------------------------------------------------------
 

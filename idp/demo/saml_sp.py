@@ -7,10 +7,21 @@ our own outstanding table, RelayState and browser cookie matching), is addressed
 to our ACS, comes from the proxy's entity id, carries a signed Assertion
 restricted to our audience. The proxy's metadata is fetched at the first login
 (the proxy starts after this service, reading our metadata).
+
+Single Logout, both ways, on the bindings it is built with (HTTP-Redirect and HTTP-POST
+by default, published in its metadata). ``/logout`` (``?binding=post`` for POST) sends
+NC Connect a signed LogoutRequest naming the NameID and SessionIndex it received;
+``/slo/redirect`` and ``/slo/post`` take NC Connect's LogoutRequests — signature
+verified with the proxy's metadata key (query signature, RSA-SHA256 only, or enveloped
+signature), Issuer, Destination, IssueInstant, NameID and SessionIndex of a session it
+holds — end that session and answer with a signed LogoutResponse; and take the
+LogoutResponse to its own request. :attr:`DemoSP.logout_requests` and
+:attr:`DemoSP.logout_responses` keep what was verified, so tests can check it.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from pathlib import Path
@@ -21,8 +32,13 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.mdstore import InMemoryMetaData
 from saml2.response import StatusError
-from saml2.saml import NAMEID_FORMAT_PERSISTENT
-from saml2.samlp import response_from_string
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.samlp import (
+    logout_request_from_string,
+    logout_response_from_string,
+    response_from_string,
+)
+from saml2.sigver import verify_redirect_signature
 from werkzeug.wrappers import Response
 
 from .attributes import URN_ORDER, ordered, urn_label
@@ -33,12 +49,18 @@ from .saml_common import (
     UndecodableMessage,
     metadata_document,
     post_xml,
+    redirect_xml,
     uri_converter,
     xmlsec_binary,
 )
 from .web import DemoRequest, PeerApp, PeerError, fetch, new_token, redirect
 
 logger = logging.getLogger("ncconnect.demo.saml_sp")
+
+#: SingleLogoutService bindings the SP offers by default, and their paths.
+SLO_BINDINGS = (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
+SLO_PATHS = {BINDING_HTTP_REDIRECT: "redirect", BINDING_HTTP_POST: "post"}
+LOGOUT_REASON = "urn:oasis:names:tc:SAML:2.0:logout:user"
 
 
 def _invalid(code: str, why: str) -> PeerError:
@@ -60,8 +82,17 @@ class DemoSP(PeerApp):
     theme = "service"
 
     def __init__(self, base_url: str, key_path: Path, cert_path: Path, idp_metadata_url: str,
-                 title: str, requested: list[str] | None = None) -> None:
+                 title: str, requested: list[str] | None = None,
+                 slo_bindings: tuple[str, ...] = SLO_BINDINGS) -> None:
         super().__init__(base_url, "sp", title)
+        self.slo_urls = {b: f"{self.base_url}/slo/{SLO_PATHS[b]}" for b in slo_bindings}
+        #: browser -> its session: the NameID and SessionIndex NC Connect gave.
+        self._sessions: dict[str, dict[str, Any]] = {}
+        #: Verified LogoutRequests from NC Connect: NameID, SessionIndex, binding.
+        self.logout_requests: list[dict[str, Any]] = []
+        #: Verified LogoutResponses to our own LogoutRequests: status, binding.
+        self.logout_responses: list[dict[str, Any]] = []
+        self._logouts = Pending(ttl=600)
         #: Friendly names of the attributes its metadata requests (RequestedAttribute);
         #: None: no AttributeConsumingService, as many SPs publish.
         self.requested = requested
@@ -81,6 +112,11 @@ class DemoSP(PeerApp):
         self.route(["GET"], "/metadata", self.metadata)
         self.route(["GET"], "/login", self.login)
         self.route(["POST"], "/acs", self.acs)
+        self.route(["GET"], "/logout", self.logout)
+        if BINDING_HTTP_REDIRECT in self.slo_urls:
+            self.route(["GET"], "/slo/redirect", self.slo_redirect)
+        if BINDING_HTTP_POST in self.slo_urls:
+            self.route(["POST"], "/slo/post", self.slo_post)
 
     def _config(self, idp_metadata: list[str]) -> dict[str, Any]:
         return {
@@ -96,7 +132,8 @@ class DemoSP(PeerApp):
             "metadata": {"inline": idp_metadata},
             "service": {"sp": {
                 "name": self.brand,
-                "endpoints": {"assertion_consumer_service": [(self.acs_url, BINDING_HTTP_POST)]},
+                "endpoints": {"assertion_consumer_service": [(self.acs_url, BINDING_HTTP_POST)],
+                              "single_logout_service": [(u, b) for b, u in self.slo_urls.items()]},
                 "authn_requests_signed": True,
                 "want_assertions_signed": True,
                 "want_response_signed": False,
@@ -189,9 +226,137 @@ class DemoSP(PeerApp):
             raise _invalid("reponse_invalide", "aucune assertion vérifiée")
         result = self._verified_result(authn, idp)
         self.last_result = result
+        indexes = [s.session_index for s in authn.assertion.authn_statement if s.session_index]
+        with self._lock:
+            self._sessions[record["browser"]] = {"name_id": result["nameid"],
+                                                 "session_index": indexes[0] if indexes else None}
         rows = [{"name": n, "label": urn_label(n), "value": result[n]}
                 for n in ordered(list(result), URN_ORDER)]
-        return self.page("resultat.html", rows=rows, protocol="SAML 2.0")
+        return self.page("resultat.html", rows=rows, protocol="SAML 2.0", logout_url="/logout")
+
+    def has_session(self, browser: str) -> bool:
+        """Whether the browser holding this cookie value is signed in here."""
+        with self._lock:
+            return browser in self._sessions
+
+    # -- single logout ------------------------------------------------------
+
+    def logout(self, request: DemoRequest) -> Response:
+        """SP-initiated: forget our session, then ask NC Connect to end its own."""
+        browser = self.browser_of(request)
+        with self._lock:
+            session = self._sessions.pop(browser, None) if browser else None
+        if session is None:
+            return self.page("accueil.html", protocol="Ce service utilise SAML 2.0.",
+                             logged_out=True)
+        client, idp = self._client_for_idp()
+        binding = BINDING_HTTP_POST if request.args.get("binding") == "post" \
+            else BINDING_HTTP_REDIRECT
+        with self._lock:
+            destination = client.metadata.single_logout_service(idp, binding, "idpsso")[0][
+                "location"]
+            name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=session["name_id"],
+                             name_qualifier=idp, sp_name_qualifier=self.entity_id)
+            request_id, message = client.create_logout_request(
+                destination, idp, name_id=name_id, reason=LOGOUT_REASON,
+                session_indexes=[session["session_index"]] if session["session_index"] else None,
+                sign=binding == BINDING_HTTP_POST, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
+        relay_state = new_token()
+        self._logouts.put(request_id, {"browser": browser, "relay_state": relay_state})
+        return self._send(client, binding, destination, str(message), "SAMLRequest", relay_state)
+
+    def slo_redirect(self, request: DemoRequest) -> Response:
+        return self._slo(request, BINDING_HTTP_REDIRECT, request.args)
+
+    def slo_post(self, request: DemoRequest) -> Response:
+        return self._slo(request, BINDING_HTTP_POST, request.form)
+
+    def _slo(self, request: DemoRequest, binding: str, params: Any) -> Response:
+        client, idp = self._client_for_idp()
+        param = "SAMLRequest" if params.get("SAMLRequest") else "SAMLResponse"
+        kind = "logout_request" if param == "SAMLRequest" else "logout_response"
+        try:
+            raw = redirect_xml(params.get(param, "")) if binding == BINDING_HTTP_REDIRECT \
+                else post_xml(params.get(param, ""))
+            xml = raw.decode("utf-8")
+        except (UndecodableMessage, UnicodeDecodeError):
+            raise _logout_invalid("message illisible") from None
+        message = self._verified_logout_message(client, idp, binding, params, param, kind, xml)
+        if message.destination != self.slo_urls[binding]:
+            raise _logout_invalid("adressé à un autre service")
+        if kind == "logout_response":
+            return self._logout_answered(request, message, binding, params)
+        return self._logout_asked(client, message, binding, params.get("RelayState") or "")
+
+    def _verified_logout_message(self, client: Saml2Client, idp: str, binding: str,
+                                 params: Any, param: str, kind: str, xml: str) -> Any:
+        """The message, once its signature verified with the proxy's metadata key."""
+        with self._lock:
+            certs = [c for _n, c in client.metadata.certs(idp, "idpsso", "signing")]
+            if binding == BINDING_HTTP_REDIRECT:
+                fields = {k: params[k] for k in (param, "RelayState", "SigAlg", "Signature")
+                          if params.get(k) is not None}
+                if fields.get("SigAlg") != SIGN_ALG or "Signature" not in fields or not any(
+                        _redirect_signed(fields, client, cert) for cert in certs):
+                    raise _logout_invalid("signature absente ou invalide")
+                reader = logout_request_from_string if kind == "logout_request" \
+                    else logout_response_from_string
+                message = reader(xml)
+            else:
+                try:
+                    message = getattr(client.sec, f"correctly_signed_{kind}")(xml, must=True)
+                except Exception:  # noqa: BLE001 - pysaml2 raises many types
+                    raise _logout_invalid("signature absente ou invalide") from None
+                if message.signature.signed_info.signature_method.algorithm != SIGN_ALG:
+                    raise _logout_invalid("algorithme de signature refusé")
+        if message is None or message.issuer is None or message.issuer.text.strip() != idp:
+            raise _logout_invalid("émetteur inattendu")
+        return message
+
+    def _logout_asked(self, client: Saml2Client, message: Any, binding: str,
+                      relay_state: str) -> Response:
+        """NC Connect ends our session: the NameID and SessionIndex must be one we hold."""
+        name_id = (message.name_id.text or "").strip() if message.name_id is not None else ""
+        indexes = [(i.text or "").strip() for i in message.session_index]
+        with self._lock:
+            ended = [b for b, s in self._sessions.items() if s["name_id"] == name_id
+                     and (not indexes or s["session_index"] in indexes)]
+            for browser in ended:
+                del self._sessions[browser]
+            self.logout_requests.append({"name_id": name_id, "session_indexes": indexes,
+                                         "binding": binding, "known": bool(ended),
+                                         "reason": message.reason})
+            response = client.create_logout_response(message, [binding], sign=False)
+            text = str(client.sign(response, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)) \
+                if binding == BINDING_HTTP_POST else str(response)
+        return self._send(client, binding, response.destination, text, "SAMLResponse",
+                          relay_state)
+
+    def _logout_answered(self, request: DemoRequest, message: Any, binding: str,
+                         params: Any) -> Response:
+        record = self._logouts.take(message.in_response_to) if message.in_response_to else None
+        if record is None or params.get("RelayState") != record["relay_state"]:
+            raise _logout_invalid("elle ne répond à aucune déconnexion en cours")
+        code = message.status.status_code
+        with self._lock:
+            self.logout_responses.append({
+                "status": code.value, "binding": binding,
+                "second": code.status_code.value if code.status_code is not None else None})
+        return self.page("accueil.html", protocol="Ce service utilise SAML 2.0.",
+                         logged_out=True)
+
+    def _send(self, client: Saml2Client, binding: str, destination: str, xml: str,
+              param: str, relay_state: str) -> Response:
+        if binding == BINDING_HTTP_REDIRECT:
+            with self._lock:
+                info = client.apply_binding(binding, xml, destination, relay_state,
+                                            response=param == "SAMLResponse", sign=True,
+                                            sigalg=SIGN_ALG)
+            return redirect(dict(info["headers"])["Location"])
+        fields = {param: base64.b64encode(xml.encode("utf-8")).decode("ascii")}
+        if relay_state:
+            fields["RelayState"] = relay_state
+        return self.autopost(destination, fields)
 
     def _verified_result(self, authn: Any, idp: str) -> dict[str, str]:
         """Our own checks on what pysaml2 accepted, then NameID and attributes by ``Name``."""
@@ -215,6 +380,20 @@ class DemoSP(PeerApp):
         return result
 
 
+def _logout_invalid(why: str) -> PeerError:
+    return PeerError("deconnexion_invalide", "Déconnexion refusée",
+                     f"Le message de déconnexion de NC Connect a été refusé : {why}.")
+
+
+def _redirect_signed(fields: dict[str, str], client: Saml2Client, cert: str) -> bool:
+    try:
+        return verify_redirect_signature(fields, client.sec.sec_backend, cert)
+    except Exception:  # noqa: BLE001 - unsupported algorithm, broken key or signature
+        return False
+
+
 def make_demo_sp(base_url: str, key_path: Path, cert_path: Path, idp_metadata_url: str,
-                 title: str, requested: list[str] | None = None) -> DemoSP:
-    return DemoSP(base_url, key_path, cert_path, idp_metadata_url, title, requested)
+                 title: str, requested: list[str] | None = None,
+                 slo_bindings: tuple[str, ...] = SLO_BINDINGS) -> DemoSP:
+    return DemoSP(base_url, key_path, cert_path, idp_metadata_url, title, requested,
+                  slo_bindings)

@@ -31,7 +31,9 @@ SOURCE_ATTRIBUTES = ["given_name", "family_name", "preferred_username", "birthda
 
 #: service id -> (protocol, accepted sources, attributes[, extra partner-file fields]);
 #: the extras' "peer" entry holds options of the test peer (SAML SP: "requested", the friendly
-#: names of its RequestedAttributes).
+#: names of its RequestedAttributes, "slo", the SingleLogoutService bindings it offers;
+#: OIDC RP: "backchannel": False registers no back-channel logout URI, a string registers
+#: that URI instead of the RP's own).
 DEFAULT_SERVICES: dict[str, tuple] = {
     "rp-op": ("oidc", ["src-op"], ["given_name", "family_name", "birthdate"]),
     "rp-idp": ("oidc", ["src-idp"], ["given_name", "family_name", "birthdate"]),
@@ -115,7 +117,8 @@ def build_federation(folder: Path, services: dict | None = None) -> Federation:
     op_port = free_port()
     op_url = f"http://127.0.0.1:{op_port}"
     op = make_demo_op(op_url, {"ncconnect": {
-        "client_secret": op_secret, "redirect_uris": [f"{proxy}/src-op/oidc/callback"]}},
+        "client_secret": op_secret, "redirect_uris": [f"{proxy}/src-op/oidc/callback"],
+        "post_logout_redirect_uris": [f"{proxy}/src-op/oidc/logout"]}},
         rsa_key_pem()[1], CITIZENS)
     fed.add("src-op", op, op_port)
 
@@ -154,14 +157,18 @@ def build_federation(folder: Path, services: dict | None = None) -> Federation:
             secret = secrets.token_urlsafe(24)
             app = make_demo_rp(base, proxy, sid, secret, f"RP {sid}")
             fed.client_secrets[sid] = secret
+            backchannel = peer.get("backchannel", f"{base}/logout/backchannel")
             _write(partners / f"{sid}.yaml", {**common, "oidc": {
                 "client_id": sid,
                 "client_secret_sha256": hashlib.sha256(secret.encode()).hexdigest(),
-                "redirect_uris": [f"{base}/callback"]}})
+                "redirect_uris": [f"{base}/callback"],
+                "post_logout_redirect_uris": [f"{base}/"],
+                **({"backchannel_logout_uri": backchannel} if backchannel else {})}})
         else:
             write_key_pair(peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt", sid)
             app = make_demo_sp(base, peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt",
-                               f"{proxy}/saml2/metadata", f"SP {sid}", peer.get("requested"))
+                               f"{proxy}/saml2/metadata", f"SP {sid}", peer.get("requested"),
+                               **({"slo_bindings": tuple(peer["slo"])} if "slo" in peer else {}))
             _write(partners / f"{sid}.yaml", {**common, "saml2": {
                 "entity_id": f"{base}/metadata", "metadata_url": f"{base}/metadata"}})
         fed.add(sid, app, port)

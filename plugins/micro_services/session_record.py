@@ -16,8 +16,9 @@ Two response micro-services (:mod:`idp.sso_session` describes the records):
   then stops the login instead of leaving an unlisted session behind a released
   identity), and the same citizen re-authenticating must keep their session id.
 * :class:`SsoServiceUse`, **last**, just before the frontend answers: notes the
-  service in the session with what single logout will need (protocol, the service's
-  pairwise subject, its own session id). Being last, it runs only for a login the
+  service in the session with what single logout needs (protocol, the service's
+  pairwise subject, its own session id), and links that session id back to the
+  session (:mod:`idp.sso_session`). Being last, it runs only for a login the
   service actually receives, including after the consent screen's own request.
 
 A passive request (``prompt=none``, ``IsPassive``) answered from the session must not
@@ -81,8 +82,10 @@ def _sessions(config: Mapping[str, Any]) -> SessionStore:
 
 
 def _remember(context: Context, session: SsoSession) -> None:
+    # The citizen's account key: the service's session id is linked back to the session
+    # with it (single logout finds the session from the id the service knows).
     context.state[STATE_KEY] = {"key": session.key, "sid": session.sid,
-                                "expires_at": session.expires_at}
+                                "citizen": session.citizen, "expires_at": session.expires_at}
 
 
 class SsoSessionRecord(ResponseMicroService):
@@ -166,10 +169,11 @@ class SsoServiceUse(ResponseMicroService):
             if not isinstance(sid, str) or not isinstance(expires_at, int):
                 raise FlowError("session_expiree", detail="sso: damaged session reference")
             subject = data.subject_id if data.subject_type == SUBJECT_TYPE else None
+            citizen = ref.get("citizen")
             self.sessions.note_service(sid, service["service_id"], {
                 "service_id": service["service_id"], "protocol": service["protocol"],
                 "requester": data.requester,
                 "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "sid": service_sid(sid, service["service_id"]), "subject": subject,
-            }, expires_at - int(time.time()))
+            }, expires_at - int(time.time()), citizen=citizen if isinstance(citizen, str) else None)
         return super().process(context, data)

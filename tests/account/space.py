@@ -121,3 +121,37 @@ def withdraw_form(page: requests.Response, service_id: str) -> str:
     assert BeautifulSoup(page.text, "html.parser").select_one(selector) is not None, \
         f"no withdrawal form for {service_id}"
     return selector
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    ref: str
+    current: bool
+    source: str
+    level: str
+    services: tuple[str, ...]
+
+
+def session_rows(page: requests.Response) -> list[SessionRow]:
+    """The "Mes sessions NC Connect" table."""
+    soup = BeautifulSoup(page.text, "html.parser")
+    rows = []
+    for tr in soup.select("table#table-sessions tbody tr"):
+        cells = tr.find_all("td")
+        source = tr.find("th")
+        label = source.select_one(".etiquette")
+        if label is not None:
+            label.extract()
+        rows.append(SessionRow(
+            ref=tr["data-session"], current=tr.get("data-courante") == "oui",
+            source=source.get_text(strip=True), level=cells[0].get_text(strip=True),
+            services=tuple(li.get_text(strip=True) for li in cells[3].find_all("li"))))
+    return rows
+
+
+def end_session_form(page: requests.Response, ref: str) -> str:
+    """A CSS selector for the "Mettre fin à cette session" form of one row."""
+    selector = f'table#table-sessions tr[data-session="{ref}"] form'
+    assert BeautifulSoup(page.text, "html.parser").select_one(selector) is not None, \
+        "no form to end that session"
+    return selector

@@ -50,7 +50,8 @@ def add_high_source(fed) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     op = make_demo_op(url, {"ncconnect": {
-        "client_secret": secret, "redirect_uris": [f"{fed.proxy_url}/src-haut/oidc/callback"]}},
+        "client_secret": secret, "redirect_uris": [f"{fed.proxy_url}/src-haut/oidc/callback"],
+        "post_logout_redirect_uris": [f"{fed.proxy_url}/src-haut/oidc/logout"]}},
         rsa_key_pem()[1], CITIZENS, acr=HIGH_URI)
     fed.add("src-haut", op, port)
     partner = {"kind": "source", "id": "src-haut", "display_name": "Identité forte de test",

@@ -33,6 +33,7 @@ from idp import loa
 from idp.app import flow_id
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
+from idp.sso_logout import logout_hub
 from idp.stores import open_store
 
 from .discovery import Discovery, ProviderMetadata
@@ -83,11 +84,14 @@ class OIDCBackend(BackendModule):
         self.keys = KeySet(self.alg)
         self.store = open_store(config["store_url"])
         self.loa: str | None = config.get("loa")
+        #: Single logout (:mod:`idp.sso_logout`): the source sends the browser back here.
+        self.logout = logout_hub(config["logout"]) if config.get("logout") else None
 
     # -- SATOSA contract -------------------------------------------------------
 
     def register_endpoints(self) -> list:
-        return [(f"^{self.name}/oidc/callback$", self.callback)]
+        return [(f"^{self.name}/oidc/callback$", self.callback)] + (
+            [(f"^{self.name}/oidc/logout$", self.logout_return)] if self.logout else [])
 
     def get_metadata_desc(self) -> list:
         return []
@@ -182,6 +186,16 @@ class OIDCBackend(BackendModule):
         internal.attributes = self.attributes.to_internal(claims)
         internal.subject_id = f"{self.source_id}:{id_claims['sub']}"
         return internal
+
+    # -- logout at the source ----------------------------------------------------
+
+    def logout_return(self, context: Context) -> Response:
+        """The source ended its session and sent the browser back (its ``post_logout_redirect_uri``
+        is this endpoint; ``state`` names the logout under way, :mod:`.logout`)."""
+        assert self.logout is not None
+        state = (context.request or {}).get("state", "")
+        return self.logout.source_answered(context, self.source_id,
+                                           plan_id=state if isinstance(state, str) else "")
 
     # -- helpers ---------------------------------------------------------------
 

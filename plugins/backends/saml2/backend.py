@@ -24,7 +24,7 @@ import secrets
 import time
 from typing import Any
 
-from saml2 import BINDING_HTTP_POST
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.response import AuthnResponse
 from saml2.samlp import STATUS_AUTHN_FAILED, STATUS_REQUEST_DENIED
 from satosa.backends.base import BackendModule
@@ -37,12 +37,14 @@ from idp import loa
 from idp.app import flow_id
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
+from idp.sso_logout import logout_hub
 from idp.stores import open_store
 
 from .attributes import attributes_by_name
 from .authn_request import redirect_request
 from .client import make_client
 from .errors import InvalidSamlResponse
+from .logout import add_slo_endpoints, read_logout_response, slo_url, unverified_in_response_to
 from .metadata import sp_metadata_xml
 from .replay import first_use
 from .response_checks import Expected, check_verified
@@ -72,6 +74,12 @@ class SAML2Backend(BackendModule):
         if not self.acs_url.endswith(suffix):
             raise ValueError(f"backend {name}: acs_url must end with {suffix}")
         self.sp_config = build_sp_config(config)
+        #: Single logout (:mod:`idp.sso_logout`): our SP metadata then publishes a
+        #: SingleLogoutService, where the IdP answers our LogoutRequests.
+        self.logout = logout_hub(config["logout"]) if config.get("logout") else None
+        self.slo_url = slo_url(self.acs_url)
+        if self.logout is not None:
+            add_slo_endpoints(self.sp_config, self.slo_url)
         self.client = make_client(self.sp_config)
         self.metadata_xml = sp_metadata_xml(self.sp_config)
         self.store = open_store(config["store_url"])
@@ -83,7 +91,7 @@ class SAML2Backend(BackendModule):
         return [
             (f"^{self.name}/saml2/acs$", self.acs),
             (f"^{self.name}/saml2/metadata$", self.metadata),
-        ]
+        ] + ([(f"^{self.name}/saml2/slo$", self.slo)] if self.logout else [])
 
     def get_metadata_desc(self) -> list:
         return []
@@ -99,6 +107,32 @@ class SAML2Backend(BackendModule):
         context.state[self.name] = {"request_id": request.request_id, "relay_state": relay_state}
         logger.info("login sent to source", extra={"source": self.source_id})
         return SeeOther(request.location)
+
+    # -- logout at the source ----------------------------------------------------
+
+    def slo(self, context: Context) -> Response:
+        """The IdP's LogoutResponse to our LogoutRequest (:mod:`.logout`). One that cannot be
+        verified still lets the citizen's logout go on, with this source reported as not
+        logged out: NC Connect's own session ended long before."""
+        assert self.logout is not None
+        binding = BINDING_HTTP_POST if context.request_method == "POST" \
+            else BINDING_HTTP_REDIRECT
+        params = context.request or {}
+        try:
+            answer = read_logout_response(self.client, self.idp_entity_id, binding, params,
+                                          context.request_uri, self.slo_url)
+        except InvalidSamlResponse as exc:
+            logger.warning("source logout answer refused",
+                           extra={"source": self.source_id, "reason": str(exc)})
+            unverified = unverified_in_response_to(binding, params)
+            if unverified is None:
+                raise FlowError("deconnexion_invalide",
+                                detail=f"{self.source_id}: {exc}") from exc
+            return self.logout.source_answered(context, self.source_id, request_id=unverified,
+                                               success=False)
+        return self.logout.source_answered(context, self.source_id,
+                                           request_id=answer.in_response_to,
+                                           success=answer.success)
 
     # -- assertion consumer service ---------------------------------------------
 

@@ -6,7 +6,11 @@
 * ``handle_authn_response``: the login succeeded; open an account session, 303 to the page;
 * ``POST /mon-compte/consentements/retirer`` and ``POST /mon-compte/deconnexion``:
   CSRF-checked forms acting only on the session's citizen (the owner key never comes
-  from the form).
+  from the form);
+* with single logout configured, ``POST /mon-compte/sessions/terminer`` (one SSO
+  session) and ``POST /mon-compte/sessions/toutes`` (all of them, and this account
+  session): CSRF-checked, each a single logout whose services are told
+  (:mod:`.sso_sessions`, :mod:`idp.sso_logout`).
 """
 
 from __future__ import annotations
@@ -21,16 +25,20 @@ from satosa.frontends.base import FrontendModule
 from satosa.internal import InternalData
 from satosa.response import Response, SeeOther
 
+from idp.autopost import FORM_ACTION_HEADER
 from idp.csrf import csrf_ok, csrf_token
 from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.pages import error_page, lang_of, render
+from idp.sso_logout import logout_hub
+from idp.sso_session import cookie_value, digest
 from idp.stores import open_store
 from plugins.micro_services.history import history_of
 from plugins.micro_services.pairwise import citizen_of
 
 from .consents import consents_of, withdraw
 from .session import AccountSession, AccountSessions
+from .sso_sessions import CitizenSessions
 from .view import Vocabulary, consent_rows, history_rows
 
 logger = logging.getLogger("ncconnect.compte")
@@ -38,8 +46,12 @@ logger = logging.getLogger("ncconnect.compte")
 PAGE = "mon-compte"
 WITHDRAW = f"{PAGE}/consentements/retirer"
 LOGOUT = f"{PAGE}/deconnexion"
+END_ONE = f"{PAGE}/sessions/terminer"
+END_ALL = f"{PAGE}/sessions/toutes"
 WITHDRAW_FORM = "compte:retirer"
 LOGOUT_FORM = "compte:deconnexion"
+END_ONE_FORM = "compte:session"
+END_ALL_FORM = "compte:partout"
 #: A one-time notice for the next page view ("consent withdrawn"), keyed by session id.
 NOTICE_NAMESPACE = "account-notice"
 NOTICE_TTL = 120
@@ -62,11 +74,17 @@ class AccountFrontend(FrontendModule):
         self.sessions = AccountSessions(self.store, int(conf["session_ttl"]),
                                         conf.get("secure_cookie", True))
         self.words = Vocabulary(attributes=conf["attribute_labels"], services=conf["services"])
+        #: The citizen's SSO sessions, ended by single logout (when the assembly configured it).
+        self.sso: CitizenSessions | None = None
+        if conf.get("logout"):
+            self.sso = CitizenSessions(logout_hub(conf["logout"]), self.csrf_secret)
 
     def register_endpoints(self, backend_names: list[str]) -> list[tuple[str, Callable]]:
         return [(f"^{PAGE}$", self.page_endpoint),
                 (f"^{WITHDRAW}$", self.withdraw_endpoint),
-                (f"^{LOGOUT}$", self.logout_endpoint)]
+                (f"^{LOGOUT}$", self.logout_endpoint)] + (
+            [(f"^{END_ONE}$", self.end_one_endpoint),
+             (f"^{END_ALL}$", self.end_all_endpoint)] if self.sso else [])
 
     # -- the page ----------------------------------------------------------------
 
@@ -80,7 +98,7 @@ class AccountFrontend(FrontendModule):
         notice = self.store.take(NOTICE_NAMESPACE, session.id) or {}
         withdrawn = notice.get("withdrawn")
         history = history_of(self.store, session.citizen)
-        return render(
+        page = render(
             "compte.html", context, lang=lang, greeting=session.greeting,
             consents=consent_rows(consents_of(self.store, session.citizen), self.words, lang),
             history=history_rows(history[:HISTORY_SHOWN], self.words, lang),
@@ -90,7 +108,28 @@ class AccountFrontend(FrontendModule):
             logout_action=f"{self.base_url}/{LOGOUT}",
             withdraw_csrf=csrf_token(self.csrf_secret, session.id, WITHDRAW_FORM),
             logout_csrf=csrf_token(self.csrf_secret, session.id, LOGOUT_FORM),
+            sso=self.sso is not None,
+            sessions=self._session_rows(context, session, lang),
+            end_one_action=f"{self.base_url}/{END_ONE}",
+            end_all_action=f"{self.base_url}/{END_ALL}",
+            end_one_csrf=csrf_token(self.csrf_secret, session.id, END_ONE_FORM),
+            end_all_csrf=csrf_token(self.csrf_secret, session.id, END_ALL_FORM),
         )
+        if self.sso is not None:
+            # Ending a session may send the browser to its SAML services and its source.
+            cookie = cookie_value(context)
+            targets = self.sso.hub.form_targets(self.sso.all_of(session.citizen),
+                                                digest(cookie) if cookie else None)
+            if targets:
+                page.headers.append((FORM_ACTION_HEADER, " ".join(targets)))
+        return page
+
+    def _session_rows(self, context: Context, session: AccountSession, lang: str) -> list:
+        if self.sso is None:
+            return []
+        cookie = cookie_value(context)
+        return self.sso.rows(session.citizen, digest(cookie) if cookie else None, lang,
+                             self.words.services)
 
     # -- signing in through NC Connect -------------------------------------------
 
@@ -143,6 +182,33 @@ class AccountFrontend(FrontendModule):
             self.store.delete(NOTICE_NAMESPACE, session.id)
             logger.info("account session ended")
         resp = render("compte/deconnecte.html", context, page_url=f"{self.base_url}/{PAGE}")
+        resp.headers.append(("Set-Cookie", self.sessions.clearing_cookie()))
+        return resp
+
+    def end_one_endpoint(self, context: Context) -> Response:
+        """"Mettre fin à cette session": a single logout of one of the citizen's sessions."""
+        assert self.sso is not None
+        session = self._posted(context, END_ONE_FORM)
+        if session is None:
+            return SeeOther(f"{self.base_url}/{PAGE}")
+        ending = self.sso.named(session.citizen, context.request.get("session"))
+        logger.info("sso session ended from the account page" if ending
+                    else "no such sso session to end")
+        return self.sso.hub.logout(context, [ending] if ending else [],
+                                   finish={"kind": "compte", "back": f"{self.base_url}/{PAGE}"},
+                                   reason="account_one")
+
+    def end_all_endpoint(self, context: Context) -> Response:
+        """"Me déconnecter partout": every SSO session of the citizen, and this account session."""
+        assert self.sso is not None
+        session = self._posted(context, END_ALL_FORM)
+        if session is None:
+            return SeeOther(f"{self.base_url}/{PAGE}")
+        self.sessions.end(session)
+        self.store.delete(NOTICE_NAMESPACE, session.id)
+        resp = self.sso.hub.logout(context, self.sso.all_of(session.citizen),
+                                   finish={"kind": "compte", "back": f"{self.base_url}/{PAGE}"},
+                                   reason="account_all")
         resp.headers.append(("Set-Cookie", self.sessions.clearing_cookie()))
         return resp
 

@@ -1,8 +1,9 @@
 """The registered relying parties, as assembled from ``partenaires/`` (``conf["clients"]``).
 
-Only what the partner file says is trusted: exact redirect URIs, one client
-authentication method, the hash of the secret (never the secret) or the public
-keys of a ``private_key_jwt`` client, and the claims the service may receive.
+Only what the partner file says is trusted: exact redirect URIs (and post-logout
+redirect URIs, and where back-channel logout tokens go), one client authentication
+method, the hash of the secret (never the secret) or the public keys of a
+``private_key_jwt`` client, and the claims the service may receive.
 
 A ``private_key_jwt`` entry carries its own ``allow_loopback_http`` (the proxy's
 demo mode): the exception applies to the one URL it was checked for, and
@@ -36,6 +37,10 @@ class Client:
     allowed_claims: frozenset[str]
     #: Public keys of a ``private_key_jwt`` client (``None`` for every other method).
     keys: ClientKeys | None = field(default=None, compare=False)
+    #: Where RP-initiated logout may send the browser back (matched exactly).
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    #: Where back-channel logout tokens are posted (``None``: the client cannot be told).
+    backchannel_logout_uri: str | None = None
 
     @property
     def is_public(self) -> bool:
@@ -83,6 +88,8 @@ def _client(client_id: str, entry: Mapping[str, Any]) -> Client:
         require_pkce=bool(entry.get("require_pkce", True)),
         allowed_claims=frozenset(entry.get("allowed_claims") or ()),
         keys=keys,
+        post_logout_redirect_uris=tuple(entry.get("post_logout_redirect_uris") or ()),
+        backchannel_logout_uri=entry.get("backchannel_logout_uri") or None,
     )
 
 

@@ -2,8 +2,9 @@
 
 The document says exactly what the provider does: code flow only, query
 response mode, pairwise subjects, RS256, S256 PKCE, no request objects, the
-``iss`` authorization response parameter (RFC 9207), and the algorithms a
-``private_key_jwt`` client may sign its assertions with.
+``iss`` authorization response parameter (RFC 9207), the algorithms a
+``private_key_jwt`` client may sign its assertions with and, when single logout is
+configured, the end-session endpoint and back-channel logout.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .pkce import METHOD
 
 #: Claims about the authentication itself, always present in ID tokens.
 PROTOCOL_CLAIMS = ("sub", "iss", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash",
-                   "acr")
+                   "acr", "sid")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class Endpoints:
     def jwks(self) -> str:
         return self.url(f"{self.name}/jwks")
 
+    @property
+    def end_session(self) -> str:
+        return self.url(f"{self.name}/logout")
+
 
 def provider_metadata(endpoints: Endpoints, scopes: dict[str, tuple[str, ...]]
                       ) -> dict[str, Any]:
@@ -69,4 +74,16 @@ def provider_metadata(endpoints: Endpoints, scopes: dict[str, tuple[str, ...]]
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
+    }
+
+
+def logout_metadata(endpoints: Endpoints) -> dict[str, Any]:
+    """RP-Initiated Logout 1.0 §2.1 and Back-Channel Logout 1.0 §2.1: where to send the
+    citizen to log out, and that logout tokens carry ``sid`` (and ``sub``). No front-channel
+    logout: relying parties are told over the back channel only."""
+    return {
+        "end_session_endpoint": endpoints.end_session,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
     }

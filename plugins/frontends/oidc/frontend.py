@@ -3,7 +3,8 @@
 This class only wires SATOSA's contract to the small modules that do the work:
 :mod:`.authorize` (request validation), :mod:`.authn_response` (grant from the
 source's answer), :mod:`.token`, :mod:`.userinfo`, :mod:`.discovery`,
-:mod:`.id_token` and :mod:`.grants` (everything in the shared store).
+:mod:`.id_token` and :mod:`.grants` (everything in the shared store), and
+:mod:`.end_session` (RP-initiated logout, when single logout is configured).
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from idp.refusals import (
     LOGIN_REQUIRED,
     reason_of,
 )
+from idp.sso_logout import logout_hub
 from idp.sso_session import service_sid_of
 from idp.stores import open_store
 
 from .authn_response import code_grant
 from .authorize import UNMET, PendingAuthorization, validate_authorization_request
-from .discovery import Endpoints, provider_metadata
+from .discovery import Endpoints, logout_metadata, provider_metadata
+from .end_session import EndSession
 from .errors import AuthorizationRefused
 from .grants import GrantStore
 from .id_token import IdTokenSigner, load_signing_key
@@ -72,6 +75,12 @@ class OIDCFrontend(FrontendModule):
         #: Whether an SSO-session micro-service answers ``prompt=none``; without one no login
         #: can happen without a page, and prompt=none is answered login_required at once.
         self.sso_sessions = bool(conf.get("sso_sessions", False))
+        #: Single logout (:mod:`idp.sso_logout`), when the assembly configured it.
+        self.end_session: EndSession | None = None
+        if conf.get("logout"):
+            self.end_session = EndSession(logout_hub(conf["logout"]), self.clients, self.signer,
+                                          self.endpoints.end_session)
+            self.metadata |= logout_metadata(self.endpoints)
 
     def register_endpoints(self, backend_names: list[str]) -> list[tuple[str, Callable]]:
         # The identity source is chosen by a request micro-service, not by the path.
@@ -81,7 +90,7 @@ class OIDCFrontend(FrontendModule):
             (f"^{self.name}/token$", self.token_endpoint),
             (f"^{self.name}/userinfo$", self.userinfo_endpoint),
             (f"^{self.name}/jwks$", self.jwks_endpoint),
-        ]
+        ] + ([(f"^{self.name}/logout$", self.end_session)] if self.end_session else [])
 
     # -- authorization ----------------------------------------------------------
 

@@ -2,10 +2,11 @@
 
 Endpoints (relative to the base URL, under the plugin name ``saml2``):
 ``metadata`` (our IdP metadata), ``sso/redirect`` and ``sso/post`` (AuthnRequest
-in, via HTTP-Redirect or HTTP-POST). Responses always go back with HTTP-POST to
-an ACS taken from the SP's metadata, signed (Response and Assertion), with a
-persistent pairwise NameID and only the attributes the SP is allowed *and*
-requests.
+in, via HTTP-Redirect or HTTP-POST), and, with single logout configured,
+``slo/redirect`` and ``slo/post`` (LogoutRequest and LogoutResponse, :mod:`.slo`).
+Responses always go back with HTTP-POST to an ACS taken from the SP's metadata,
+signed (Response and Assertion), with a persistent pairwise NameID and only the
+attributes the SP is allowed *and* requests.
 
 ``ForceAuthn``, ``IsPassive`` and ``RequestedAuthnContext`` are kept as the request's
 requirements (:mod:`idp.authn_requirements`) for the SSO session and the choice to
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,13 +47,15 @@ from idp.refusals import (
     LOGIN_REQUIRED,
     reason_of,
 )
-from idp.sso_session import service_sid_of
+from idp.sso_logout import logout_hub
+from idp.sso_session import SsoSession, service_sid_of
 from plugins.micro_services.pairwise import pairwise_subject_of
 
 from . import response as saml_response
-from .idp_config import build_server
+from .idp_config import build_server, slo_urls
 from .metadata import CONTENT_TYPE, idp_metadata_xml
 from .release import released_attributes, saml_identity
+from .slo import SloRequest, SloResponse, read_slo_message
 from .sso import SSORequest, read_authn_request
 
 logger = logging.getLogger("ncconnect.frontends.saml2")
@@ -77,6 +81,8 @@ class SAML2Frontend(FrontendModule):
         #: Whether an SSO-session micro-service answers IsPassive; without one no login can
         #: happen without a page, and IsPassive is answered NoPassive at once.
         self.sso_sessions = bool(conf.get("sso_sessions", False))
+        #: Single logout (:mod:`idp.sso_logout`), when the assembly configured it.
+        self.logout = logout_hub(conf["logout"]) if conf.get("logout") else None
 
     # -- routing ---------------------------------------------------------------
 
@@ -86,7 +92,8 @@ class SAML2Frontend(FrontendModule):
             (f"^{prefix}/metadata$", self.metadata_endpoint),
             (f"^{prefix}/sso/redirect$", self.sso_redirect_endpoint),
             (f"^{prefix}/sso/post$", self.sso_post_endpoint),
-        ]
+        ] + ([(f"^{prefix}/slo/redirect$", self.slo_redirect_endpoint),
+              (f"^{prefix}/slo/post$", self.slo_post_endpoint)] if self.logout else [])
 
     def metadata_endpoint(self, context: Context) -> Response:
         return Response(self.metadata_xml, content=CONTENT_TYPE,
@@ -101,6 +108,66 @@ class SAML2Frontend(FrontendModule):
         if context.request_method != "POST":
             raise FlowError("methode_non_autorisee", status=405, detail="SSO post needs POST")
         return self._start(context, BINDING_HTTP_POST)
+
+    # -- single logout -------------------------------------------------------------
+
+    def slo_redirect_endpoint(self, context: Context) -> Response:
+        if context.request_method not in ("GET", "HEAD"):
+            raise FlowError("methode_non_autorisee", status=405, detail="SLO redirect needs GET")
+        return self._slo(context, BINDING_HTTP_REDIRECT)
+
+    def slo_post_endpoint(self, context: Context) -> Response:
+        if context.request_method != "POST":
+            raise FlowError("methode_non_autorisee", status=405, detail="SLO post needs POST")
+        return self._slo(context, BINDING_HTTP_POST)
+
+    def _slo(self, context: Context, binding: str) -> Response:
+        """A verified LogoutRequest ends the session it names; a verified LogoutResponse
+        answers one of our own LogoutRequests and lets the logout go on."""
+        assert self.logout is not None
+        message = read_slo_message(self.server, set(self.sps), binding, context.request or {},
+                                   context.request_uri,
+                                   slo_urls(self.conf["base_url"], self.name)[binding],
+                                   self.logout.store)
+        if isinstance(message, SloResponse):
+            return self.logout.service_answered(context, message.in_response_to, message.sp,
+                                                message.success)
+        service_id = self.sps[message.sp]["service_id"]
+        logger.info("SP-initiated logout", extra={"sp": message.sp, "binding": binding})
+        return self.logout.logout(
+            context, self._sessions_named(context, message, service_id), initiator=service_id,
+            finish={"kind": "saml", "entity_id": message.sp, "request_id": message.request_id,
+                    "relay_state": message.relay_state, "binding": binding},
+            reason="saml_slo")
+
+    def _sessions_named(self, context: Context, request: SloRequest,
+                        service_id: str) -> list[SsoSession]:
+        """The sessions the LogoutRequest names: by SessionIndex (the service's own session
+        id, linked in the store), else this browser's; the NameID must be the one this SP
+        received in that session. A session already over is no error (logout is
+        idempotent); naming another SP's session, or another citizen, is."""
+        assert self.logout is not None
+        sessions = self.logout.sessions
+        now = time.time()
+        found: list[SsoSession] = []
+        if request.session_indexes:
+            for index in request.session_indexes:
+                session, linked = sessions.by_service_sid(index, now)
+                if linked is not None and linked != service_id:
+                    raise FlowError("deconnexion_invalide",
+                                    detail="SLO: SessionIndex of another service")
+                if session is not None:
+                    found.append(session)
+        else:
+            browser = self.logout.browser_session(context)
+            if browser is not None and service_id in sessions.services(browser.sid):
+                found.append(browser)
+        for session in found:
+            entry = sessions.services(session.sid).get(service_id) or {}
+            if entry.get("subject") != request.name_id:
+                raise FlowError("deconnexion_invalide",
+                                detail="SLO: NameID is not the one this SP received")
+        return found
 
     # -- AuthnRequest ------------------------------------------------------------
 

@@ -46,6 +46,13 @@ def sso_urls(base_url: str, name: str) -> dict[str, str]:
             BINDING_HTTP_POST: f"{base_url}/{name}/sso/post"}
 
 
+def slo_urls(base_url: str, name: str) -> dict[str, str]:
+    """Our SingleLogoutService locations, per binding: SPs send their LogoutRequests and
+    LogoutResponses there."""
+    return {BINDING_HTTP_REDIRECT: f"{base_url}/{name}/slo/redirect",
+            BINDING_HTTP_POST: f"{base_url}/{name}/slo/post"}
+
+
 def check_sp_metadata(entity_id: str, service_id: str, metadata_xml: str) -> None:
     """The document must describe exactly ``entity_id``, as a valid, unexpired SAML 2 SP."""
     md = InMemoryMetaData([], metadata_xml)
@@ -67,6 +74,7 @@ def check_sp_metadata(entity_id: str, service_id: str, metadata_xml: str) -> Non
 def idp_config_dict(conf: dict[str, Any], name: str) -> dict[str, Any]:
     """pysaml2's configuration dictionary for our IdP."""
     urls = sso_urls(conf["base_url"], name)
+    logout = slo_urls(conf["base_url"], name)
     return {
         "entityid": conf["entity_id"],
         "key_file": conf["key_path"],
@@ -75,7 +83,8 @@ def idp_config_dict(conf: dict[str, Any], name: str) -> dict[str, Any]:
         "delete_tmpfiles": True,
         "metadata": {"inline": [sp["metadata_xml"] for sp in conf["sps"].values()]},
         "service": {"idp": {
-            "endpoints": {"single_sign_on_service": [(url, b) for b, url in urls.items()]},
+            "endpoints": {"single_sign_on_service": [(url, b) for b, url in urls.items()],
+                          "single_logout_service": [(url, b) for b, url in logout.items()]},
             "name_id_format": [NAMEID_FORMAT_PERSISTENT],
             # Decided per SP from its metadata (AuthnRequestsSigned), see sso.py.
             "want_authn_requests_signed": False,

@@ -75,3 +75,18 @@ def requested_attribute_names(mds: MetadataStore, sp: str, index: str | None) ->
     else:
         chosen = [s for s in services if _is_true(s.get("is_default"))] or services[:1]
     return [a["name"] for s in chosen for a in s.get("requested_attribute") or [] if a.get("name")]
+
+
+def slo_endpoints(mds: MetadataStore, sp: str) -> dict[str, dict[str, str]]:
+    """The SP's SingleLogoutService per binding: ``{binding: {"location", "response_location"}}``
+    (the first of each binding; ``ResponseLocation`` defaults to ``Location``, SAML
+    Metadata §2.2.2). Where single logout sends this SP's requests and responses; never an
+    address taken from a message."""
+    found: dict[str, dict[str, str]] = {}
+    for d in _descriptors(mds, sp):
+        for slo in d.get("single_logout_service") or []:
+            binding, location = slo.get("binding"), slo.get("location")
+            if binding and location and binding not in found:
+                found[binding] = {"location": location,
+                                  "response_location": slo.get("response_location") or location}
+    return found

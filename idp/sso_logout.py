@@ -1,0 +1,380 @@
+"""Single logout: end the citizen's SSO session first, then tell everyone who relied on it.
+
+Every way out goes through :meth:`SingleLogout.logout` — an OIDC service's
+``end_session_endpoint``, an SP's LogoutRequest, *Mon espace NC Connect* ending one
+session or all of them — and in this order:
+
+1. **The session ends**, in the store, before anything else and whatever happens next
+   (:meth:`idp.sso_session.SessionStore.close`: record, citizen index entry, service
+   list, links; the browser's cookie is cleared with ``Max-Age=0``). Of two concurrent
+   logouts of one session, exactly one gets its services and tells them.
+2. **Back channel**, server to server, in parallel with short timeouts
+   (:mod:`idp.sso_logout_notices`): a signed logout token to every other OIDC service
+   of the session that registered a ``backchannel_logout_uri``.
+3. **Front channel**, through the browser, one hop at a time (:mod:`idp.sso_logout_plan`
+   keeps the plan in the shared store): a signed LogoutRequest to every other SAML SP of
+   the session with a Redirect or POST SingleLogoutService; then, when the session that
+   ended is this browser's own, the logout at the identity source (OIDC
+   ``end_session_endpoint``, SAML SingleLogoutService) where the source offers one. A hop
+   whose target does not even accept a connection is skipped and reported, so a service
+   that is down never strands the citizen; an answer that never comes only loses the
+   rest of the hops — the session itself is long gone.
+4. **The end**: straight back to the service that asked (its registered
+   ``post_logout_redirect_uri`` with ``state``, or a signed LogoutResponse) when every
+   service and the source were told; otherwise — or when nobody asked — our French page
+   listing who was told, who could not be reached and who offers no logout, with a
+   *Continuer* button to the service that asked. SAML answers ``PartialLogout`` then.
+
+The orchestration holds no protocol itself: logout tokens
+(:mod:`plugins.frontends.oidc.backchannel`), SAML messages to SPs
+(:mod:`plugins.frontends.saml2.slo_send`) and to sources
+(:mod:`plugins.backends.saml2.logout`, :mod:`plugins.backends.oidc.logout`) are built by
+the modules that own that protocol, from the configuration ``idp.sso_logout_wiring``
+hands every participating plugin. One instance per configuration per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from saml2 import BINDING_HTTP_REDIRECT
+from satosa.context import Context
+from satosa.response import Response, SeeOther
+
+from plugins.backends.oidc.errors import InvalidSourceResponse, SourceUnavailable
+from plugins.backends.oidc.logout import OidcSourceLogout
+from plugins.backends.saml2.logout import SamlSourceLogout
+from plugins.frontends.oidc.backchannel import BackchannelLogout
+from plugins.frontends.saml2.slo_send import SamlServiceLogout
+
+from .autopost import FORM_ACTION_HEADER
+from .csrf import csrf_ok, csrf_token
+from .errors import FlowError
+from .front_channel import Outgoing, origin_of, reachable
+from .keys import read_secret
+from .pages import render
+from .sso_logout_notices import Notice, deliver
+from .sso_logout_plan import LogoutPlan
+from .sso_session import SessionStore, SsoSession, cookie_header, cookie_value, digest
+from .stores import open_store
+
+logger = logging.getLogger("ncconnect.logout")
+
+#: Form name of the CSRF tokens bound to an SSO session (logout confirmation).
+CONFIRM_FORM = "deconnexion"
+RESULT_TEMPLATE = "deconnexion/resultat.html"
+
+_hubs: dict[str, SingleLogout] = {}
+
+
+def logout_hub(conf: Mapping[str, Any]) -> SingleLogout:
+    """The orchestration for this assembled configuration (``conf["id"]``), built once per
+    process: every plugin of one app shares it, a reloaded configuration gets its own."""
+    key = str(conf["id"])
+    hub = _hubs.get(key)
+    if hub is None:
+        hub = SingleLogout(conf)
+        while len(_hubs) >= 4:  # configurations replaced by reloads
+            _hubs.pop(next(iter(_hubs)))
+        _hubs[key] = hub
+    return hub
+
+
+def with_query(uri: str, params: Mapping[str, str | None]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{uri}{'&' if '?' in uri else '?'}{query}" if query else uri
+
+
+@dataclass(frozen=True)
+class Names:
+    services: Mapping[str, str]
+    sources: Mapping[str, str]
+
+    def of_services(self, ids: Iterable[str]) -> list[str]:
+        return _unique(self.services.get(i, i) for i in ids)
+
+    def of_sources(self, ids: Iterable[str]) -> list[str]:
+        return _unique(self.sources.get(i, i) for i in ids)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class SingleLogout:
+    def __init__(self, conf: Mapping[str, Any]) -> None:
+        life = conf["lifetimes"]
+        self.store = open_store(str(conf["store_url"]))
+        self.sessions = SessionStore(self.store, int(life["idle"]), int(life["absolute"]))
+        self.csrf_secret = read_secret(Path(conf["csrf_secret_path"]))
+        names = conf.get("names") or {}
+        self.names = Names(dict(names.get("services") or {}), dict(names.get("sources") or {}))
+        self.oidc = BackchannelLogout(conf["oidc"]) if conf.get("oidc") else None
+        saml = conf.get("saml")
+        self.saml = SamlServiceLogout(saml, str(saml.get("name", "saml2"))) if saml else None
+        #: SP entity id -> service id (where a LogoutResponse goes, for form targets).
+        self.services_by_entity = {e: sid for sid, e in self.saml.by_service.items()} \
+            if self.saml is not None else {}
+        self.sources: dict[str, OidcSourceLogout | SamlSourceLogout] = {}
+        for source_id, backend in (conf.get("sources") or {}).items():
+            if "issuer" in backend:
+                self.sources[source_id] = OidcSourceLogout(backend)
+            elif "idp_metadata_xml" in backend:
+                self.sources[source_id] = SamlSourceLogout(backend)
+
+    # -- the browser's session and the confirmation form ---------------------------
+
+    def browser_session(self, context: Context) -> SsoSession | None:
+        return self.sessions.find(cookie_value(context), time.time())
+
+    def csrf_token(self, session: SsoSession) -> str:
+        """Bound to the session being ended: a third-party page cannot produce it."""
+        return csrf_token(self.csrf_secret, session.key, CONFIRM_FORM)
+
+    def csrf_valid(self, session: SsoSession, token: object) -> bool:
+        return csrf_ok(self.csrf_secret, session.key, CONFIRM_FORM, token)
+
+    # -- where the browser may be sent ------------------------------------------------
+
+    def form_targets(self, sessions: Iterable[SsoSession], browser_key: str | None,
+                     finish: Mapping[str, Any] | None = None) -> list[str]:
+        """Origins a logout of ``sessions`` may send the browser to. Browsers apply a page's
+        CSP ``form-action`` to every redirect that follows its form's submission, so a page
+        of ours whose form starts a logout lists them (computed from the registry and the
+        sessions, never from the request)."""
+        origins: set[str] = set()
+        for session in sessions:
+            if self.saml is not None:
+                for service_id, entry in self.sessions.services(session.sid).items():
+                    if entry.get("protocol") == "saml2":
+                        origins |= self.saml.origins(service_id)
+            if session.key == browser_key:
+                origins |= self._source_origins(session.source)
+        return sorted(origins | self._finish_origins(finish or {}))
+
+    def _source_origins(self, source_id: str) -> set[str]:
+        source = self.sources.get(source_id)
+        found = source.origin() if source is not None else None
+        return {found} if found else set()
+
+    def _finish_origins(self, finish: Mapping[str, Any]) -> set[str]:
+        if finish.get("kind") == "oidc" and finish.get("uri"):
+            return {origin_of(str(finish["uri"]))}
+        if finish.get("kind") == "saml" and self.saml is not None:
+            service = self.services_by_entity.get(str(finish.get("entity_id")))
+            return self.saml.origins(service) if service else set()
+        return set()
+
+    def _plan_targets(self, plan: LogoutPlan) -> list[str]:
+        origins: set[str] = set()
+        for step in [*([plan.current] if plan.current else []), *plan.steps]:
+            if step.get("kind") == "sp" and self.saml is not None:
+                origins |= self.saml.origins(str(step["service_id"]))
+            elif step.get("kind") == "source":
+                origins |= self._source_origins(str(step["source_id"]))
+        return sorted(origins | self._finish_origins(plan.finish))
+
+    # -- starting a logout -------------------------------------------------------------
+
+    def logout(self, context: Context, sessions: Iterable[SsoSession], *,
+               initiator: str | None = None, finish: dict[str, Any] | None = None,
+               reason: str = "logout") -> Response:
+        """End ``sessions`` now, tell their services, and answer the browser."""
+        ending = list({s.key: s for s in sessions}.values())
+        cookie = cookie_value(context)
+        browser_key = digest(cookie) if cookie else None
+        plan = LogoutPlan.new(finish or {"kind": "page"})
+        if initiator:
+            plan.informed.append(initiator)
+        notices: list[Notice] = []
+        source_steps: list[dict[str, Any]] = []
+        ended = 0
+        for session in ending:
+            services = self.sessions.close(session)
+            if services is None:
+                continue  # another logout ended it first, and tells its services
+            ended += 1
+            for service_id, entry in services.items():
+                if service_id != initiator:
+                    self._plan_service(plan, notices, entry)
+            if session.key == browser_key:
+                source_steps.append({"kind": "source", "source_id": session.source,
+                                     "subject": session.subject})
+        logger.info("sso sessions ended", extra={"reason": reason, "sessions": ended,
+                                                 "back_channel": len(notices),
+                                                 "front_channel": len(plan.steps)})
+        reached, failed = deliver(notices)
+        plan.informed += reached
+        plan.failed += failed
+        plan.steps += source_steps
+        response = self._next(context, plan)
+        if cookie and (browser_key in {s.key for s in ending}
+                       or self.sessions.find(cookie, time.time()) is None):
+            response.headers.append(("Set-Cookie", cookie_header("", 0)))
+        return response
+
+    def _plan_service(self, plan: LogoutPlan, notices: list[Notice],
+                      entry: Mapping[str, Any]) -> None:
+        service_id = str(entry.get("service_id"))
+        protocol = entry.get("protocol")
+        if protocol == "oidc" and self.oidc is not None:
+            notice = self.oidc.notice(entry)
+            if notice is not None:
+                notices.append(notice)
+                return
+        elif protocol == "saml2" and self.saml is not None and self.saml.can_tell(service_id) \
+                and isinstance(entry.get("subject"), str):
+            plan.steps.append({"kind": "sp", "service_id": service_id,
+                               "name_id": entry["subject"], "session_index": entry.get("sid")})
+            return
+        plan.untold.append(service_id)
+
+    # -- the browser hops --------------------------------------------------------------
+
+    def _next(self, context: Context, plan: LogoutPlan) -> Response:
+        plan.current = None
+        while plan.steps:
+            step = plan.steps.pop(0)
+            outgoing = self._hop(plan, step)
+            if outgoing is None:
+                continue
+            plan.current = {**step, "request_id": outgoing.request_id}
+            plan.save(self.store)
+            if outgoing.request_id:
+                plan.wait_for(self.store, outgoing.request_id)
+            response = outgoing.response(context)
+            if not outgoing.is_redirect:
+                # The auto-posted form starts a journey through every hop left.
+                response.headers.append((FORM_ACTION_HEADER, " ".join(self._plan_targets(plan))))
+            return response
+        plan.delete(self.store)
+        return self._finish(context, plan)
+
+    def _hop(self, plan: LogoutPlan, step: Mapping[str, Any]) -> Outgoing | None:
+        """The message for one hop; ``None`` (outcome recorded) when it cannot be made."""
+        if step["kind"] == "sp":
+            service_id = str(step["service_id"])
+            assert self.saml is not None
+            try:
+                outgoing = self.saml.logout_request(service_id, str(step["name_id"]),
+                                                    step.get("session_index"))
+            except LookupError:
+                plan.untold.append(service_id)
+                return None
+            if not reachable(outgoing.url):
+                logger.warning("service not reached for logout", extra={"service": service_id})
+                plan.failed.append(service_id)
+                return None
+            return outgoing
+        source_id = str(step["source_id"])
+        source = self.sources.get(source_id)
+        if source is None:
+            plan.sources[source_id] = "untold"
+            return None
+        if isinstance(source, OidcSourceLogout):
+            try:
+                url = source.logout_url(plan.id)
+            except (SourceUnavailable, InvalidSourceResponse) as exc:
+                logger.warning("source not reached for logout",
+                               extra={"source": source_id, "reason": str(exc)})
+                plan.sources[source_id] = "failed"
+                return None
+            if url is None:
+                plan.sources[source_id] = "untold"
+                return None
+            return Outgoing(BINDING_HTTP_REDIRECT, url)
+        prefix = f"{source_id}:"
+        subject = str(step.get("subject") or "")
+        outgoing = source.logout_request(subject.removeprefix(prefix)) \
+            if subject.startswith(prefix) else None
+        if outgoing is None:
+            plan.sources[source_id] = "untold"
+            return None
+        if not reachable(outgoing.url):
+            logger.warning("source not reached for logout", extra={"source": source_id})
+            plan.sources[source_id] = "failed"
+            return None
+        return outgoing
+
+    def service_answered(self, context: Context, in_response_to: str, sp_entity_id: str,
+                         success: bool) -> Response:
+        """A SAML SP's LogoutResponse (verified by the SAML frontend) to one of our hops."""
+        plan = LogoutPlan.answered(self.store, in_response_to)
+        if plan is None or plan.current is None or plan.current.get("kind") != "sp" \
+                or self.saml is None \
+                or self.saml.entity_of(str(plan.current["service_id"])) != sp_entity_id:
+            raise FlowError("deconnexion_expiree", detail="SP LogoutResponse to no pending hop")
+        service_id = str(plan.current["service_id"])
+        (plan.informed if success else plan.failed).append(service_id)
+        logger.info("service answered the logout", extra={"service": service_id,
+                                                          "success": success})
+        return self._next(context, plan)
+
+    def source_answered(self, context: Context, source_id: str, *, request_id: str | None = None,
+                        plan_id: str | None = None, success: bool = True) -> Response:
+        """The identity source sent the browser back (OIDC: ``state`` is the plan id; SAML:
+        its LogoutResponse, verified by the backend, answers ``request_id``)."""
+        if request_id is not None:
+            plan = LogoutPlan.answered(self.store, request_id)
+        else:
+            plan = LogoutPlan.load(self.store, plan_id or "")
+            if plan is not None and (plan.current or {}).get("request_id") is not None:
+                plan = None
+        if plan is None or plan.current is None or plan.current.get("kind") != "source" \
+                or plan.current.get("source_id") != source_id:
+            raise FlowError("deconnexion_expiree", detail="source came back to no pending hop")
+        plan.sources[source_id] = "done" if success else "failed"
+        logger.info("source answered the logout", extra={"source": source_id,
+                                                         "success": success})
+        return self._next(context, plan)
+
+    # -- the end -----------------------------------------------------------------------
+
+    def _finish(self, context: Context, plan: LogoutPlan) -> Response:
+        finish = plan.finish
+        logger.info("single logout done", extra={
+            "informed": len(plan.informed), "failed": len(plan.failed),
+            "untold": len(plan.untold), "sources": sorted(set(plan.sources.values()))})
+        link: str | None = None
+        form: Outgoing | None = None
+        if finish.get("kind") == "oidc" and finish.get("uri"):
+            link = with_query(str(finish["uri"]), {"state": finish.get("state")})
+            if plan.complete:
+                return SeeOther(link)
+        elif finish.get("kind") == "saml" and self.saml is not None:
+            outgoing = self.saml.logout_response(
+                str(finish["entity_id"]), str(finish["request_id"]),
+                str(finish.get("relay_state") or ""), finish.get("binding"),
+                partial=not plan.complete)
+            if outgoing is not None and plan.complete:
+                return outgoing.response(context)
+            if outgoing is not None and outgoing.is_redirect:
+                link = outgoing.url
+            else:
+                form = outgoing
+        return self.result_page(context, plan, link=link, form=form,
+                                back=finish.get("back"))
+
+    def result_page(self, context: Context, plan: LogoutPlan, *, link: str | None = None,
+                    form: Outgoing | None = None, back: str | None = None) -> Response:
+        sources = plan.sources
+        resp = render(
+            RESULT_TEMPLATE, context,
+            informed=self.names.of_services(plan.informed),
+            failed=self.names.of_services(plan.failed),
+            untold=self.names.of_services(plan.untold),
+            sources_done=self.names.of_sources(k for k, v in sources.items() if v == "done"),
+            sources_failed=self.names.of_sources(k for k, v in sources.items()
+                                                 if v == "failed"),
+            sources_untold=self.names.of_sources(k for k, v in sources.items()
+                                                 if v == "untold"),
+            link=link, form=form, back=back)
+        if form is not None:
+            resp.headers.append((FORM_ACTION_HEADER, form.origin))
+        return resp

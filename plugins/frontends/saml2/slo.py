@@ -1,0 +1,193 @@
+"""Reading what an SP sends to our SingleLogoutService: a LogoutRequest or a LogoutResponse.
+
+Defaults closed, in the order :mod:`.sso` follows for AuthnRequests: bounded decoding
+(:mod:`.inflate`), the Issuer must be a registered SP, the message must be signed by it
+— Redirect binding: the query signature, over the raw query, SHA-1 refused
+(:mod:`.query_signature`); POST binding: an enveloped signature, verified by pysaml2 with
+the SP's metadata keys only, algorithms pinned — then schema, ``Destination`` (our own
+endpoint for that binding), ``IssueInstant`` within minutes, and a LogoutRequest's ID
+used once across workers (a captured logout link cannot be replayed).
+
+Whether the NameID and SessionIndex name a session of that SP is the frontend's
+question (:mod:`idp.sso_session` links), not this module's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from saml2 import BINDING_HTTP_REDIRECT
+from saml2.samlp import (
+    STATUS_PARTIAL_LOGOUT,
+    STATUS_SUCCESS,
+    logout_request_from_string,
+    logout_response_from_string,
+)
+from saml2.server import Server
+from saml2.validate import valid_instance
+
+from idp.errors import FlowError
+from idp.stores import Store
+
+from . import sp_metadata
+from .inflate import UndecodableMessage, post_message_xml, redirect_message_xml
+from .query_signature import verify_query_signature
+from .redirect_signature import ALLOWED_SIG_ALGS
+from .sso import ALLOWED_DIGEST_ALGS, MAX_RELAY_STATE_BYTES
+
+#: One-time LogoutRequest IDs (per SP), kept as long as a request is accepted.
+SEEN_NAMESPACE = "saml-slo-seen"
+MAX_AGE = dt.timedelta(minutes=5)
+CLOCK_SKEW = dt.timedelta(minutes=3)
+
+
+@dataclass(frozen=True)
+class SloRequest:
+    """A verified LogoutRequest: the SP wants the citizen's session ended."""
+
+    sp: str
+    request_id: str
+    name_id: str
+    session_indexes: tuple[str, ...]
+    binding: str
+    relay_state: str
+
+
+@dataclass(frozen=True)
+class SloResponse:
+    """A verified LogoutResponse of an SP we sent a LogoutRequest to."""
+
+    sp: str
+    in_response_to: str
+    success: bool
+    binding: str
+
+
+def _refuse(why: str) -> FlowError:
+    return FlowError("deconnexion_invalide", detail=f"SAML logout: {why}")
+
+
+def _top_status(message: Any) -> tuple[str | None, str | None]:
+    code = message.status.status_code if message.status is not None else None
+    if code is None:
+        return None, None
+    second = code.status_code.value if code.status_code is not None else None
+    return code.value, second
+
+
+def _check_xml_signature(server: Server, xml: str, kind: str) -> Any:
+    """POST binding: a signature must be there, verify with the issuer's metadata keys,
+    and use algorithms we accept."""
+    check = getattr(server.sec, f"correctly_signed_{kind}")
+    try:
+        message = check(xml, must=True)
+    except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types for a bad signature
+        raise _refuse(f"{kind} signature missing or invalid ({type(exc).__name__})") from exc
+    signed_info = message.signature.signed_info
+    sig_alg = signed_info.signature_method.algorithm if signed_info.signature_method else None
+    digests = {ref.digest_method.algorithm if ref.digest_method else None
+               for ref in signed_info.reference}
+    if sig_alg not in ALLOWED_SIG_ALGS or not digests <= ALLOWED_DIGEST_ALGS:
+        raise _refuse(f"{kind} signed with an algorithm we do not accept")
+    return message
+
+
+def _check_issue_instant(value: str | None, now: dt.datetime) -> None:
+    try:
+        issued = dt.datetime.fromisoformat(value or "")
+    except ValueError as exc:
+        raise _refuse("IssueInstant unreadable") from exc
+    if issued.tzinfo is None:
+        issued = issued.replace(tzinfo=dt.UTC)
+    if not now - MAX_AGE - CLOCK_SKEW <= issued <= now + CLOCK_SKEW:
+        raise _refuse("IssueInstant out of the accepted window")
+
+
+def _decode(binding: str, encoded: str) -> str:
+    try:
+        raw = redirect_message_xml(encoded) if binding == BINDING_HTTP_REDIRECT \
+            else post_message_xml(encoded)
+        return raw.decode("utf-8")
+    except (UndecodableMessage, UnicodeDecodeError) as exc:
+        raise _refuse(f"message undecodable ({exc})") from exc
+
+
+def _issuer(xml: str, kind: str) -> str:
+    reader = logout_request_from_string if kind == "logout_request" \
+        else logout_response_from_string
+    try:
+        message = reader(xml)
+    except Exception as exc:  # noqa: BLE001 - defusedxml/ElementTree raise many types
+        raise _refuse("message is not well-formed XML") from exc
+    if message is None:
+        raise _refuse(f"not a {kind}")
+    issuer = (message.issuer.text or "").strip() if message.issuer is not None else ""
+    if not issuer:
+        raise _refuse("message without Issuer")
+    return issuer
+
+
+def read_slo_message(server: Server, known_sps: set[str], binding: str,
+                     params: dict[str, str], request_uri: str | None, destination: str,
+                     seen: Store) -> SloRequest | SloResponse:
+    """Verify what arrived at our SingleLogoutService, or raise :class:`FlowError`."""
+    kinds = [k for k in ("SAMLRequest", "SAMLResponse") if params.get(k)]
+    if len(kinds) != 1:
+        raise _refuse("need exactly one of SAMLRequest and SAMLResponse")
+    param = kinds[0]
+    kind = "logout_request" if param == "SAMLRequest" else "logout_response"
+    relay_state = params.get("RelayState", "")
+    if len(relay_state.encode("utf-8")) > MAX_RELAY_STATE_BYTES:
+        raise _refuse("RelayState longer than 80 bytes")
+    xml = _decode(binding, params[param])
+    sp = _issuer(xml, kind)
+    if sp not in known_sps:
+        raise FlowError("sp_inconnu", detail="SAML logout message from an unregistered issuer")
+
+    if binding == BINDING_HTTP_REDIRECT:
+        certs = sp_metadata.signing_certs(server.metadata, sp)
+        if not verify_query_signature(request_uri, params, certs, param):
+            raise _refuse("Redirect-binding signature missing or invalid")
+        reader = logout_request_from_string if kind == "logout_request" \
+            else logout_response_from_string
+        message = reader(xml)
+    else:
+        message = _check_xml_signature(server, xml, kind)
+    try:
+        valid_instance(message)
+    except Exception as exc:  # noqa: BLE001 - pysaml2's NotValid and friends
+        raise _refuse(f"{kind} not valid against the schema") from exc
+    if (message.issuer.text or "").strip() != sp:
+        raise _refuse("Issuer changed between reads")
+    if message.destination != destination:
+        raise _refuse("Destination missing or not this endpoint")
+    now = dt.datetime.now(dt.UTC)
+    _check_issue_instant(message.issue_instant, now)
+    if not message.id:
+        raise _refuse("message without ID")
+
+    if kind == "logout_response":
+        if not message.in_response_to:
+            raise _refuse("LogoutResponse without InResponseTo")
+        top, second = _top_status(message)
+        return SloResponse(sp=sp, in_response_to=message.in_response_to, binding=binding,
+                           success=top == STATUS_SUCCESS and second in (None,
+                                                                        STATUS_PARTIAL_LOGOUT))
+    if message.not_on_or_after:
+        try:
+            until = dt.datetime.fromisoformat(message.not_on_or_after)
+        except ValueError as exc:
+            raise _refuse("NotOnOrAfter unreadable") from exc
+        if (until if until.tzinfo else until.replace(tzinfo=dt.UTC)) <= now - CLOCK_SKEW:
+            raise _refuse("LogoutRequest expired (NotOnOrAfter)")
+    name_id = (message.name_id.text or "").strip() if message.name_id is not None else ""
+    if not name_id:
+        raise _refuse("LogoutRequest without a NameID (encrypted identifiers are not accepted)")
+    if not seen.add(SEEN_NAMESPACE, f"{sp}\x1f{message.id}"[:512], {"at": now.isoformat()},
+                    int((MAX_AGE + 2 * CLOCK_SKEW).total_seconds())):
+        raise _refuse("LogoutRequest already received (replay)")
+    indexes = tuple((si.text or "").strip() for si in message.session_index if si.text)
+    return SloRequest(sp=sp, request_id=message.id, name_id=name_id, session_indexes=indexes,
+                      binding=binding, relay_state=relay_state)
