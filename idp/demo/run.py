@@ -77,7 +77,9 @@ def start_peers(data_dir: Path) -> tuple[list[BackgroundServer], dict[str, str]]
         op_key.write_bytes(rsa_key_pem()[1])
     op = make_demo_op(url(OP), {"ncconnect": {
         "client_secret": oidc_secret,
-        "redirect_uris": [f"{url(PROXY)}/demo-oidc/oidc/callback"]}},
+        "redirect_uris": [f"{url(PROXY)}/demo-oidc/oidc/callback"],
+        # Logout at the source comes back to the proxy, which finishes the single logout.
+        "post_logout_redirect_uris": [f"{url(PROXY)}/demo-oidc/oidc/logout"]}},
         op_key.read_bytes(), CITIZENS)
     idp = make_demo_idp(url(IDP), *_peer_key(peers, "idp"),
                         [f"{url(PROXY)}/demo-saml/saml2/metadata"], CITIZENS)

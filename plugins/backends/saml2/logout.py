@@ -33,7 +33,7 @@ from plugins.frontends.saml2.inflate import (
     post_message_xml,
     redirect_message_xml,
 )
-from plugins.frontends.saml2.query_signature import verify_query_signature
+from plugins.frontends.saml2.redirect_signature import verify_redirect_signature
 
 from .client import make_client
 from .errors import InvalidSamlResponse
@@ -118,7 +118,7 @@ def read_logout_response(client: Saml2Client, idp: str, binding: str, params: di
         raise InvalidSamlResponse(f"LogoutResponse undecodable ({exc})") from exc
     if binding == BINDING_HTTP_REDIRECT:
         certs = [cert for _name, cert in client.metadata.certs(idp, "idpsso", "signing")]
-        if not verify_query_signature(request_uri, params, certs, "SAMLResponse"):
+        if not verify_redirect_signature(request_uri, params, certs, "SAMLResponse"):
             raise InvalidSamlResponse("LogoutResponse query signature missing or invalid")
         try:
             message = logout_response_from_string(xml)

@@ -1,4 +1,5 @@
-"""Checking the query-string signature of a Redirect-binding AuthnRequest.
+"""Checking the query-string signature of a Redirect-binding message: an AuthnRequest, or a
+LogoutRequest / LogoutResponse (``message`` names the parameter: SAMLRequest or SAMLResponse).
 
 Why not pysaml2's ``verify_redirect_signature``: it re-encodes the parameters
 before verifying (so it rejects SPs whose URL encoding differs from Python's) and
@@ -26,32 +27,39 @@ ALLOWED_SIG_ALGS: dict[str, type[hashes.HashAlgorithm]] = {
     SIG_RSA_SHA512: hashes.SHA512,
 }
 
-#: The signed parameters, in the order the binding fixes.
-SIGNED_PARAMS = ("SAMLRequest", "RelayState", "SigAlg")
+#: The message parameters a Redirect binding may carry.
+MESSAGES = ("SAMLRequest", "SAMLResponse")
+
+
+def signed_params(message: str = "SAMLRequest") -> tuple[str, str, str]:
+    """The signed parameters, in the order the binding fixes."""
+    return (message, "RelayState", "SigAlg")
 
 #: A 4096-bit RSA signature is 684 base64 characters; leave room, but not much.
 MAX_SIGNATURE_CHARS = 2048
 
 
-def _raw_params(raw_query: str) -> dict[str, str]:
+def _raw_params(raw_query: str, names: tuple[str, ...]) -> dict[str, str]:
     """First occurrence of each signed parameter, still URL-encoded."""
     found: dict[str, str] = {}
     for part in raw_query.split("&"):
         key, _, value = part.partition("=")
-        if key in SIGNED_PARAMS and key not in found:
+        if key in names and key not in found:
             found[key] = value
     return found
 
 
-def signed_octets(request_uri: str | None, params: dict[str, str]) -> bytes | None:
+def signed_octets(request_uri: str | None, params: dict[str, str],
+                  message: str = "SAMLRequest") -> bytes | None:
     """The octets the SP signed, or None when the received query does not match ``params``.
 
     ``params`` are the decoded parameters the frontend acts on; the raw query must
     carry exactly those values, otherwise we would verify one thing and use another.
     """
-    wanted = [k for k in SIGNED_PARAMS if k in params]
+    names = signed_params(message)
+    wanted = [k for k in names if k in params]
     if request_uri and "?" in request_uri:
-        raw = _raw_params(request_uri.split("?", 1)[1])
+        raw = _raw_params(request_uri.split("?", 1)[1], names)
         if set(raw) != set(wanted) or any(unquote_plus(raw[k]) != params[k] for k in wanted):
             return None
         parts = [f"{k}={raw[k]}" for k in wanted]
@@ -77,8 +85,10 @@ def _rsa_keys(certs_b64: list[str]) -> list[rsa.RSAPublicKey]:
 
 
 def verify_redirect_signature(request_uri: str | None, params: dict[str, str],
-                              certs_b64: list[str]) -> bool:
+                              certs_b64: list[str], message: str = "SAMLRequest") -> bool:
     """True only when ``Signature`` over the received parameters verifies with a metadata key."""
+    if message not in MESSAGES or message not in params:
+        return False
     sig_alg = params.get("SigAlg", "")
     signature = params.get("Signature", "")
     hash_cls = ALLOWED_SIG_ALGS.get(sig_alg)
@@ -88,7 +98,8 @@ def verify_redirect_signature(request_uri: str | None, params: dict[str, str],
         sig = base64.b64decode(signature, validate=True)
     except (binascii.Error, ValueError):
         return False
-    octets = signed_octets(request_uri, {k: v for k, v in params.items() if k in SIGNED_PARAMS})
+    names = signed_params(message)
+    octets = signed_octets(request_uri, {k: v for k, v in params.items() if k in names}, message)
     if octets is None:
         return False
     for key in _rsa_keys(certs_b64):

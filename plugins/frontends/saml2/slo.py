@@ -3,7 +3,7 @@
 Defaults closed, in the order :mod:`.sso` follows for AuthnRequests: bounded decoding
 (:mod:`.inflate`), the Issuer must be a registered SP, the message must be signed by it
 — Redirect binding: the query signature, over the raw query, SHA-1 refused
-(:mod:`.query_signature`); POST binding: an enveloped signature, verified by pysaml2 with
+(:mod:`.redirect_signature`); POST binding: an enveloped signature, verified by pysaml2 with
 the SP's metadata keys only, algorithms pinned — then schema, ``Destination`` (our own
 endpoint for that binding), ``IssueInstant`` within minutes, and a LogoutRequest's ID
 used once across workers (a captured logout link cannot be replayed).
@@ -33,8 +33,7 @@ from idp.stores import Store
 
 from . import sp_metadata
 from .inflate import UndecodableMessage, post_message_xml, redirect_message_xml
-from .query_signature import verify_query_signature
-from .redirect_signature import ALLOWED_SIG_ALGS
+from .redirect_signature import ALLOWED_SIG_ALGS, verify_redirect_signature
 from .sso import ALLOWED_DIGEST_ALGS, MAX_RELAY_STATE_BYTES
 
 #: One-time LogoutRequest IDs (per SP), kept as long as a request is accepted.
@@ -148,7 +147,7 @@ def read_slo_message(server: Server, known_sps: set[str], binding: str,
 
     if binding == BINDING_HTTP_REDIRECT:
         certs = sp_metadata.signing_certs(server.metadata, sp)
-        if not verify_query_signature(request_uri, params, certs, param):
+        if not verify_redirect_signature(request_uri, params, certs, param):
             raise _refuse("Redirect-binding signature missing or invalid")
         reader = logout_request_from_string if kind == "logout_request" \
             else logout_response_from_string
