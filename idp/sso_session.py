@@ -213,13 +213,18 @@ class SessionStore:
         the session is gone when this returns.
         """
         taken = self.store.take(NAMESPACE, session.key)
-        services = self.store.items(SERVICES_NAMESPACE, session.sid)
         self.store.delete_item(INDEX_NAMESPACE, session.citizen, session.sid)
+        if taken is None:
+            # Another logout took it: that one reads the services, tells them and cleans up
+            # (reading or deleting them here could leave it nothing to tell). An expired
+            # session's leftovers expire on their own TTLs.
+            return None
+        services = self.store.items(SERVICES_NAMESPACE, session.sid)
         for entry in services.values():
             if isinstance(entry.get("sid"), str):
                 self.store.delete(LINK_NAMESPACE, entry["sid"])
         self.store.delete_owner(SERVICES_NAMESPACE, session.sid)
-        return services if taken is not None else None
+        return services
 
     def note_service(self, sid: str, service_id: str, entry: dict[str, Any], ttl: int,
                      citizen: str | None = None) -> None:

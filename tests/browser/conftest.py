@@ -17,11 +17,8 @@ from idp.testbed.axe import AxeReport, run_axe
 from idp.testbed.chromium import (
     ARTEFACTS,
     DEFAULT_LOCALE,
-    ChromiumMissing,
     CspRefusals,
     Screenshots,
-    chromium,
-    chromium_executable,
     new_context,
     screenshot_folder,
 )
@@ -39,16 +36,6 @@ def fed(tmp_path_factory, redis_server):
         yield federation
     finally:
         federation.stop()
-
-
-@pytest.fixture(scope="session")
-def chromium_browser() -> Iterator[Browser]:
-    try:
-        chromium_executable()
-    except ChromiumMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -11,25 +11,15 @@ import pytest
 
 from idp.demo.citizens import CITIZENS, Citizen
 from idp.testbed.axe import assert_no_serious_violation, run_axe
-from idp.testbed.chromium import ChromiumMissing, CspRefusals, chromium, chromium_executable
+from idp.testbed.chromium import CspRefusals
 from idp.testbed.chromium import new_context as new_browser_context
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 RESULT = "table#attributs"
 CONSENT = "form#form-consentement"
 GO_ON = f"{CONSENT} button#accepter, {CONSENT} button#continuer"
-
-
-@pytest.fixture(scope="module")
-def chromium_browser() -> Iterator[Browser]:
-    try:
-        chromium_executable()
-    except ChromiumMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
