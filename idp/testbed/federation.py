@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,19 @@ class Federation:
 
     def url(self, peer: str) -> str:
         return self.servers[peer].url
+
+    def second_host(self, store: str, workers: int = 1) -> GunicornProxy:
+        """Another ``ncconnect serve`` process, as on a second host: its own data folder holding
+        the same keys, the same partner files and base URL, the same store, its own port."""
+        host = self.folder / "second-host"
+        shutil.copytree(self.folder / "data" / "keys", host / "data" / "keys",
+                        dirs_exist_ok=True)
+        settings = yaml.safe_load(self.config.read_text(encoding="utf-8"))
+        settings.update(partners_dir=str(self.folder / "partenaires"), access_log=None)
+        config = host / "proxy.yaml"
+        config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+        return GunicornProxy(config, free_port(), workers, store=store, env=self.env,
+                             log=host / "proxy.log")
 
     def start_proxy(self, workers: int = 3, store: str | None = None) -> GunicornProxy:
         self.proxy = GunicornProxy(self.config, self.proxy_port, workers, store=store,

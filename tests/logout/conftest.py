@@ -14,15 +14,13 @@ shares the same Redis for the cross-process test.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import yaml
 
 from idp.demo.citizens import CITIZENS
 from idp.stores import open_store
 from idp.testbed.federation import build_federation
-from idp.testbed.servers import GunicornProxy, free_port
+from idp.testbed.servers import free_port
 
 NAMES = ["given_name", "family_name"]
 
@@ -55,16 +53,7 @@ def fed(tmp_path_factory, redis_server):
 
 @pytest.fixture(scope="package")
 def other_proxy(fed, redis_server):
-    """Another ``ncconnect serve`` process, as on a second host: same keys, partner files,
-    base URL and Redis; its own port."""
-    host = fed.folder / "second-host"
-    shutil.copytree(fed.folder / "data" / "keys", host / "data" / "keys")
-    settings = yaml.safe_load(fed.config.read_text(encoding="utf-8"))
-    settings.update(partners_dir=str(fed.folder / "partenaires"), access_log=None)
-    config = host / "proxy.yaml"
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    proxy = GunicornProxy(config, free_port(), 1, store=redis_server.url, env=fed.env,
-                          log=host / "proxy.log")
+    proxy = fed.second_host(redis_server.url)
     yield proxy
     proxy.stop()
 

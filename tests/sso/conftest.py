@@ -14,7 +14,6 @@ proxy process shares the same Redis for the cross-process test.
 from __future__ import annotations
 
 import secrets
-import shutil
 
 import pytest
 import yaml
@@ -24,7 +23,7 @@ from idp.demo.op import make_demo_op
 from idp.keys import rsa_key_pem
 from idp.stores import open_store
 from idp.testbed.federation import SOURCE_ATTRIBUTES, build_federation
-from idp.testbed.servers import GunicornProxy, free_port
+from idp.testbed.servers import free_port
 
 HIGH_URI = "http://eidas.europa.eu/LoA/high"
 NAMES = ["given_name", "family_name", "birthdate"]
@@ -81,16 +80,7 @@ def fed(tmp_path_factory, redis_server):
 
 @pytest.fixture(scope="package")
 def other_proxy(fed, redis_server):
-    """Another ``ncconnect serve`` process, as on a second host: its own data folder holding
-    the same keys, the same partner files and base URL, the same Redis, its own port."""
-    host = fed.folder / "second-host"
-    shutil.copytree(fed.folder / "data" / "keys", host / "data" / "keys")
-    settings = yaml.safe_load(fed.config.read_text(encoding="utf-8"))
-    settings.update(partners_dir=str(fed.folder / "partenaires"), access_log=None)
-    config = host / "proxy.yaml"
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    proxy = GunicornProxy(config, free_port(), 1, store=redis_server.url, env=fed.env,
-                          log=host / "proxy.log")
+    proxy = fed.second_host(redis_server.url)
     yield proxy
     proxy.stop()
 

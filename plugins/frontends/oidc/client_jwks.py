@@ -18,7 +18,6 @@ stale keys: a partner that withdraws a key expects it to stop working.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import threading
@@ -32,6 +31,8 @@ import urllib3
 from cryptojwt.exception import JWKESTException
 from cryptojwt.jwk import JWK
 from cryptojwt.jwk.jwk import key_from_jwk_dict
+
+from idp.partners.registry import is_loopback
 
 logger = logging.getLogger("ncconnect.oidc")
 
@@ -106,16 +107,6 @@ def select_key(keys: list[JWK], alg: str, kid: str | None) -> JWK | None:
     if kid is not None:
         usable = [k for k in usable if k.kid == kid]
     return usable[0] if len(usable) == 1 else None
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_jwks_uri(url: str, allow_loopback_http: bool) -> None:
