@@ -174,10 +174,12 @@ class SessionStore:
     def touch(self, session: SsoSession, now: float) -> SsoSession | None:
         """The session used once more: its idle lifetime starts again. ``None`` when it ended
         meanwhile (logout): it is not brought back."""
-        if self.store.get(NAMESPACE, session.key) is None:
-            return None
         used = replace(session, last_used=int(now))
-        self._save(used, now)
+        ttl = self.ttl(used, now)
+        # Only if still there, in one step: a logout between a read and a write must stick.
+        if not self.store.replace(NAMESPACE, used.key, used.to_record(), ttl):
+            return None
+        self.store.put_item(INDEX_NAMESPACE, used.citizen, used.sid, used.index_entry(), ttl)
         return used
 
     def _save(self, session: SsoSession, now: float) -> None:

@@ -40,6 +40,11 @@ class Store(abc.ABC):
         """Store only if absent; ``False`` means the key was already there (a replay)."""
 
     @abc.abstractmethod
+    def replace(self, namespace: str, key: str, value: Record, ttl: int) -> bool:
+        """Store only if present, atomically; ``False`` when the key is gone (taken, deleted or
+        expired): what was ended is never brought back by a late update."""
+
+    @abc.abstractmethod
     def get(self, namespace: str, key: str) -> Record | None:
         """Read without consuming; ``None`` when absent or expired."""
 

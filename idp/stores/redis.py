@@ -41,6 +41,10 @@ class RedisStore(Store):
         check_ttl(ttl)
         return bool(self._call("set", self._key(namespace, key), encode(value), ex=ttl, nx=True))
 
+    def replace(self, namespace: str, key: str, value: Record, ttl: int) -> bool:
+        check_ttl(ttl)
+        return bool(self._call("set", self._key(namespace, key), encode(value), ex=ttl, xx=True))
+
     def get(self, namespace: str, key: str) -> Record | None:
         return decode(self._call("get", self._key(namespace, key)))
 

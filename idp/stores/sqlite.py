@@ -104,6 +104,13 @@ class SqliteStore(Store):
             raise StoreUnavailable("embedded store write failed") from exc
         return cur.rowcount == 1
 
+    def replace(self, namespace: str, key: str, value: Record, ttl: int) -> bool:
+        check_ttl(ttl)
+        now = time.time()
+        cur = self._write("UPDATE records SET value=?, expires=? WHERE namespace=? AND key=? "
+                          "AND expires>?", (encode(value), now + ttl, namespace, key, now))
+        return cur.rowcount == 1
+
     def get(self, namespace: str, key: str) -> Record | None:
         try:
             row = self._connect().execute(

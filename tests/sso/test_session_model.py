@@ -55,6 +55,17 @@ def test_a_session_is_found_by_its_cookie_and_stored_only_under_its_hash(backing
     assert sessions.find("x" * 43, now) is None
 
 
+def test_a_late_use_never_brings_back_a_session_that_was_logged_out(backing):
+    sessions = SessionStore(backing, idle=600, absolute=3600)
+    now = time.time()
+    cookie, session = new_session(sessions, now)
+    found = sessions.find(cookie, now)  # a request read the session...
+    sessions.close(session)  # ...a logout ended it...
+    assert sessions.touch(found, now + 1) is None  # ...and the request's update is refused
+    assert sessions.find(cookie, now + 2) is None
+    assert session.sid not in sessions.sessions_of(session.citizen)
+
+
 def test_an_unused_session_ends_after_the_idle_lifetime(backing):
     sessions = SessionStore(backing, idle=600, absolute=3600)
     now = time.time()

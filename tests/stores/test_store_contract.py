@@ -177,3 +177,22 @@ def test_items_of_an_unknown_owner_is_empty(store, ns):
 def test_item_ttl_must_be_positive(store, ns):
     with pytest.raises(ValueError):
         store.put_item(ns, "o", "a", {"v": 1}, ttl=0)
+
+
+def test_replace_updates_a_present_record_and_its_ttl(store, ns):
+    store.put(ns, "k", {"v": 1}, ttl=1)
+    assert store.replace(ns, "k", {"v": 2}, ttl=60) is True
+    time.sleep(1.2)
+    assert store.get(ns, "k") == {"v": 2}
+
+
+def test_replace_never_brings_back_a_taken_or_expired_record(store, ns):
+    store.put(ns, "taken", {"v": 1}, ttl=60)
+    store.take(ns, "taken")
+    store.put(ns, "expired", {"v": 1}, ttl=1)
+    time.sleep(1.2)
+    assert store.replace(ns, "taken", {"v": 2}, ttl=60) is False
+    assert store.replace(ns, "expired", {"v": 2}, ttl=60) is False
+    assert store.replace(ns, "never", {"v": 2}, ttl=60) is False
+    assert store.get(ns, "taken") is None and store.get(ns, "expired") is None
+    assert store.get(ns, "never") is None
