@@ -49,7 +49,10 @@ def test_choice_page_is_completed_with_tab_and_enter_only(fed, page, screenshots
     page.keyboard.press("Enter")
     page.wait_for_url(f"{fed.url('src-idp')}/**")
 
-    assert focused(page)["id"] == "identifiant"  # the source's form takes the focus
+    # The source's form takes the focus (autofocus is applied at a rendering step after load:
+    # wait for it, bounded, rather than read it at once).
+    page.wait_for_function("document.activeElement && document.activeElement.id === "
+                           "'identifiant'", timeout=5000)
     page.keyboard.type(citizen.username)
     page.keyboard.press("Tab")
     page.keyboard.type(citizen.password)
@@ -67,6 +70,8 @@ def test_last_used_account_has_the_focus_so_enter_alone_continues(fed, page, new
 
     page = later_visit_remembering_the_choice(page, new_page)
     open_choice_page(page, fed)
+    page.wait_for_function("document.activeElement && document.activeElement.value === "
+                           "'src-idp'", timeout=5000)  # autofocus lands after load
     assert focused(page)["value"] == "src-idp"
     page.keyboard.press("Enter")
     page.wait_for_url(f"{fed.url('src-idp')}/**")
