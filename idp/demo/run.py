@@ -132,6 +132,9 @@ NC Connect — fédération de démonstration prête (Ctrl-C pour arrêter)
   Services partenaires : ouvrez l'un d'eux et cliquez « Se connecter avec NC Connect »
     OIDC  Mairie démo    {url(RP)}/
     SAML  Province démo  {url(SP)}/
+  Connecté à l'un, vous l'êtes à l'autre (session unique) ; « Se déconnecter » vous
+  déconnecte des deux.
+  Mon espace NC Connect  {url(PROXY)}/mon-compte
 
   Proxy NC Connect       {url(PROXY)}/.well-known/openid-configuration
                          {url(PROXY)}/saml2/metadata
