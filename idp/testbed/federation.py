@@ -113,8 +113,10 @@ def _write(path: Path, data: dict) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def build_federation(folder: Path, services: dict | None = None) -> Federation:
-    """Start the four kinds of peers and write the proxy's configuration (proxy not started)."""
+def build_federation(folder: Path, services: dict | None = None,
+                     log_level: str = "WARNING") -> Federation:
+    """Start the four kinds of peers and write the proxy's configuration (proxy not started).
+    ``log_level="INFO"`` for tests that read the proxy's log (e.g. for personal data)."""
     services = services or DEFAULT_SERVICES
     folder.mkdir(parents=True, exist_ok=True)
     partners = folder / "partenaires"
@@ -192,5 +194,5 @@ def build_federation(folder: Path, services: dict | None = None) -> Federation:
         "base_url": proxy, "data_dir": "data", "store": "embedded",
         "partners_dir": "partenaires", "dictionary": str(DICTIONARY),
         "allow_loopback_http": True, "bind": f"127.0.0.1:{proxy_port}", "workers": 3,
-        "log_level": "WARNING", "access_log": "access.log"})
+        "log_level": log_level, "access_log": "access.log"})
     return fed

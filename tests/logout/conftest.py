@@ -15,7 +15,6 @@ shares the same Redis for the cross-process test.
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from idp.demo.citizens import CITIZENS
 from idp.stores import open_store
@@ -40,11 +39,9 @@ SERVICES: dict[str, tuple] = {
 
 @pytest.fixture(scope="package")
 def fed(tmp_path_factory, redis_server):
-    federation = build_federation(tmp_path_factory.mktemp("logout"), SERVICES)
+    # INFO: logout events are logged, and the log is checked for names.
+    federation = build_federation(tmp_path_factory.mktemp("logout"), SERVICES, log_level="INFO")
     try:
-        settings = yaml.safe_load(federation.config.read_text(encoding="utf-8"))
-        settings["log_level"] = "INFO"  # logout events are logged, and checked for names
-        federation.config.write_text(yaml.safe_dump(settings), encoding="utf-8")
         federation.start_proxy(workers=2, store=redis_server.url)
         yield federation
     finally:

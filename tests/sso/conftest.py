@@ -65,13 +65,10 @@ def add_high_source(fed) -> None:
 
 @pytest.fixture(scope="package")
 def fed(tmp_path_factory, redis_server):
-    federation = build_federation(tmp_path_factory.mktemp("sso"), SERVICES)
+    # INFO: the SSO decisions are logged, and the log is checked for personal data.
+    federation = build_federation(tmp_path_factory.mktemp("sso"), SERVICES, log_level="INFO")
     try:
         add_high_source(federation)
-        # INFO: the SSO decisions are logged, and the log is checked for personal data.
-        settings = yaml.safe_load(federation.config.read_text(encoding="utf-8"))
-        settings["log_level"] = "INFO"
-        federation.config.write_text(yaml.safe_dump(settings), encoding="utf-8")
         federation.start_proxy(workers=2, store=redis_server.url)
         yield federation
     finally:

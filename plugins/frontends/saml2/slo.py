@@ -33,13 +33,17 @@ from idp.stores import Store
 
 from . import sp_metadata
 from .inflate import UndecodableMessage, post_message_xml, redirect_message_xml
-from .redirect_signature import ALLOWED_SIG_ALGS, verify_redirect_signature
-from .sso import ALLOWED_DIGEST_ALGS, MAX_RELAY_STATE_BYTES
+from .message_checks import (
+    CLOCK_SKEW,
+    MAX_AGE,
+    issue_instant_problem,
+    signature_algorithms_problem,
+)
+from .redirect_signature import verify_redirect_signature
+from .sso import MAX_RELAY_STATE_BYTES
 
 #: One-time LogoutRequest IDs (per SP), kept as long as a request is accepted.
 SEEN_NAMESPACE = "saml-slo-seen"
-MAX_AGE = dt.timedelta(minutes=5)
-CLOCK_SKEW = dt.timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -84,24 +88,10 @@ def _check_xml_signature(server: Server, xml: str, kind: str) -> Any:
         message = check(xml, must=True)
     except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types for a bad signature
         raise _refuse(f"{kind} signature missing or invalid ({type(exc).__name__})") from exc
-    signed_info = message.signature.signed_info
-    sig_alg = signed_info.signature_method.algorithm if signed_info.signature_method else None
-    digests = {ref.digest_method.algorithm if ref.digest_method else None
-               for ref in signed_info.reference}
-    if sig_alg not in ALLOWED_SIG_ALGS or not digests <= ALLOWED_DIGEST_ALGS:
-        raise _refuse(f"{kind} signed with an algorithm we do not accept")
+    problem = signature_algorithms_problem(message)
+    if problem:
+        raise _refuse(f"{kind} {problem}")
     return message
-
-
-def _check_issue_instant(value: str | None, now: dt.datetime) -> None:
-    try:
-        issued = dt.datetime.fromisoformat(value or "")
-    except ValueError as exc:
-        raise _refuse("IssueInstant unreadable") from exc
-    if issued.tzinfo is None:
-        issued = issued.replace(tzinfo=dt.UTC)
-    if not now - MAX_AGE - CLOCK_SKEW <= issued <= now + CLOCK_SKEW:
-        raise _refuse("IssueInstant out of the accepted window")
 
 
 def _decode(binding: str, encoded: str) -> str:
@@ -163,7 +153,9 @@ def read_slo_message(server: Server, known_sps: set[str], binding: str,
     if message.destination != destination:
         raise _refuse("Destination missing or not this endpoint")
     now = dt.datetime.now(dt.UTC)
-    _check_issue_instant(message.issue_instant, now)
+    problem = issue_instant_problem(message.issue_instant, now)
+    if problem:
+        raise _refuse(f"{kind} {problem}")
     if not message.id:
         raise _refuse("message without ID")
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.samlp import AuthnRequest, authn_request_from_string
 from saml2.server import Server
-from saml2.xmldsig import DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512
 
 from idp import loa
 from idp.authn_requirements import Requirements
@@ -33,16 +32,14 @@ from idp.partners.schema import LOA_LEVELS
 
 from . import sp_metadata
 from .inflate import UndecodableMessage, post_message_xml, redirect_message_xml
-from .redirect_signature import ALLOWED_SIG_ALGS, verify_redirect_signature
+from .message_checks import issue_instant_problem, signature_algorithms_problem
+from .redirect_signature import verify_redirect_signature
 
 #: SAML Bindings §3.4.3 / §3.5.3: RelayState MUST NOT exceed 80 bytes.
 MAX_RELAY_STATE_BYTES = 80
 
 #: An AuthnRequest is issued when the SP redirects the browser; older ones are refused.
-MAX_REQUEST_AGE = dt.timedelta(minutes=5)
-CLOCK_SKEW = dt.timedelta(minutes=3)
 
-ALLOWED_DIGEST_ALGS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
 
 
 @dataclass(frozen=True)
@@ -102,26 +99,6 @@ def _parse(server: Server, xml: bytes) -> AuthnRequest:
     return parsed.message
 
 
-def _check_xml_signature_algorithms(message: AuthnRequest) -> None:
-    signed_info = message.signature.signed_info
-    sig_alg = signed_info.signature_method.algorithm if signed_info.signature_method else None
-    digests = {ref.digest_method.algorithm if ref.digest_method else None
-               for ref in signed_info.reference}
-    if sig_alg not in ALLOWED_SIG_ALGS or not digests <= ALLOWED_DIGEST_ALGS:
-        raise _refuse("AuthnRequest signed with an algorithm we do not accept")
-
-
-def _check_issue_instant(value: str | None, now: dt.datetime) -> None:
-    try:
-        issued = dt.datetime.fromisoformat(value or "")
-    except ValueError as exc:
-        raise _refuse("AuthnRequest IssueInstant unreadable") from exc
-    if issued.tzinfo is None:
-        issued = issued.replace(tzinfo=dt.UTC)
-    if not now - MAX_REQUEST_AGE - CLOCK_SKEW <= issued <= now + CLOCK_SKEW:
-        raise _refuse("AuthnRequest IssueInstant out of the accepted window")
-
-
 def _check_redirect_signature(server: Server, sp: str, params: dict[str, str],
                               request_uri: str | None) -> None:
     """Before any further parsing: the query signature, when required or present."""
@@ -136,8 +113,9 @@ def _check_xml_signature(server: Server, sp: str, binding: str, message: AuthnRe
     if (binding == BINDING_HTTP_POST and message.signature is None
             and sp_metadata.authn_requests_signed(server.metadata, sp)):
         raise _refuse("SP requires signed requests; this one is not signed")
-    if message.signature is not None:
-        _check_xml_signature_algorithms(message)
+    problem = signature_algorithms_problem(message) if message.signature is not None else None
+    if problem:
+        raise _refuse(f"AuthnRequest {problem}")
 
 
 def read_authn_request(server: Server, known_sps: set[str], binding: str,
@@ -161,7 +139,9 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
     if (message.issuer.text or "").strip() != sp:
         raise _refuse("Issuer changed between reads")
     _check_xml_signature(server, sp, binding, message)
-    _check_issue_instant(message.issue_instant, dt.datetime.now(dt.UTC))
+    problem = issue_instant_problem(message.issue_instant, dt.datetime.now(dt.UTC))
+    if problem:
+        raise _refuse(f"AuthnRequest {problem}")
     if not message.id:
         raise _refuse("AuthnRequest without ID")
 

@@ -1,0 +1,41 @@
+"""Checks every SAML message an SP sends us shares: pinned XML-signature algorithms and a
+fresh IssueInstant. Each returns the reason to refuse, or ``None``; the caller raises its own
+error (an AuthnRequest and a LogoutRequest end on different pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from saml2.xmldsig import DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512
+
+from .redirect_signature import ALLOWED_SIG_ALGS
+
+#: Digest algorithms accepted in XML signatures (no SHA-1).
+ALLOWED_DIGEST_ALGS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
+#: How old a request may be, and how far apart clocks may be.
+MAX_AGE = dt.timedelta(minutes=5)
+CLOCK_SKEW = dt.timedelta(minutes=3)
+
+
+def signature_algorithms_problem(message: Any) -> str | None:
+    """``message`` carries an XML signature pysaml2 verified; were its algorithms ours?"""
+    signed_info = message.signature.signed_info
+    sig_alg = signed_info.signature_method.algorithm if signed_info.signature_method else None
+    digests = {ref.digest_method.algorithm if ref.digest_method else None
+               for ref in signed_info.reference}
+    if sig_alg not in ALLOWED_SIG_ALGS or not digests <= ALLOWED_DIGEST_ALGS:
+        return "signed with an algorithm we do not accept"
+    return None
+
+
+def issue_instant_problem(value: str | None, now: dt.datetime) -> str | None:
+    try:
+        issued = dt.datetime.fromisoformat(value or "")
+    except ValueError:
+        return "IssueInstant unreadable"
+    if issued.tzinfo is None:
+        issued = issued.replace(tzinfo=dt.UTC)
+    if not now - MAX_AGE - CLOCK_SKEW <= issued <= now + CLOCK_SKEW:
+        return "IssueInstant out of the accepted window"
+    return None
