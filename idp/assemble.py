@@ -20,8 +20,8 @@ from .partners import Registry, load_registry
 from .partners.schema import Service, Source
 from .schema_errors import ConfigError
 from .settings import Settings
-from .sso_logout_wiring import wire_logout
-from .sso_session import BACKEND_NAME as SSO_BACKEND_NAME
+from .sso.logout_wiring import wire_logout
+from .sso.session import BACKEND_NAME as SSO_BACKEND_NAME
 
 #: Largest SAML metadata document accepted from a file or URL.
 MAX_METADATA_BYTES = 1024 * 1024

@@ -1,13 +1,13 @@
 """Single sign-on, request side: answer from the citizen's SSO session when it is good enough.
 
 A request micro-service placed *before* the identity-source choice. It reads the
-session cookie (:mod:`idp.sso_session`) and the request's requirements
+session cookie (:mod:`idp.sso.session`) and the request's requirements
 (:mod:`idp.authn_requirements`), raised to the service's own minimum level, and:
 
 * when a live session exists, its source is one this service accepts, its level
   reaches what is required, and the request neither forces a new authentication
   nor sets a ``max_age`` the session is older than — routes the request to the
-  backend :data:`~idp.sso_session.BACKEND_NAME`, which replays the session: no
+  backend :data:`~idp.sso.session.BACKEND_NAME`, which replays the session: no
   choice page, no request to the source;
 * otherwise, when the request is passive (``prompt=none``, ``IsPassive``) — ends
   the login with ``login_required`` without showing any page;
@@ -32,7 +32,7 @@ from satosa.response import Response
 from idp import loa
 from idp.authn_requirements import Requirements, record, requirements_of
 from idp.refusals import level_unreachable, login_required
-from idp.sso_session import (
+from idp.sso.session import (
     BACKEND_NAME,
     REPLAY_DECORATION,
     SessionStore,

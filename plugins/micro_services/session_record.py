@@ -1,6 +1,6 @@
 """Single sign-on, response side: keep the session after a source's answer, note who used it.
 
-Two response micro-services (:mod:`idp.sso_session` describes the records):
+Two response micro-services (:mod:`idp.sso.session` describes the records):
 
 * :class:`SsoSessionRecord`, **first** of the response chain, so it sees the source's
   own subject and every normalised attribute before pairwise identifiers and
@@ -18,7 +18,7 @@ Two response micro-services (:mod:`idp.sso_session` describes the records):
 * :class:`SsoServiceUse`, **last**, just before the frontend answers: notes the
   service in the session with what single logout needs (protocol, the service's
   pairwise subject, its own session id), and links that session id back to the
-  session (:mod:`idp.sso_session`). Being last, it runs only for a login the
+  session (:mod:`idp.sso.session`). Being last, it runs only for a login the
   service actually receives, including after the consent screen's own request.
 
 A passive request (``prompt=none``, ``IsPassive``) answered from the session must not
@@ -51,7 +51,7 @@ from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.pairwise import pairwise_id
 from idp.refusals import consent_required
-from idp.sso_session import (
+from idp.sso.session import (
     REPLAY_DECORATION,
     STATE_KEY,
     SessionStore,

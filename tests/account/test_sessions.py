@@ -7,7 +7,7 @@ import pytest
 
 from idp.demo.citizens import CITIZENS
 from idp.keys import read_secret
-from idp.sso_session import COOKIE, NAMESPACE, digest
+from idp.sso.session import COOKIE, NAMESPACE, digest
 from idp.testbed.browser import Browser, attributes_of, error_code_of
 from idp.testbed.login import decide, login, start
 from plugins.frontends.account.sso_sessions import session_ref

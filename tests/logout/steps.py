@@ -10,7 +10,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from idp.demo.citizens import Citizen
-from idp.sso_session import (
+from idp.sso.session import (
     COOKIE,
     INDEX_NAMESPACE,
     LINK_NAMESPACE,

@@ -3,7 +3,7 @@ cookies."""
 
 from __future__ import annotations
 
-from idp.sso_session import COOKIE
+from idp.sso.session import COOKIE
 from idp.testbed.browser import Browser
 
 from .steps import cookie, peer_cookie, services_of, session_of, sign_in_to

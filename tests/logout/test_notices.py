@@ -9,7 +9,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from idp.demo.serve import BackgroundServer
-from idp.sso_logout_notices import Notice, NoticeFailed, deliver, post
+from idp.sso.logout_notices import Notice, NoticeFailed, deliver, post
 from idp.testbed.servers import free_port
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from idp import loa
-from idp.sso_session import LINK_NAMESPACE, SessionStore, new_sid, service_sid
+from idp.sso.session import LINK_NAMESPACE, SessionStore, new_sid, service_sid
 from idp.stores import open_store
 
 

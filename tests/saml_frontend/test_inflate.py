@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from plugins.frontends.saml2.inflate import (
+from plugins.saml2.inflate import (
     MAX_XML_BYTES,
     UndecodableMessage,
     inflate_bounded,

@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from saml2.response import StatusNoAuthnContext
 
-from idp.sso_session import COOKIE, digest
+from idp.sso.session import COOKIE, digest
 from idp.testbed.browser import Browser, error_code_of
 from idp.testbed.login import choose
 

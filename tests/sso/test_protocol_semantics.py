@@ -16,7 +16,7 @@ import pytest
 from saml2.response import StatusNoPassive
 
 from idp.demo.citizens import CITIZENS
-from idp.sso_session import COOKIE, digest
+from idp.sso.session import COOKIE, digest
 from idp.testbed.browser import Browser
 
 from .clients import (

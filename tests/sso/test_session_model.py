@@ -12,7 +12,7 @@ from saml2.samlp import AuthnRequest, RequestedAuthnContext
 from idp import loa
 from idp.authn_requirements import LevelNotMet, Requirements
 from idp.errors import FlowError
-from idp.sso_session import (
+from idp.sso.session import (
     INDEX_NAMESPACE,
     NAMESPACE,
     SessionStore,

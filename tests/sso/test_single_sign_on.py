@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 
 from idp.keys import read_secret
-from idp.sso_session import COOKIE, digest, service_sid
+from idp.sso.session import COOKIE, digest, service_sid
 from idp.testbed.browser import Browser, attributes_of
 from idp.testbed.login import decide, login, on_consent_screen, start
 from plugins.micro_services.session_record import citizen_key

@@ -33,13 +33,14 @@ from idp import loa
 from idp.app import flow_id
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
-from idp.sso_logout import logout_hub
+from idp.sso.logout import logout_hub
 from idp.stores import open_store
 
 from .discovery import Discovery, ProviderMetadata
 from .errors import InvalidSourceResponse, SourceUnavailable
 from .id_token import Expected, verify_id_token
 from .jwks import KeySet
+from .logout import OidcSourceLogout
 from .pkce import new_verifier, s256_challenge
 from .token import exchange_code
 from .userinfo import fetch_userinfo
@@ -84,8 +85,10 @@ class OIDCBackend(BackendModule):
         self.keys = KeySet(self.alg)
         self.store = open_store(config["store_url"])
         self.loa: str | None = config.get("loa")
-        #: Single logout (:mod:`idp.sso_logout`): the source sends the browser back here.
+        #: Single logout (:mod:`idp.sso.logout`): the source sends the browser back here.
         self.logout = logout_hub(config["logout"]) if config.get("logout") else None
+        if self.logout is not None:
+            self.logout.register_source(name, OidcSourceLogout(config))
 
     # -- SATOSA contract -------------------------------------------------------
 

@@ -4,7 +4,7 @@ When the citizen's own session ends (their browser's), NC Connect also ends its 
 the source, if the source publishes an ``end_session_endpoint`` in its discovery
 document: the browser is sent there with our ``client_id``, the registered return
 address ``<base>/<source>/oidc/logout`` and a ``state`` naming the logout under way;
-the source sends the browser back and the logout goes on (:mod:`idp.sso_logout`).
+the source sends the browser back and the logout goes on (:mod:`idp.sso.logout`).
 
 No ``id_token_hint``: NC Connect keeps no source ID token after the login (it would be
 one more credential in the store); RP-Initiated Logout 1.0 §2 allows ``client_id`` in
@@ -20,8 +20,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from saml2 import BINDING_HTTP_REDIRECT
+
+from idp.sso.front_channel import Outgoing
+from idp.sso.logout import SourceLogoutFailed
+
 from .discovery import METADATA_TTL, well_known_url
-from .errors import InvalidSourceResponse
+from .errors import InvalidSourceResponse, SourceUnavailable
 from .fetch import call_json
 from .urls import checked_url
 
@@ -77,3 +82,11 @@ class OidcSourceLogout:
         query = urlencode({"client_id": self.client_id,
                            "post_logout_redirect_uri": self.return_url, "state": state})
         return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+
+    def outgoing(self, plan_id: str, subject: str) -> Outgoing | None:
+        """The hop of :class:`idp.sso.logout.SourceLogout`: the plan id travels as ``state``."""
+        try:
+            url = self.logout_url(plan_id)
+        except (SourceUnavailable, InvalidSourceResponse) as exc:
+            raise SourceLogoutFailed(str(exc)) from exc
+        return Outgoing(BINDING_HTTP_REDIRECT, url) if url is not None else None

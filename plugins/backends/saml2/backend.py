@@ -37,14 +37,20 @@ from idp import loa
 from idp.app import flow_id
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
-from idp.sso_logout import logout_hub
+from idp.sso.logout import logout_hub
 from idp.stores import open_store
 
 from .attributes import attributes_by_name
 from .authn_request import redirect_request
 from .client import make_client
 from .errors import InvalidSamlResponse
-from .logout import add_slo_endpoints, read_logout_response, slo_url, unverified_in_response_to
+from .logout import (
+    SamlSourceLogout,
+    add_slo_endpoints,
+    read_logout_response,
+    slo_url,
+    unverified_in_response_to,
+)
 from .metadata import sp_metadata_xml
 from .replay import first_use
 from .response_checks import Expected, check_verified
@@ -74,12 +80,13 @@ class SAML2Backend(BackendModule):
         if not self.acs_url.endswith(suffix):
             raise ValueError(f"backend {name}: acs_url must end with {suffix}")
         self.sp_config = build_sp_config(config)
-        #: Single logout (:mod:`idp.sso_logout`): our SP metadata then publishes a
+        #: Single logout (:mod:`idp.sso.logout`): our SP metadata then publishes a
         #: SingleLogoutService, where the IdP answers our LogoutRequests.
         self.logout = logout_hub(config["logout"]) if config.get("logout") else None
         self.slo_url = slo_url(self.acs_url)
         if self.logout is not None:
             add_slo_endpoints(self.sp_config, self.slo_url)
+            self.logout.register_source(name, SamlSourceLogout(config))
         self.client = make_client(self.sp_config)
         self.metadata_xml = sp_metadata_xml(self.sp_config)
         self.store = open_store(config["store_url"])

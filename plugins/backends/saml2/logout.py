@@ -27,13 +27,13 @@ from saml2.samlp import STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, logout_response_f
 from saml2.validate import valid_instance
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from idp.front_channel import Outgoing, origin_of
-from plugins.frontends.saml2.inflate import (
+from idp.sso.front_channel import Outgoing, origin_of
+from plugins.saml2.inflate import (
     UndecodableMessage,
     post_message_xml,
     redirect_message_xml,
 )
-from plugins.frontends.saml2.redirect_signature import verify_redirect_signature
+from plugins.saml2.redirect_signature import verify_redirect_signature
 
 from .client import make_client
 from .errors import InvalidSamlResponse
@@ -86,6 +86,14 @@ class SamlSourceLogout:
 
     def origin(self) -> str | None:
         return origin_of(self.endpoint[1]) if self.endpoint else None
+
+    def outgoing(self, plan_id: str, subject: str) -> Outgoing | None:
+        """The hop of :class:`idp.sso.logout.SourceLogout`; ``subject`` is the session's
+        (``<source>:<NameID>``), the answer is matched by our request's ID."""
+        prefix = f"{self.source_id}:"
+        if not subject.startswith(prefix):
+            return None
+        return self.logout_request(subject.removeprefix(prefix))
 
     def logout_request(self, subject: str) -> Outgoing | None:
         """The signed LogoutRequest for the NameID the IdP gave; ``None`` if it has no SLO."""

@@ -24,7 +24,7 @@ from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response
 
 from idp.errors import FlowError
-from idp.sso_session import REPLAY_DECORATION, SsoSession
+from idp.sso.session import REPLAY_DECORATION, SsoSession
 from plugins.micro_services.history import SOURCE_STATE_KEY
 
 logger = logging.getLogger("ncconnect.sso")

@@ -10,7 +10,7 @@
 * with single logout configured, ``POST /mon-compte/sessions/terminer`` (one SSO
   session) and ``POST /mon-compte/sessions/toutes`` (all of them, and this account
   session): CSRF-checked, each a single logout whose services are told
-  (:mod:`.sso_sessions`, :mod:`idp.sso_logout`).
+  (:mod:`.sso_sessions`, :mod:`idp.sso.logout`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from idp.csrf import csrf_ok, csrf_token
 from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.pages import error_page, lang_of, render
-from idp.sso_logout import logout_hub
-from idp.sso_session import cookie_value, digest
+from idp.sso.logout import logout_hub
+from idp.sso.session import cookie_value, digest
 from idp.stores import open_store
 from plugins.micro_services.history import history_of
 from plugins.micro_services.pairwise import citizen_of

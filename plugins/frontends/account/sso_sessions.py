@@ -1,13 +1,13 @@
 """The citizen's single sign-on sessions as *Mon espace NC Connect* shows them, and ends them.
 
-Read from the session index (:mod:`idp.sso_session`, owner = the citizen's account key,
+Read from the session index (:mod:`idp.sso.session`, owner = the citizen's account key,
 taken from the account session, never from a form): which source, at what level, since
 when, last used when, for which services, and whether it is *this* browser's session.
 
 A session's ``sid`` never leaves NC Connect, not even in our own page: each row carries
 an HMAC of it under the CSRF secret, and the form's value is matched against the
 citizen's own sessions only. Ending a session is a single logout like any other
-(:meth:`idp.sso_logout.SingleLogout.logout`): its services are told.
+(:meth:`idp.sso.logout.SingleLogout.logout`): its services are told.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from idp.sso_logout import SingleLogout
-from idp.sso_session import SsoSession
+from idp.sso.logout import SingleLogout
+from idp.sso.session import SsoSession
 
 from .view import LOA_LABELS, Instant, local_time
 

@@ -1,12 +1,12 @@
 """OpenID Connect Back-Channel Logout 1.0: which relying parties to tell, and how.
 
 Built from the OIDC frontend's own configuration (``idp.assemble`` passes it to the
-single-logout orchestration, :mod:`idp.sso_logout`): the signing key and issuer of our
+single-logout orchestration, :mod:`idp.sso.logout`): the signing key and issuer of our
 ID tokens, and per client the ``backchannel_logout_uri`` its partner file registers.
 A client without one cannot be told: the citizen is told instead.
 
 The notice is a form POST of ``logout_token`` (§2.5), sent by
-:func:`idp.sso_logout_notices.deliver` with the others, in parallel and bounded.
+:func:`idp.sso.logout_notices.deliver` with the others, in parallel and bounded.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from idp.sso_logout_notices import Notice, post
+from idp.sso.logout_notices import Notice, post
 
 from .id_token import load_signing_key
 from .logout_token import logout_token

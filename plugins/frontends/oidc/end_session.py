@@ -1,7 +1,7 @@
 """The ``end_session_endpoint`` (``oidc/logout``, GET and POST): which session ends, and when.
 
 * **A valid ``id_token_hint``** (:mod:`.logout`) names the session through its ``sid``
-  (:mod:`idp.sso_session` links the service's session id to the session) and its
+  (:mod:`idp.sso.session` links the service's session id to the session) and its
   pairwise ``sub``: that session ends at once, and the client that sent the hint is not
   told again over the back channel. When the hint's session is already over but this
   browser's session answered the same client for the same ``sub``, that one ends (the
@@ -12,7 +12,7 @@
   (CSRF token) and to the request, kept server-side for ten minutes. Without any session
   there is nothing to end.
 
-Either way the logout itself is :meth:`idp.sso_logout.SingleLogout.logout`; the
+Either way the logout itself is :meth:`idp.sso.logout.SingleLogout.logout`; the
 browser goes back to the ``post_logout_redirect_uri`` only when :mod:`.logout` allowed
 it.
 """
@@ -30,8 +30,8 @@ from satosa.response import Response
 from idp.autopost import FORM_ACTION_HEADER
 from idp.errors import FlowError
 from idp.pages import render
-from idp.sso_logout import SingleLogout
-from idp.sso_session import SsoSession
+from idp.sso.logout import SingleLogout
+from idp.sso.session import SsoSession
 
 from .clients import ClientRegistry
 from .id_token import IdTokenSigner

@@ -27,12 +27,13 @@ from idp.refusals import (
     LOGIN_REQUIRED,
     reason_of,
 )
-from idp.sso_logout import logout_hub
-from idp.sso_session import service_sid_of
+from idp.sso.logout import logout_hub
+from idp.sso.session import service_sid_of
 from idp.stores import open_store
 
 from .authn_response import code_grant
 from .authorize import UNMET, PendingAuthorization, validate_authorization_request
+from .backchannel import BackchannelLogout
 from .discovery import Endpoints, logout_metadata, provider_metadata
 from .end_session import EndSession
 from .errors import AuthorizationRefused
@@ -75,10 +76,12 @@ class OIDCFrontend(FrontendModule):
         #: Whether an SSO-session micro-service answers ``prompt=none``; without one no login
         #: can happen without a page, and prompt=none is answered login_required at once.
         self.sso_sessions = bool(conf.get("sso_sessions", False))
-        #: Single logout (:mod:`idp.sso_logout`), when the assembly configured it.
+        #: Single logout (:mod:`idp.sso.logout`), when the assembly configured it.
         self.end_session: EndSession | None = None
         if conf.get("logout"):
-            self.end_session = EndSession(logout_hub(conf["logout"]), self.clients, self.signer,
+            hub = logout_hub(conf["logout"])
+            hub.register_back_channel(BackchannelLogout(conf))
+            self.end_session = EndSession(hub, self.clients, self.signer,
                                           self.endpoints.end_session)
             self.metadata |= logout_metadata(self.endpoints)
 

@@ -4,7 +4,7 @@ The algorithm is pinned: the signer never takes one from a request, and the
 JWKS publishes the public half only.
 
 ``sid`` (OIDC Front-/Back-Channel Logout) is the *service's* session id of the
-citizen's SSO session (:func:`idp.sso_session.service_sid`), never the session's own.
+citizen's SSO session (:func:`idp.sso.session.service_sid`), never the session's own.
 """
 
 from __future__ import annotations

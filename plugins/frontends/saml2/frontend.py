@@ -47,8 +47,8 @@ from idp.refusals import (
     LOGIN_REQUIRED,
     reason_of,
 )
-from idp.sso_logout import logout_hub
-from idp.sso_session import SsoSession, service_sid_of
+from idp.sso.logout import logout_hub
+from idp.sso.session import SsoSession, service_sid_of
 from plugins.micro_services.pairwise import pairwise_subject_of
 
 from . import response as saml_response
@@ -56,6 +56,7 @@ from .idp_config import build_server, slo_urls
 from .metadata import CONTENT_TYPE, idp_metadata_xml
 from .release import released_attributes, saml_identity
 from .slo import SloRequest, SloResponse, read_slo_message
+from .slo_send import SamlServiceLogout
 from .sso import SSORequest, read_authn_request
 
 logger = logging.getLogger("ncconnect.frontends.saml2")
@@ -81,8 +82,10 @@ class SAML2Frontend(FrontendModule):
         #: Whether an SSO-session micro-service answers IsPassive; without one no login can
         #: happen without a page, and IsPassive is answered NoPassive at once.
         self.sso_sessions = bool(conf.get("sso_sessions", False))
-        #: Single logout (:mod:`idp.sso_logout`), when the assembly configured it.
+        #: Single logout (:mod:`idp.sso.logout`), when the assembly configured it.
         self.logout = logout_hub(conf["logout"]) if conf.get("logout") else None
+        if self.logout is not None:
+            self.logout.register_front_channel(SamlServiceLogout(conf, name))
 
     # -- routing ---------------------------------------------------------------
 

@@ -7,7 +7,7 @@ pairwise identifier for the SP, qualified by both entity ids.
 The AuthnStatement states when the citizen really authenticated at the source
 (``AuthnInstant``, replayed from the SSO session), the eIDAS level reached
 (``AuthnContextClassRef``) and, when the login belongs to an SSO session, the SP's
-own ``SessionIndex`` (:func:`idp.sso_session.service_sid`), which single logout
+own ``SessionIndex`` (:func:`idp.sso.session.service_sid`), which single logout
 will name; otherwise pysaml2's random one.
 """
 

@@ -9,7 +9,7 @@ endpoint for that binding), ``IssueInstant`` within minutes, and a LogoutRequest
 used once across workers (a captured logout link cannot be replayed).
 
 Whether the NameID and SessionIndex name a session of that SP is the frontend's
-question (:mod:`idp.sso_session` links), not this module's.
+question (:mod:`idp.sso.session` links), not this module's.
 """
 
 from __future__ import annotations
@@ -30,16 +30,16 @@ from saml2.validate import valid_instance
 
 from idp.errors import FlowError
 from idp.stores import Store
-
-from . import sp_metadata
-from .inflate import UndecodableMessage, post_message_xml, redirect_message_xml
-from .message_checks import (
+from plugins.saml2.inflate import UndecodableMessage, post_message_xml, redirect_message_xml
+from plugins.saml2.message_checks import (
     CLOCK_SKEW,
     MAX_AGE,
     issue_instant_problem,
     signature_algorithms_problem,
 )
-from .redirect_signature import verify_redirect_signature
+from plugins.saml2.redirect_signature import verify_redirect_signature
+
+from . import sp_metadata
 from .sso import MAX_RELAY_STATE_BYTES
 
 #: One-time LogoutRequest IDs (per SP), kept as long as a request is accepted.

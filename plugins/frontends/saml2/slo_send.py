@@ -1,6 +1,6 @@
 """What our IdP sends for single logout: LogoutRequests to SPs, LogoutResponses back to one.
 
-Built, for the single-logout orchestration (:mod:`idp.sso_logout`), from the SAML
+Built, for the single-logout orchestration (:mod:`idp.sso.logout`), from the SAML
 frontend's own configuration: our entity id, key and certificate, and every SP's
 registered metadata, whose SingleLogoutService is the only place a message goes.
 
@@ -31,7 +31,7 @@ from saml2.samlp import (
 )
 from saml2.time_util import instant
 
-from idp.front_channel import Outgoing, origin_of
+from idp.sso.front_channel import Outgoing, origin_of
 
 from . import sp_metadata
 from .idp_config import DIGEST_ALG, SIGN_ALG, ProxyIdP, idp_config_dict

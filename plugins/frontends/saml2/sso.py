@@ -29,11 +29,11 @@ from idp import loa
 from idp.authn_requirements import Requirements
 from idp.errors import FlowError
 from idp.partners.schema import LOA_LEVELS
+from plugins.saml2.inflate import UndecodableMessage, post_message_xml, redirect_message_xml
+from plugins.saml2.message_checks import issue_instant_problem, signature_algorithms_problem
+from plugins.saml2.redirect_signature import verify_redirect_signature
 
 from . import sp_metadata
-from .inflate import UndecodableMessage, post_message_xml, redirect_message_xml
-from .message_checks import issue_instant_problem, signature_algorithms_problem
-from .redirect_signature import verify_redirect_signature
 
 #: SAML Bindings §3.4.3 / §3.5.3: RelayState MUST NOT exceed 80 bytes.
 MAX_RELAY_STATE_BYTES = 80

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import requests
 import urllib3
 
-from .partners.registry import check_url
+from ..partners.registry import check_url
 
 logger = logging.getLogger("ncconnect.logout")
 

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .stores import Store
+from ..stores import Store
 
 NAMESPACE = "sso-logout"
 #: A SAML request we sent through the browser (its ID) -> the plan waiting for the answer.

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from saml2 import BINDING_HTTP_REDIRECT
 from satosa.response import Response, SeeOther
 
-from .autopost import autopost
+from ..autopost import autopost
 
 
 @dataclass(frozen=True)

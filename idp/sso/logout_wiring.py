@@ -1,12 +1,12 @@
 """Handing single logout its configuration: one dict, given to every plugin that takes part.
 
 A logout may start at the OIDC frontend, the SAML frontend or *Mon espace*, and continue
-at a backend when an identity source sends the browser back; each of them needs the
-whole picture (every service's logout channel, our signing keys, every source's logout
-endpoint). SATOSA gives plugins no handle on each other, so the assembled configuration
-of each participating plugin gets the same ``logout`` entry, built here from the
-configurations ``idp.assemble`` already made (nothing read or fetched twice), and
-:func:`idp.sso_logout.logout_hub` builds the orchestration once per process from it.
+at a backend when an identity source sends the browser back; each of them needs the same
+orchestration. SATOSA gives plugins no handle on each other, so the assembled
+configuration of each participating plugin gets the same ``logout`` entry (the store, the
+lifetimes, the names the result page shows), :func:`idp.sso.logout.logout_hub` builds the
+orchestration once per process from it, and each plugin registers there what it can tell
+(its own configuration is all it needs).
 
 Its ``id`` is new at every assembly: a configuration reloaded on SIGHUP gets its own
 orchestration, never the previous one's.
@@ -17,16 +17,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from .settings import Settings
+from ..settings import Settings
 
 #: Plugin names (they are also URL prefixes, so they do not change).
 OIDC_FRONTEND = "oidc"
 SAML_FRONTEND = "saml2"
 ACCOUNT_FRONTEND = "compte"
-
-
-def _without_logout(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in config.items() if k != "logout"}
 
 
 def logout_config(satosa: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -47,10 +43,6 @@ def logout_config(satosa: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "csrf_secret_path": str(settings.keys.csrf_secret),
         "names": {"services": services,
                   "sources": {b["name"]: b["config"]["display_name"] for b in sources}},
-        "oidc": _without_logout(oidc["config"]) if oidc is not None else None,
-        "saml": {**_without_logout(saml["config"]), "name": saml["name"]}
-        if saml is not None else None,
-        "sources": {b["name"]: _without_logout(b["config"]) for b in sources},
     }
 
 

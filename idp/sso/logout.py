@@ -5,13 +5,13 @@ Every way out goes through :meth:`SingleLogout.logout` — an OIDC service's
 session or all of them — and in this order:
 
 1. **The session ends**, in the store, before anything else and whatever happens next
-   (:meth:`idp.sso_session.SessionStore.close`: record, citizen index entry, service
+   (:meth:`idp.sso.session.SessionStore.close`: record, citizen index entry, service
    list, links; the browser's cookie is cleared with ``Max-Age=0``). Of two concurrent
    logouts of one session, exactly one gets its services and tells them.
 2. **Back channel**, server to server, in parallel with short timeouts
-   (:mod:`idp.sso_logout_notices`): a signed logout token to every other OIDC service
+   (:mod:`idp.sso.logout_notices`): a signed logout token to every other OIDC service
    of the session that registered a ``backchannel_logout_uri``.
-3. **Front channel**, through the browser, one hop at a time (:mod:`idp.sso_logout_plan`
+3. **Front channel**, through the browser, one hop at a time (:mod:`idp.sso.logout_plan`
    keeps the plan in the shared store): a signed LogoutRequest to every other SAML SP of
    the session with a Redirect or POST SingleLogoutService; then, when the session that
    ended is this browser's own, the logout at the identity source (OIDC
@@ -25,12 +25,13 @@ session or all of them — and in this order:
    listing who was told, who could not be reached and who offers no logout, with a
    *Continuer* button to the service that asked. SAML answers ``PartialLogout`` then.
 
-The orchestration holds no protocol itself: logout tokens
-(:mod:`plugins.frontends.oidc.backchannel`), SAML messages to SPs
-(:mod:`plugins.frontends.saml2.slo_send`) and to sources
-(:mod:`plugins.backends.saml2.logout`, :mod:`plugins.backends.oidc.logout`) are built by
-the modules that own that protocol, from the configuration ``idp.sso_logout_wiring``
-hands every participating plugin. One instance per configuration per process.
+The orchestration holds no protocol itself and imports no plugin: the plugins that own a
+protocol register what they can tell when SATOSA builds them (:meth:`SingleLogout.
+register_back_channel` for the OIDC frontend's logout tokens, :meth:`SingleLogout.
+register_front_channel` for the SAML frontend's messages to SPs, :meth:`SingleLogout.
+register_source` for every identity source's backend). SATOSA builds every plugin of an
+app before it serves a request, so the hub is complete by then. One instance per
+configuration per process (``idp.sso.logout_wiring`` gives every participant its id).
 """
 
 from __future__ import annotations
@@ -40,29 +41,22 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from saml2 import BINDING_HTTP_REDIRECT
 from satosa.context import Context
 from satosa.response import Response, SeeOther
 
-from plugins.backends.oidc.errors import InvalidSourceResponse, SourceUnavailable
-from plugins.backends.oidc.logout import OidcSourceLogout
-from plugins.backends.saml2.logout import SamlSourceLogout
-from plugins.frontends.oidc.backchannel import BackchannelLogout
-from plugins.frontends.saml2.slo_send import SamlServiceLogout
-
-from .autopost import FORM_ACTION_HEADER
-from .csrf import csrf_ok, csrf_token
-from .errors import FlowError
+from ..autopost import FORM_ACTION_HEADER
+from ..csrf import csrf_ok, csrf_token
+from ..errors import FlowError
+from ..keys import read_secret
+from ..pages import render
+from ..stores import open_store
 from .front_channel import Outgoing, origin_of, reachable
-from .keys import read_secret
-from .pages import render
-from .sso_logout_notices import Notice, deliver
-from .sso_logout_plan import LogoutPlan
-from .sso_session import SessionStore, SsoSession, cookie_header, cookie_value, digest
-from .stores import open_store
+from .logout_notices import Notice, deliver
+from .logout_plan import LogoutPlan
+from .session import SessionStore, SsoSession, cookie_header, cookie_value, digest
 
 logger = logging.getLogger("ncconnect.logout")
 
@@ -71,6 +65,44 @@ CONFIRM_FORM = "deconnexion"
 RESULT_TEMPLATE = "deconnexion/resultat.html"
 
 _hubs: dict[str, SingleLogout] = {}
+
+
+class SourceLogoutFailed(Exception):
+    """The source's logout could not be prepared (its metadata unreachable or invalid)."""
+
+
+class BackChannel(Protocol):
+    """Services told server to server (OIDC back-channel logout tokens)."""
+
+    def notice(self, entry: Mapping[str, Any]) -> Notice | None: ...
+
+
+class FrontChannel(Protocol):
+    """Services told through the browser (SAML SPs): requests to them, the answer to one."""
+
+    by_service: Mapping[str, str]
+
+    def entity_of(self, service_id: str) -> str | None: ...
+
+    def can_tell(self, service_id: str) -> bool: ...
+
+    def origins(self, service_id: str) -> set[str]: ...
+
+    def logout_request(self, service_id: str, name_id: str,
+                       session_index: str | None) -> Outgoing: ...
+
+    def logout_response(self, entity_id: str, request_id: str, relay_state: str,
+                        binding: str | None, *, partial: bool) -> Outgoing | None: ...
+
+
+class SourceLogout(Protocol):
+    """An identity source's own logout, the last browser hop of a logout."""
+
+    def origin(self) -> str | None: ...
+
+    def outgoing(self, plan_id: str, subject: str) -> Outgoing | None:
+        """The hop (``subject``: the session's, as the backend recorded it); ``None`` when the
+        source offers no logout; raises :class:`SourceLogoutFailed`."""
 
 
 def logout_hub(conf: Mapping[str, Any]) -> SingleLogout:
@@ -115,18 +147,23 @@ class SingleLogout:
         self.csrf_secret = read_secret(Path(conf["csrf_secret_path"]))
         names = conf.get("names") or {}
         self.names = Names(dict(names.get("services") or {}), dict(names.get("sources") or {}))
-        self.oidc = BackchannelLogout(conf["oidc"]) if conf.get("oidc") else None
-        saml = conf.get("saml")
-        self.saml = SamlServiceLogout(saml, str(saml.get("name", "saml2"))) if saml else None
+        self.oidc: BackChannel | None = None
+        self.saml: FrontChannel | None = None
         #: SP entity id -> service id (where a LogoutResponse goes, for form targets).
-        self.services_by_entity = {e: sid for sid, e in self.saml.by_service.items()} \
-            if self.saml is not None else {}
-        self.sources: dict[str, OidcSourceLogout | SamlSourceLogout] = {}
-        for source_id, backend in (conf.get("sources") or {}).items():
-            if "issuer" in backend:
-                self.sources[source_id] = OidcSourceLogout(backend)
-            elif "idp_metadata_xml" in backend:
-                self.sources[source_id] = SamlSourceLogout(backend)
+        self.services_by_entity: dict[str, str] = {}
+        self.sources: dict[str, SourceLogout] = {}
+
+    # -- participants, registered by the plugins that own a protocol -------------------
+
+    def register_back_channel(self, services: BackChannel) -> None:
+        self.oidc = services
+
+    def register_front_channel(self, services: FrontChannel) -> None:
+        self.saml = services
+        self.services_by_entity = {e: sid for sid, e in services.by_service.items()}
+
+    def register_source(self, source_id: str, source: SourceLogout) -> None:
+        self.sources[source_id] = source
 
     # -- the browser's session and the confirmation form ---------------------------
 
@@ -277,22 +314,13 @@ class SingleLogout:
         if source is None:
             plan.sources[source_id] = "untold"
             return None
-        if isinstance(source, OidcSourceLogout):
-            try:
-                url = source.logout_url(plan.id)
-            except (SourceUnavailable, InvalidSourceResponse) as exc:
-                logger.warning("source not reached for logout",
-                               extra={"source": source_id, "reason": str(exc)})
-                plan.sources[source_id] = "failed"
-                return None
-            if url is None:
-                plan.sources[source_id] = "untold"
-                return None
-            return Outgoing(BINDING_HTTP_REDIRECT, url)
-        prefix = f"{source_id}:"
-        subject = str(step.get("subject") or "")
-        outgoing = source.logout_request(subject.removeprefix(prefix)) \
-            if subject.startswith(prefix) else None
+        try:
+            outgoing = source.outgoing(plan.id, str(step.get("subject") or ""))
+        except SourceLogoutFailed as exc:
+            logger.warning("source not reached for logout",
+                           extra={"source": source_id, "reason": str(exc)})
+            plan.sources[source_id] = "failed"
+            return None
         if outgoing is None:
             plan.sources[source_id] = "untold"
             return None
