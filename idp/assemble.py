@@ -71,8 +71,10 @@ def read_metadata(registry: Registry, partner: Service | Source) -> str:
                 f"{path}: saml2.metadata_file: cannot read {file} ({exc.strerror})"
             ) from exc
     else:
+        ca = tls_ca_of(registry, partner)
         try:
-            with requests.get(tech.metadata_url, timeout=10, stream=True) as resp:
+            with requests.get(tech.metadata_url, timeout=10, stream=True,
+                              verify=ca or True) as resp:
                 resp.raise_for_status()
                 data = resp.raw.read(MAX_METADATA_BYTES + 1, decode_content=True)
         except requests.RequestException as exc:
@@ -81,6 +83,13 @@ def read_metadata(registry: Registry, partner: Service | Source) -> str:
     if len(data) > MAX_METADATA_BYTES:
         raise ConfigError(f"{path}: saml2: metadata larger than {MAX_METADATA_BYTES} bytes")
     return data.decode("utf-8")
+
+
+def tls_ca_of(registry: Registry, partner: Service | Source) -> str | None:
+    """A source's own certificate authorities (``tls_ca_file``), as an absolute path."""
+    if isinstance(partner, Source) and partner.tls_ca_file:
+        return str(registry.resolve(partner.id, partner.tls_ca_file))
+    return None
 
 
 def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
@@ -132,6 +141,9 @@ def _saml_frontend(st: Settings, reg: Registry) -> dict:
             "name": s.name,
             "metadata_xml": read_metadata(reg, s),
             "allowed_attributes": list(s.attributes),
+            "name_id_formats": list(s.saml2.name_id_formats),
+            "encrypt_assertions": s.saml2.encrypt_assertions,
+            "logout_requests": s.saml2.logout_requests,
         }
     return {
         "module": SAML_FRONTEND,
@@ -153,7 +165,9 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
              env: dict[str, str]) -> dict:
     common = {"store_url": st.store_url, "source_id": src.id, "display_name": src.display_name,
               "lifetimes": {"flow": st.lifetimes.flow},
-              "loa": src.loa,  # the level its answers must state (idp.loa.level_reached)
+              "loa": src.loa,  # its ceiling (idp.loa.level_reached)
+              "loa_mapping": src.loa_mapping.model_dump(),
+              "tls_ca_file": tls_ca_of(reg, src),
               "attributes": readings_for(dic, src.protocol, {
                   name: how.model_dump(by_alias=True) for name, how in src.attributes.items()})}
     if src.oidc:
@@ -178,6 +192,7 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
     return {"module": SAML_BACKEND, "name": src.id, "config": {
         **common,
         "idp_entity_id": src.saml2.entity_id,
+        "name_id": src.saml2.name_id,
         "idp_metadata_xml": read_metadata(reg, src),
         "sp_entity_id": f"{st.base_url}/{src.id}/saml2/metadata",
         "acs_url": f"{st.base_url}/{src.id}/saml2/acs",

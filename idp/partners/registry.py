@@ -124,6 +124,40 @@ def _logo_problems(path: Path, p: Service | Source) -> list[str]:
     return []
 
 
+def _interop_problems(path: Path, p: Service | Source) -> list[str]:
+    """The allowances a partner file makes for other software, each checked to stay safe."""
+    out = []
+    if isinstance(p, Service):
+        if p.saml2 and "email" in p.saml2.name_id_formats and "email" not in p.attributes:
+            out.append(f"{path}: saml2.name_id_formats: 'email' gives the SP the citizen's "
+                       "address, which this service may not receive: add email to attributes "
+                       "or remove the format")
+        return out
+    ceiling = LOA_LEVELS.index(p.loa)
+    for value, level in p.loa_mapping.values.items():
+        if LOA_LEVELS.index(level) > ceiling:
+            out.append(f"{path}: loa_mapping.values[{value!r}]: maps to {level}, above this "
+                       f"source's loa {p.loa} (its ceiling): lower the mapping or raise loa")
+    unstated = p.loa_mapping.unstated
+    if unstated is not None and LOA_LEVELS.index(unstated) > ceiling:
+        out.append(f"{path}: loa_mapping.unstated: {unstated} is above this source's loa "
+                   f"{p.loa} (its ceiling): lower it or raise loa")
+    if p.saml2 and p.saml2.name_id == "transient":
+        missing = [name for name in PIVOT if name not in p.attributes]
+        if missing:
+            out.append(f"{path}: saml2.name_id: a source with transient NameIDs is known by the "
+                       f"identity pivot, and this one does not provide {', '.join(missing)}: "
+                       "declare them in attributes (or use persistent NameIDs)")
+    if p.tls_ca_file is not None:
+        file = (path.parent / p.tls_ca_file).resolve()
+        if not file.is_file():
+            out.append(f"{path}: tls_ca_file: {file} not found: add the PEM file of the "
+                       "certificate authorities or fix the path")
+        elif b"-----BEGIN CERTIFICATE-----" not in file.read_bytes()[:MAX_PARTNER_FILE * 4]:
+            out.append(f"{path}: tls_ca_file: {file} holds no PEM certificate")
+    return out
+
+
 def load_registry(folder: Path, dictionary: Dictionary,
                   allow_loopback_http: bool = False) -> Registry:
     """Every ``*.yaml`` directly in ``folder`` (subfolders such as demo/ are separate
@@ -145,6 +179,7 @@ def load_registry(folder: Path, dictionary: Dictionary,
             continue
         problems += _url_problems(path, partner, allow_loopback_http)
         problems += _logo_problems(path, partner)
+        problems += _interop_problems(path, partner)
         reg.files[partner.id] = path
         if isinstance(partner, Service):
             reg.services[partner.id] = partner

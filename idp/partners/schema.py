@@ -28,6 +28,11 @@ Loa = Literal["low", "substantial", "high"]
 LegalBasis = Literal["consent", "contract", "legal_obligation", "vital_interest", "public_task",
                      "legitimate_interest"]
 
+#: NameID formats NC Connect issues to an SP: ``persistent`` (the pairwise identifier),
+#: ``transient`` (a one-time random value, still linked server-side to the SSO session for
+#: single logout), ``email`` (the citizen's address: only for a service that may receive it).
+NameIdFormat = Literal["persistent", "transient", "email"]
+
 #: JWK members that only a private key has: a partner file publishes public keys only.
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
@@ -124,10 +129,47 @@ class SamlMetadata(Strict):
 
 class SamlServiceTech(SamlMetadata):
     entity_id: str = Field(min_length=3)
+    #: The NameID formats this SP may ask for (``NameIDPolicy Format``); the first one answers
+    #: a request that asks none or ``unspecified``. One format pins it. Transient is allowed by
+    #: default: SimpleSAMLphp and mod_auth_mellon ask for it, and it tells the SP less.
+    name_id_formats: list[NameIdFormat] = Field(["persistent", "transient"], min_length=1)
+    #: Encrypt the assertion with the key of the SP's metadata (AES-256-GCM, RSA-OAEP).
+    encrypt_assertions: bool = False
+    #: ``unsigned_confirm``: an unsigned LogoutRequest is accepted after the citizen confirms
+    #: on our page (SimpleSAMLphp SPs do not sign them by default); signed ones never ask.
+    logout_requests: Literal["signed", "unsigned_confirm"] = "signed"
+
+    @field_validator("name_id_formats")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("lists a format twice: give each format once, the default first")
+        return v
 
 
 class SamlSourceTech(SamlMetadata):
     entity_id: str = Field(min_length=3)
+    #: ``transient``: the source's NameID changes at every login, so the citizen is known by
+    #: the identity pivot (which the source must then provide complete); the NameID is kept
+    #: only to log out at the source.
+    name_id: Literal["persistent", "transient"] = "persistent"
+
+
+class LoaMapping(Strict):
+    """What a source's own level values mean, in eIDAS levels (none may exceed its ``loa``)."""
+
+    #: The source's ``acr`` (OIDC) or ``AuthnContextClassRef`` (SAML) value -> eIDAS level.
+    values: dict[str, Loa] = {}
+    #: The level an answer that states nothing reaches; absent: such an answer is refused.
+    unstated: Loa | None = None
+
+    @field_validator("values")
+    @classmethod
+    def _keys(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            if not key.strip() or len(key) > 256:
+                raise ValueError(f"{key[:40]!r}: a value is 1 to 256 characters")
+        return v
 
 
 class OidcSourceTech(Strict):
@@ -212,8 +254,13 @@ class Source(Strict):
     description: str = ""
     logo: str | None = None
     active: bool = True
-    #: The eIDAS level this source's authentication reaches.
+    #: The highest eIDAS level this source's authentication reaches (its ceiling): a login
+    #: reaches the level its answer states, read through ``loa_mapping``, never above this.
     loa: Loa
+    loa_mapping: LoaMapping = LoaMapping()
+    #: PEM file of the certificate authorities trusted for this source's TLS (metadata,
+    #: discovery, JWKS, token, userinfo), relative to the partner file; the system's otherwise.
+    tls_ca_file: str | None = None
     protocol: Literal["oidc", "saml2"]
     oidc: OidcSourceTech | None = None
     saml2: SamlSourceTech | None = None
