@@ -7,14 +7,16 @@ The registry gives each identity source the level its authentication reaches
 OIDC parties used to FranceConnect also write them ``eidas1`` / ``eidas2`` /
 ``eidas3``, which we read (requests and sources) and answer in when asked that way.
 
-Anything else — SAML's ``PasswordProtectedTransport``, ``unspecified``, a typo — is
-*no level*: a source that states none, or a request that asks for one we do not
-know, is never read as "low".
+Anything else — SAML's ``PasswordProtectedTransport``, LemonLDAP::NG's ``loa-2``, a
+typo — is *no level* unless the source's partner file maps it (``loa_mapping``): a
+source's value nobody mapped, or a request that asks for a level we do not know, is
+never read as "low".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from idp.errors import FlowError
 from idp.partners.schema import LOA_LEVELS
@@ -67,21 +69,49 @@ def stated(level: str, style: str = STYLE_URI) -> str:
     return URIS[level]
 
 
-def level_reached(source_id: str, declared: str, returned: object) -> str:
+#: Longest source value quoted in a refusal (it is the source's, not the citizen's, data).
+MAX_QUOTED_VALUE = 80
+
+
+def level_reached(source_id: str, ceiling: str, returned: object,
+                  mapping: Mapping[str, Any] | None = None, required: str = LOW) -> str:
     """The level a source's answer reaches, or a refusal.
 
-    The registry is the trust anchor: a source is believed up to the level it is
-    registered for, never above (an answer claiming more still counts as
-    ``declared``). Below it — or no eIDAS level at all, or a value we cannot read —
-    the answer is refused: NC Connect would otherwise vouch for a level the citizen
-    did not reach. Demo and production sources must therefore state their level.
+    ``returned`` is what the answer states (OIDC ``acr``, SAML ``AuthnContextClassRef``;
+    ``None`` or empty when it states nothing). The source's partner file says what its own
+    values mean (``loa_mapping.values``) and what an answer stating nothing reaches
+    (``loa_mapping.unstated``); eIDAS URIs and ``eidas1..3`` are understood without a
+    mapping. The registered ``loa`` is the ceiling: a source is believed up to it, never
+    above (an answer claiming more reaches the ceiling). Lower is the level reached, which
+    this login's ``required`` level (the service's minimum, raised by the request) is checked
+    against: below it the citizen gets our page saying the level was not reached. A value
+    nobody mapped is refused: NC Connect would otherwise vouch for a level it cannot read.
     """
-    level = level_of(returned)
+    level = _mapped(source_id, ceiling, returned, mapping)
+    if not reaches(level, required):
+        raise FlowError("niveau_insuffisant", 403,
+                        f"{source_id}: the answer reaches level {level}, this login requires "
+                        f"{required}")
+    return level
+
+
+def _mapped(source_id: str, ceiling: str, returned: object,
+            mapping: Mapping[str, Any] | None) -> str:
+    mapping = mapping or {}
+    if returned is None or returned == "":
+        level = mapping.get("unstated")
+        if level not in LOA_LEVELS:
+            raise FlowError("niveau_insuffisant", 403,
+                            f"{source_id}: the answer states no level of assurance: set "
+                            "loa_mapping.unstated in its partner file if that is expected")
+        return lowest([str(level), ceiling])
+    values = mapping.get("values") or {}
+    level = values.get(returned) if isinstance(returned, str) else None
     if level is None:
+        level = level_of(returned)
+    if level not in LOA_LEVELS:
+        quoted = repr(returned if isinstance(returned, str) else type(returned).__name__)
         raise FlowError("niveau_insuffisant", 403,
-                        f"{source_id}: the answer states no eIDAS level of assurance")
-    if not reaches(level, declared):
-        raise FlowError("niveau_insuffisant", 403,
-                        f"{source_id}: the answer states level {level}, below the "
-                        f"registered {declared}")
-    return declared
+                        f"{source_id}: the answer states level {quoted[:MAX_QUOTED_VALUE]}, "
+                        "which its partner file does not map: add it to loa_mapping.values")
+    return lowest([str(level), ceiling])

@@ -187,15 +187,29 @@ def test_a_session_below_the_level_asked_is_stepped_up(fed, store, citizen):
 
 @pytest.mark.parametrize("stated", [SUBSTANTIAL, LOW, "urn:oasis:names:tc:SAML:2.0:ac:classes:"
                                                         "PasswordProtectedTransport"])
-def test_a_source_stating_less_than_its_registered_level_is_refused(fed, high_source, citizen,
-                                                                   stated):
+def test_a_source_stating_less_than_the_login_requires_is_refused(fed, high_source, citizen,
+                                                                  stated):
     high_source.acr = stated
     browser = Browser()
     client = OidcClient(fed, "rp-trois")
-    page = choose(browser, client.start(browser, client.request()), "src-haut")
+    page = client.start(browser, client.request(acr_values=HIGH))  # the only source at high
 
     resp = sign_in_at_source(browser, page, citizen, client.redirect_uri)
 
     assert resp.status_code == 403 and error_code_of(resp) == "niveau_insuffisant"
     assert "Niveau de sécurité non atteint" in resp.text
     assert cookie_of(browser, COOKIE) is None, "no session from a refused answer"
+
+
+def test_a_source_stating_less_than_its_ceiling_gives_the_level_it_stated(fed, high_source,
+                                                                         citizen, store):
+    high_source.acr = SUBSTANTIAL
+    browser = Browser()
+    client = OidcClient(fed, "rp-trois")
+    req = client.request()
+    page = choose(browser, client.start(browser, req), "src-haut")
+
+    claims = client.tokens(req, sign_in_at_source(browser, page, citizen, client.redirect_uri))
+
+    assert claims["acr"] == SUBSTANTIAL, "the level reached, not the source's ceiling"
+    assert store.get("sso-session", digest(cookie_of(browser, COOKIE)))["loa"] == "substantial"

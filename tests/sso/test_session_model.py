@@ -162,12 +162,43 @@ def test_a_source_is_believed_up_to_its_registered_level_never_above():
     assert loa.level_reached("s", "substantial", "eidas2") == "substantial"
 
 
-@pytest.mark.parametrize("returned", [loa.URIS["low"], "eidas1", None, "",
+@pytest.mark.parametrize("returned", [loa.URIS["low"], "eidas1"])
+def test_a_source_stating_less_than_its_ceiling_reaches_what_it_states(returned):
+    assert loa.level_reached("s", "substantial", returned) == "low"
+
+
+@pytest.mark.parametrize("returned", [loa.URIS["low"], "eidas1"])
+def test_a_level_below_what_the_login_requires_is_refused(returned):
+    with pytest.raises(FlowError) as refused:
+        loa.level_reached("s", "substantial", returned, required="substantial")
+    assert refused.value.code == "niveau_insuffisant"
+    assert "requires substantial" in refused.value.detail
+
+
+@pytest.mark.parametrize("returned", [None, "",
                                       "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"])
-def test_a_source_stating_less_or_no_level_is_refused(returned):
+def test_a_source_stating_no_level_it_mapped_is_refused(returned):
     with pytest.raises(FlowError) as refused:
         loa.level_reached("s", "substantial", returned)
     assert refused.value.code == "niveau_insuffisant"
+    assert "loa_mapping" in refused.value.detail
+
+
+def test_a_mapped_source_value_reaches_its_mapped_level():
+    mapping = {"values": {"loa-2": "substantial", "loa-1": "low"}}
+    assert loa.level_reached("s", "substantial", "loa-2", mapping) == "substantial"
+    assert loa.level_reached("s", "substantial", "loa-1", mapping) == "low"
+
+
+def test_an_answer_stating_nothing_reaches_the_mapped_unstated_level():
+    assert loa.level_reached("s", "substantial", None, {"unstated": "low"}) == "low"
+    assert loa.level_reached("s", "low", "", {"unstated": "low"}) == "low"
+
+
+def test_a_mapping_names_the_partner_file_setting_for_an_unmapped_value():
+    with pytest.raises(FlowError) as refused:
+        loa.level_reached("lemon", "substantial", "loa-5", {"values": {"loa-2": "substantial"}})
+    assert "'loa-5'" in refused.value.detail and "loa_mapping.values" in refused.value.detail
 
 
 def test_a_response_never_states_a_level_below_the_one_required():

@@ -31,6 +31,7 @@ from satosa.response import Response, SeeOther
 
 from idp import loa
 from idp.app import flow_id
+from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.sso.logout import logout_hub
@@ -164,7 +165,8 @@ class OIDCBackend(BackendModule):
             claims.update(fetch_userinfo(meta.userinfo_endpoint, tokens.access_token,
                                          id_claims["sub"]))
         logger.info("source login verified", extra={"source": self.source_id})
-        return self.auth_callback_func(context, self._internal(meta, id_claims, claims, now))
+        return self.auth_callback_func(context, self._internal(
+            meta, id_claims, claims, now, requirements_of(context).loa_min))
 
     def _authorization_error(self, context: Context, error: str) -> None:
         label = error if error.isascii() and len(error) < 64 else "?"
@@ -177,10 +179,11 @@ class OIDCBackend(BackendModule):
         raise SATOSAAuthenticationError(context.state, "access_denied")
 
     def _internal(self, meta: ProviderMetadata, id_claims: dict[str, Any],
-                  claims: dict[str, Any], now: float) -> InternalData:
+                  claims: dict[str, Any], now: float, required: str) -> InternalData:
         acr = id_claims.get("acr")
         if self.loa is not None:
-            acr = loa.URIS[loa.level_reached(self.source_id, self.loa, acr)]
+            acr = loa.URIS[loa.level_reached(self.source_id, self.loa, acr,
+                                                 self.config.get("loa_mapping"), required)]
         auth_time = id_claims.get("auth_time")
         when = auth_time if isinstance(auth_time, int) and not isinstance(auth_time, bool) else now
         auth_info = AuthenticationInformation(

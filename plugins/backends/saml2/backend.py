@@ -35,6 +35,7 @@ from satosa.response import Response, SeeOther
 
 from idp import loa
 from idp.app import flow_id
+from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.sso.logout import logout_hub
@@ -186,7 +187,9 @@ class SAML2Backend(BackendModule):
             raise FlowError("reponse_rejouee", detail=f"{self.source_id}: assertion already used")
         class_ref = verified.authn_class_ref
         if self.loa is not None:
-            class_ref = loa.URIS[loa.level_reached(self.source_id, self.loa, class_ref)]
+            class_ref = loa.URIS[loa.level_reached(self.source_id, self.loa, class_ref,
+                                                       self.config.get("loa_mapping"),
+                                                       requirements_of(context).loa_min)]
         auth_info = AuthenticationInformation(class_ref, verified.authn_instant,
                                               self.idp_entity_id)
         internal = InternalData(auth_info=auth_info)
