@@ -37,7 +37,14 @@ from pydantic import Field, ValidationError, model_validator
 
 from ..schema_errors import ConfigError, explain
 from .registry import MAX_PARTNER_FILE
-from .schema import ConsentPolicy, LegalBasis, Loa, ReleasedAttribute, Strict
+from .schema import (
+    ConsentPolicy,
+    LegalBasis,
+    Loa,
+    NameIdFormat,
+    ReleasedAttribute,
+    Strict,
+)
 
 
 class OidcRegistration(Strict):
@@ -48,6 +55,9 @@ class OidcRegistration(Strict):
                                         "private_key_jwt"] = "client_secret_basic"
     jwks: dict | None = None
     jwks_uri: str | None = None
+    #: ``false`` only for software that cannot send PKCE (e.g. mod_auth_openidc without
+    #: ``OIDCPKCEMethod``); every registered service is a confidential client.
+    require_pkce: bool = True
 
     @property
     def uses_secret(self) -> bool:
@@ -70,6 +80,10 @@ class SamlRegistration(Strict):
     metadata_url: str | None = None
     #: Relative to the request file; ``add`` copies it next to the partner file.
     metadata_file: str | None = None
+    #: What the SP's software needs, in the partner file's words (see its schema).
+    name_id_formats: list[NameIdFormat] = Field(["persistent", "transient"], min_length=1)
+    encrypt_assertions: bool = False
+    logout_requests: Literal["signed", "unsigned_confirm"] = "signed"
 
     @model_validator(mode="after")
     def _one(self) -> SamlRegistration:
@@ -132,7 +146,7 @@ class RegistrationRequest(Strict):
             oidc["redirect_uris"] = list(self.oidc.redirect_uris)
             if self.oidc.post_logout_redirect_uris:
                 oidc["post_logout_redirect_uris"] = list(self.oidc.post_logout_redirect_uris)
-            oidc["require_pkce"] = True
+            oidc["require_pkce"] = self.oidc.require_pkce
             data["oidc"] = oidc
         if self.saml2 is not None:
             saml: dict[str, Any] = {"entity_id": self.saml2.entity_id}
@@ -140,6 +154,9 @@ class RegistrationRequest(Strict):
                 saml["metadata_file"] = metadata_file
             else:
                 saml["metadata_url"] = self.saml2.metadata_url
+            saml |= {"name_id_formats": list(self.saml2.name_id_formats),
+                     "encrypt_assertions": self.saml2.encrypt_assertions,
+                     "logout_requests": self.saml2.logout_requests}
             data["saml2"] = saml
         data["sources"] = list(self.sources)
         data["attributes"] = {

@@ -215,3 +215,25 @@ def test_a_line_break_in_the_service_name_cannot_add_keys_to_the_partner_file(co
     service = copy.registry().services["ecoles"]
     assert service.active is True and service.sector is None
     assert service.name == "Écoles\nactive: false\nsector: x"
+
+
+def test_saml_request_carries_what_the_sp_software_needs_into_the_partner_file(copy, tmp_path):
+    data = saml_request(tmp_path)
+    data["saml2"] |= {"name_id_formats": ["transient"], "logout_requests": "unsigned_confirm"}
+    result = ncconnect("partenaires", "add", write_request(tmp_path, data), "--config",
+                       copy.config)
+    assert result.exit_code == 0, result.output
+    saml2 = copy.registry().services["province-sud-aides"].saml2
+    assert saml2.name_id_formats == ["transient"]
+    assert saml2.logout_requests == "unsigned_confirm"
+    assert saml2.encrypt_assertions is False
+
+
+def test_oidc_request_without_pkce_is_registered_as_an_explicit_allowance(copy, tmp_path):
+    data = {**OIDC_REQUEST, "oidc": {**OIDC_REQUEST["oidc"], "require_pkce": False}}
+    result = ncconnect("partenaires", "add", write_request(tmp_path, data), "--config",
+                       copy.config)
+    assert result.exit_code == 0, result.output
+    sid = slugify(OIDC_REQUEST["service_name"])
+    assert copy.registry().services[sid].oidc.require_pkce is False
+    assert "require_pkce: false" in (copy.folder / f"{sid}.yaml").read_text(encoding="utf-8")
