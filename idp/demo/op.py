@@ -5,10 +5,13 @@ discovery, JWKS, authorization code flow with optional PKCE S256 (required for
 a client registered with ``"require_pkce": True``), nonce, client_secret_basic
 at the token endpoint, userinfo. ID tokens are signed RS256 with the key it is
 given, and state the eIDAS level of assurance the source is registered for
-(``acr``, NC Connect refuses an answer without one) and when the citizen signed in
-(``auth_time``). It keeps no session of its own: every authorization request that
-is not ``prompt=none`` shows the login form, and :attr:`DemoOP.authorize_requests`
-counts them, so tests can tell whether NC Connect asked the source at all.
+(``acr``) and when the citizen signed in (``auth_time``). ``acr=`` makes it state
+any other value, as real sources do (LemonLDAP::NG states ``loa-2``, read through the
+partner file's ``loa_mapping``), or, with ``None``, no ``acr`` at all; tests may also
+change :attr:`DemoOP.acr` between logins. It keeps no session of its own: every
+authorization request that is not ``prompt=none`` shows the login form, and
+:attr:`DemoOP.authorize_requests` counts them, so tests can tell whether NC Connect asked
+the source at all.
 State lives in dicts behind one lock: the demo source is one process.
 
 It publishes an ``end_session_endpoint`` (``/logout``, RP-Initiated Logout 1.0): with a
@@ -95,12 +98,12 @@ def _provider_configuration(issuer: str) -> dict[str, Any]:
 
 class DemoOP(PeerApp):
     def __init__(self, issuer: str, clients: dict[str, dict], signing_key_pem: bytes,
-                 citizens: list[Citizen], acr: str = DEFAULT_ACR) -> None:
+                 citizens: list[Citizen], acr: str | None = DEFAULT_ACR) -> None:
         super().__init__(issuer, "op", BRAND)
         self.issuer = self.base_url
         self.citizens = citizens
-        #: The ``acr`` its ID tokens state (tests may make it state another level).
-        self.acr = acr
+        #: The ``acr`` its ID tokens state (any string; ``None``: no ``acr`` claim).
+        self.acr: str | None = acr
         self.authorize_requests = 0
         self.end_session_requests = 0
         self._post_logout = {cid: list(c.get("post_logout_redirect_uris") or [])
@@ -225,8 +228,10 @@ class DemoOP(PeerApp):
             auth_resp = self.provider.authorize(auth_req, citizen.username)
             # pyop keeps extra ID-token claims with the code only when stateless: ours are
             # kept here, for the token request that redeems this code.
-            self._code_authn[auth_resp["code"]] = {"acr": self.acr,
-                                                   "auth_time": int(time.time())}
+            authn: dict[str, Any] = {"auth_time": int(time.time())}
+            if self.acr is not None:
+                authn["acr"] = self.acr
+            self._code_authn[auth_resp["code"]] = authn
         auth_resp["iss"] = self.issuer  # RFC 9207: the client can tell which source answered
         return redirect(auth_resp.request(auth_req["redirect_uri"]))
 
@@ -315,5 +320,5 @@ def _oauth_error(error: str, status: int, headers: dict[str, str] | None = None)
 
 
 def make_demo_op(issuer: str, clients: dict[str, dict], signing_key_pem: bytes,
-                 citizens: list[Citizen], acr: str = DEFAULT_ACR) -> DemoOP:
+                 citizens: list[Citizen], acr: str | None = DEFAULT_ACR) -> DemoOP:
     return DemoOP(issuer, clients, signing_key_pem, citizens, acr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -154,8 +155,22 @@ def _interop_problems(path: Path, p: Service | Source) -> list[str]:
             out.append(f"{path}: tls_ca_file: {file} not found: add the PEM file of the "
                        "certificate authorities or fix the path")
         elif b"-----BEGIN CERTIFICATE-----" not in file.read_bytes()[:MAX_PARTNER_FILE * 4]:
-            out.append(f"{path}: tls_ca_file: {file} holds no PEM certificate")
+            out.append(f"{path}: tls_ca_file: {file} holds no PEM certificate: give the "
+                       "certificate authorities' certificates in PEM (-----BEGIN CERTIFICATE"
+                       "-----), e.g. openssl x509 -inform der -in ca.cer -out ca.pem")
+        elif not _loads_as_ca_bundle(file):
+            out.append(f"{path}: tls_ca_file: {file} is not a readable PEM certificate "
+                       "bundle: export the certificate authorities again, in PEM")
     return out
+
+
+def _loads_as_ca_bundle(file: Path) -> bool:
+    """Whether TLS can use ``file`` as its trust store (what the OIDC backend will do)."""
+    try:
+        ssl.create_default_context(cafile=str(file))
+    except (ssl.SSLError, OSError, ValueError):
+        return False
+    return True
 
 
 def load_registry(folder: Path, dictionary: Dictionary,

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from idp.dictionary import load_dictionary
+from idp.keys import write_key_pair
 from idp.partners import load_registry
 from idp.schema_errors import ConfigError
 
@@ -30,6 +31,16 @@ SERVICE = {"kind": "service", "id": "svc-a", "name": "Service A", "organisation"
            "sources": ["src-a"],
            "attributes": {"given_name": {"justification": "Identifier le demandeur."}}}
 JWK = {"kty": "RSA", "n": "sXch", "e": "AQAB", "kid": "k1"}
+SAML_SERVICE = {**{k: v for k, v in SERVICE.items() if k != "oidc"}, "protocol": "saml2",
+                "saml2": {"entity_id": "https://sp.example.nc/metadata",
+                          "metadata_url": "https://sp.example.nc/metadata"}}
+SAML_SOURCE = {**{k: v for k, v in SOURCE.items() if k != "oidc"}, "protocol": "saml2",
+               "saml2": {"entity_id": "https://idp.example.nc/metadata",
+                         "metadata_url": "https://idp.example.nc/metadata"}}
+#: Files next to the partner files that some broken files point to (``tls_ca_file``).
+SIDE_FILES = {"ac/texte.pem": "Autorité de certification de la DSI\n",
+              "ac/abimee.pem": "-----BEGIN CERTIFICATE-----\nMIIBabime\n"
+                               "-----END CERTIFICATE-----\n"}
 
 
 def write(folder: Path, name: str, data) -> Path:
@@ -54,6 +65,17 @@ def with_(base: dict, path: str, value) -> dict:
 
 def registry(folder: Path, allow_loopback_http: bool = False):
     return load_registry(folder, DICTIONARY, allow_loopback_http)
+
+
+def write_side_files(folder: Path) -> None:
+    for name, text in SIDE_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def message_in(folder: Path, expected: str) -> str:
+    """``expected`` with ``{dir}`` standing for the partner folder (paths the registry resolves)."""
+    return expected.replace("{dir}", str(folder.resolve()))
 
 
 BROKEN_SERVICES = [
@@ -110,6 +132,26 @@ BROKEN_SERVICES = [
      "svc.yaml: logo: "),
     ("logo of another type", with_(SERVICE, "logo", "logo.gif"),
      "svc.yaml: logo: 'logo.gif' must be a .png, .svg, .jpg file"),
+    ("public client without PKCE",
+     with_(with_(with_(SERVICE, "oidc.token_endpoint_auth_method", "none"),
+                 "oidc.client_secret_sha256", ...), "oidc.require_pkce", False),
+     "svc.yaml: oidc: a public client must use PKCE: set require_pkce: true"),
+    ("NameID format twice", with_(SAML_SERVICE, "saml2.name_id_formats",
+                                  ["persistent", "transient", "persistent"]),
+     "svc.yaml: saml2.name_id_formats: lists a format twice: give each format once, the "
+     "default first"),
+    ("unknown NameID format", with_(SAML_SERVICE, "saml2.name_id_formats",
+                                    ["persistent", "kerberos"]),
+     "svc.yaml: saml2.name_id_formats[1]: Input should be 'persistent', 'transient' or 'email'"),
+    ("no NameID format", with_(SAML_SERVICE, "saml2.name_id_formats", []),
+     "svc.yaml: saml2.name_id_formats: List should have at least 1 item"),
+    ("email NameID for a service without email",
+     with_(SAML_SERVICE, "saml2.name_id_formats", ["persistent", "email"]),
+     "svc.yaml: saml2.name_id_formats: 'email' gives the SP the citizen's address, which this "
+     "service may not receive: add email to attributes or remove the format"),
+    ("logout requests neither signed nor confirmed",
+     with_(SAML_SERVICE, "saml2.logout_requests", "maybe"),
+     "svc.yaml: saml2.logout_requests: Input should be 'signed' or 'unsigned_confirm'"),
 ]
 
 BROKEN_SOURCES = [
@@ -127,6 +169,29 @@ BROKEN_SOURCES = [
      "src.yaml: attributes.iban: not in the attribute dictionary"),
     ("source provides nothing", with_(SOURCE, "attributes", {}),
      "src.yaml: attributes: Dictionary should have at least 1 item"),
+    ("mapped level above the ceiling",
+     with_(SOURCE, "loa_mapping", {"values": {"loa-2": "substantial", "loa-3": "high"}}),
+     "src.yaml: loa_mapping.values['loa-3']: maps to high, above this source's loa "
+     "substantial (its ceiling): lower the mapping or raise loa"),
+    ("mapped to no eIDAS level", with_(SOURCE, "loa_mapping", {"values": {"loa-2": "medium"}}),
+     "src.yaml: loa_mapping.values.loa-2: Input should be 'low', 'substantial' or 'high'"),
+    ("unstated level above the ceiling", with_(SOURCE, "loa_mapping", {"unstated": "high"}),
+     "src.yaml: loa_mapping.unstated: high is above this source's loa substantial (its "
+     "ceiling): lower it or raise loa"),
+    ("transient NameIDs without the whole pivot",
+     with_(SAML_SOURCE, "saml2.name_id", "transient"),
+     "src.yaml: saml2.name_id: a source with transient NameIDs is known by the identity "
+     "pivot, and this one does not provide birthplace, birthcountry: declare them in "
+     "attributes (or use persistent NameIDs)"),
+    ("CA file missing", with_(SOURCE, "tls_ca_file", "ac/absente.pem"),
+     "src.yaml: tls_ca_file: {dir}/ac/absente.pem not found: add the PEM file of the "
+     "certificate authorities or fix the path"),
+    ("CA file not PEM", with_(SOURCE, "tls_ca_file", "ac/texte.pem"),
+     "src.yaml: tls_ca_file: {dir}/ac/texte.pem holds no PEM certificate: give the "
+     "certificate authorities' certificates in PEM"),
+    ("CA file damaged", with_(SOURCE, "tls_ca_file", "ac/abimee.pem"),
+     "src.yaml: tls_ca_file: {dir}/ac/abimee.pem is not a readable PEM certificate bundle: "
+     "export the certificate authorities again, in PEM"),
 ]
 
 
@@ -137,18 +202,19 @@ def test_broken_service_file_is_refused_with_a_precise_message(tmp_path, case, d
     write(tmp_path, "svc.yaml", data)
     with pytest.raises(ConfigError) as err:
         registry(tmp_path)
-    assert expected in str(err.value)
+    assert message_in(tmp_path, expected) in str(err.value)
     assert str(tmp_path / "svc.yaml") in str(err.value)
 
 
 @pytest.mark.parametrize(("case", "data", "expected"), BROKEN_SOURCES,
                          ids=[b[0] for b in BROKEN_SOURCES])
 def test_broken_source_file_is_refused_with_a_precise_message(tmp_path, case, data, expected):
+    write_side_files(tmp_path)
     write(tmp_path, "src.yaml", data)
     write(tmp_path, "svc.yaml", SERVICE)
     with pytest.raises(ConfigError) as err:
         registry(tmp_path)
-    assert expected in str(err.value)
+    assert message_in(tmp_path, expected) in str(err.value)
     assert str(tmp_path / "src.yaml") in str(err.value)
 
 
@@ -157,6 +223,13 @@ def test_valid_registry_loads_services_and_sources(tmp_path):
     write(tmp_path, "svc.yaml", SERVICE)
     reg = registry(tmp_path)
     assert list(reg.services) == ["svc-a"] and list(reg.sources) == ["src-a"]
+
+
+def test_a_source_with_its_own_certificate_authority_is_valid(tmp_path):
+    write_key_pair(tmp_path / "ac" / "ac.key", tmp_path / "ac" / "ac-privee.pem", "AC privee")
+    write(tmp_path, "src.yaml", with_(SOURCE, "tls_ca_file", "ac/ac-privee.pem"))
+    write(tmp_path, "svc.yaml", SERVICE)
+    assert registry(tmp_path).sources["src-a"].tls_ca_file == "ac/ac-privee.pem"
 
 
 def test_a_private_key_jwt_client_with_public_keys_is_valid(tmp_path):

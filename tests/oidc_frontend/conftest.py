@@ -63,6 +63,9 @@ ACR = "eidas2"
 CONFIDENTIAL = "rp-confidentiel"
 POST_CLIENT = "rp-post-sans-pkce"
 PUBLIC = "rp-public"
+#: A public client whose entry says ``require_pkce: False``: the partner schema refuses that,
+#: and the frontend must ignore it if such an entry ever reached it.
+PUBLIC_FLAG_OFF = "rp-public-drapeau-faux"
 REFUSED = "rp-source-refuse"
 DEFERRED = "rp-source-differee"
 NO_SUBJECT = "rp-source-sans-sujet"
@@ -248,6 +251,8 @@ def default_rps(partner: PartnerKeys | None = None) -> dict[str, RP]:
            ["https://rp-post.example.nc/callback"], ["given_name", "birthdate"],
            require_pkce=False),
         RP(PUBLIC, None, "none", ["http://127.0.0.1:9/app"], ["email"]),
+        RP(PUBLIC_FLAG_OFF, None, "none", ["http://127.0.0.1:9/autre-app"], ["email"],
+           require_pkce=False),
         RP(REFUSED, "s3cret-refus-" + "z" * 20, "client_secret_basic",
            ["https://refus.example.nc/callback"], ["email"]),
         RP(DEFERRED, "s3cret-differe-" + "d" * 20, "client_secret_basic",
@@ -266,7 +271,8 @@ class Login:
     rp: RP
     code: str
     state: str
-    nonce: str
+    #: ``None`` when the request sent no nonce (PKCE alone binds the code).
+    nonce: str | None
     verifier: str | None
     redirect_uri: str
 
@@ -314,7 +320,7 @@ class Provider:
         assert resp.status_code == 303, resp.text[:300]
         query = redirect_query(resp, params["redirect_uri"])
         assert "code" in query, query
-        return Login(rp, query["code"], params["state"], params["nonce"], verifier,
+        return Login(rp, query["code"], params["state"], params.get("nonce"), verifier,
                      params["redirect_uri"])
 
     # token ----------------------------------------------------------------------

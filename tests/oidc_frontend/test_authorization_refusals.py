@@ -117,12 +117,6 @@ def test_oversized_state_is_refused_without_reflecting_it(op):
     assert "state" not in query
 
 
-def test_missing_nonce_is_refused(op):
-    query = refusal(op, nonce=None)
-
-    assert query["error"] == "invalid_request" and "nonce" in query["error_description"]
-
-
 def test_plain_code_challenge_method_is_refused(op):
     query = refusal(op, code_challenge_method="plain")
 

@@ -6,11 +6,17 @@ The callback checks ``state``, consumes it once in the shared store, redeems
 the code, verifies the ID token (:mod:`.id_token`), reads UserInfo and hands
 SATOSA an :class:`InternalData` whose subject is ``<source id>:<sub>``.
 
-The ID token's ``acr`` must state at least the eIDAS level the registry gives this
-source (``loa``, see :func:`idp.loa.level_reached`): a lower level, none, or a value
-that is not an eIDAS level ends the login on our page; the answer then carries the
-registered level's URI. (Without ``loa`` in the configuration — the backend's own
-protocol tests — ``acr`` passes as the source sent it; ``idp.assemble`` always sets it.)
+The ID token's ``acr`` is read through the source's partner file (``loa`` its ceiling,
+``loa_mapping`` its own values and what an answer stating none reaches, see
+:func:`idp.loa.level_reached`): a value nobody mapped, or a level below this login's
+requirement, ends the login on our page (``niveau_insuffisant``); the answer then carries
+the eIDAS URI of the level reached. (Without ``loa`` in the configuration — the backend's
+own protocol tests — ``acr`` passes as the source sent it; ``idp.assemble`` always sets it.)
+
+Every call to the source (discovery, JWKS, token, userinfo, logout discovery) verifies its
+TLS against the partner file's ``tls_ca_file`` when there is one, the system store
+otherwise (:class:`.fetch.Trust`); a failed handshake is ``source_indisponible``, logged
+with the source, "TLS" and the store used.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from idp.stores import open_store
 
 from .discovery import Discovery, ProviderMetadata
 from .errors import InvalidSourceResponse, SourceUnavailable
+from .fetch import Trust
 from .id_token import Expected, verify_id_token
 from .jwks import KeySet
 from .logout import OidcSourceLogout
@@ -82,8 +89,10 @@ class OIDCBackend(BackendModule):
         if not self.redirect_uri.endswith(suffix):
             raise ValueError(f"backend {name}: redirect_uri must end with {suffix}")
         allow_http = bool(config.get("allow_loopback_http", False))
-        self.discovery = Discovery(config["issuer"], self.alg, allow_http)
-        self.keys = KeySet(self.alg)
+        #: The source's own CAs (partner file ``tls_ca_file``), for every call made to it.
+        self.trust = Trust.of(config, name)
+        self.discovery = Discovery(config["issuer"], self.alg, allow_http, trust=self.trust)
+        self.keys = KeySet(self.alg, trust=self.trust)
         self.store = open_store(config["store_url"])
         self.loa: str | None = config.get("loa")
         #: Single logout (:mod:`idp.sso.logout`): the source sends the browser back here.
@@ -155,7 +164,7 @@ class OIDCBackend(BackendModule):
             raise InvalidSourceResponse("authorization response: code missing or too long")
         tokens = exchange_code(meta.token_endpoint, code=code, redirect_uri=self.redirect_uri,
                                verifier=pending["verifier"], client_id=self.client_id,
-                               client_secret=self.client_secret)
+                               client_secret=self.client_secret, trust=self.trust)
         now = time.time()
         id_claims = verify_id_token(tokens.id_token, self.keys, Expected(
             issuer=meta.issuer, client_id=self.client_id, alg=self.alg, nonce=pending["nonce"],
@@ -163,7 +172,7 @@ class OIDCBackend(BackendModule):
         claims = dict(id_claims)
         if meta.userinfo_endpoint:
             claims.update(fetch_userinfo(meta.userinfo_endpoint, tokens.access_token,
-                                         id_claims["sub"]))
+                                         id_claims["sub"], self.trust))
         logger.info("source login verified", extra={"source": self.source_id})
         return self.auth_callback_func(context, self._internal(
             meta, id_claims, claims, now, requirements_of(context).loa_min))

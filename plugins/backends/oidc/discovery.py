@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import InvalidSourceResponse
-from .fetch import call_json
+from .fetch import SYSTEM_STORE, Trust, call_json
 from .urls import checked_url
 
 #: How long provider metadata is trusted before being fetched again.
@@ -64,8 +64,10 @@ class Discovery:
     """Per-process cache of one provider's metadata."""
 
     def __init__(self, issuer: str, signing_alg: str, allow_loopback_http: bool,
-                 ttl: int = METADATA_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+                 ttl: int = METADATA_TTL, clock: Callable[[], float] = time.monotonic,
+                 trust: Trust = SYSTEM_STORE) -> None:
         self.issuer = checked_url(issuer, allow_loopback_http, "configured issuer")
+        self.trust = trust
         self.signing_alg = signing_alg
         self.allow_loopback_http = allow_loopback_http
         self.ttl = ttl
@@ -78,7 +80,8 @@ class Discovery:
         with self._lock:
             if self._cached is not None and self.clock() - self._fetched_at < self.ttl:
                 return self._cached
-        reply = call_json("GET", well_known_url(self.issuer), what="discovery")
+        reply = call_json("GET", well_known_url(self.issuer), what="discovery",
+                          trust=self.trust)
         if reply.status != 200:
             raise InvalidSourceResponse(f"discovery: HTTP {reply.status}")
         meta = parse_metadata(reply.data, self.issuer, self.signing_alg, self.allow_loopback_http)

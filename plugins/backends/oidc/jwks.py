@@ -19,7 +19,7 @@ from cryptojwt.jwk import JWK
 from cryptojwt.jwk.jwk import key_from_jwk_dict
 
 from .errors import InvalidSourceResponse
-from .fetch import call_json
+from .fetch import SYSTEM_STORE, Trust, call_json
 
 logger = logging.getLogger("ncconnect.backend.oidc")
 
@@ -63,10 +63,12 @@ class KeySet:
     """Per-process cache of one provider's signing keys for one algorithm."""
 
     def __init__(self, alg: str, ttl: int = JWKS_TTL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 trust: Trust = SYSTEM_STORE) -> None:
         if alg not in KEY_TYPE:
             raise ValueError(f"id_token_signing_alg {alg!r} is not supported")
         self.alg = alg
+        self.trust = trust
         self.ttl = ttl
         self.clock = clock
         self._lock = threading.Lock()
@@ -75,7 +77,7 @@ class KeySet:
         self._fetched_at = 0.0
 
     def _fetch(self, jwks_uri: str) -> list[JWK]:
-        reply = call_json("GET", jwks_uri, what="jwks")
+        reply = call_json("GET", jwks_uri, what="jwks", trust=self.trust)
         if reply.status != 200:
             raise InvalidSourceResponse(f"jwks: HTTP {reply.status}")
         keys = load_keys(reply.data, self.alg)

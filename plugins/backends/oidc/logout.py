@@ -9,7 +9,8 @@ the source sends the browser back and the logout goes on (:mod:`idp.sso.logout`)
 No ``id_token_hint``: NC Connect keeps no source ID token after the login (it would be
 one more credential in the store); RP-Initiated Logout 1.0 §2 allows ``client_id`` in
 its place. The discovery document is read with the backend's own checks (issuer
-exact, https endpoints) and cached per process like the login's.
+exact, https endpoints, the source's own CAs: ``tls_ca_file``) and cached per process
+like the login's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from idp.sso.logout import SourceLogoutFailed
 
 from .discovery import METADATA_TTL, well_known_url
 from .errors import InvalidSourceResponse, SourceUnavailable
-from .fetch import call_json
+from .fetch import Trust, call_json
 from .urls import checked_url
 
 
@@ -42,6 +43,7 @@ class OidcSourceLogout:
         self.allow_http = bool(conf.get("allow_loopback_http", False))
         self.issuer = checked_url(conf["issuer"], self.allow_http, "configured issuer")
         self.client_id = str(conf["client_id"])
+        self.trust = Trust.of(conf, self.source_id)
         self.return_url = return_url(str(conf["redirect_uri"]))
         self._lock = threading.Lock()
         self._endpoint: str | None = None
@@ -53,7 +55,8 @@ class OidcSourceLogout:
         with self._lock:
             if self._fetched_at is not None and time.monotonic() - self._fetched_at < METADATA_TTL:
                 return self._endpoint
-        reply = call_json("GET", well_known_url(self.issuer), what="discovery")
+        reply = call_json("GET", well_known_url(self.issuer), what="discovery",
+                          trust=self.trust)
         if reply.status != 200:
             raise InvalidSourceResponse(f"discovery: HTTP {reply.status}")
         if reply.data.get("issuer") != self.issuer:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from .errors import InvalidSourceResponse
-from .fetch import call_json
+from .fetch import Trust, call_json
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,9 @@ def basic_auth(client_id: str, client_secret: str) -> str:
 
 
 def exchange_code(token_endpoint: str, *, code: str, redirect_uri: str, verifier: str,
-                  client_id: str, client_secret: str) -> Tokens:
+                  client_id: str, client_secret: str, trust: Trust) -> Tokens:
     reply = call_json(
-        "POST", token_endpoint, what="token",
+        "POST", token_endpoint, what="token", trust=trust,
         data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
               "code_verifier": verifier},
         headers={"Authorization": basic_auth(client_id, client_secret),

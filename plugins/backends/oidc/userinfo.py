@@ -11,11 +11,12 @@ import hmac
 from typing import Any
 
 from .errors import InvalidSourceResponse
-from .fetch import call_json
+from .fetch import Trust, call_json
 
 
-def fetch_userinfo(endpoint: str, access_token: str, expected_sub: str) -> dict[str, Any]:
-    reply = call_json("GET", endpoint, what="userinfo",
+def fetch_userinfo(endpoint: str, access_token: str, expected_sub: str,
+                   trust: Trust) -> dict[str, Any]:
+    reply = call_json("GET", endpoint, what="userinfo", trust=trust,
                       headers={"Authorization": f"Bearer {access_token}",
                                "Accept": "application/json"})
     if reply.status != 200:

@@ -13,6 +13,9 @@ flow state until the identity source answers, with the request's
 fresh authentication, ``prompt=none`` forbids any page, ``acr_values`` (eIDAS URIs, or
 ``eidas1``…``eidas3``) raise the level; a level NC Connect does not know is refused with
 ``unmet_authentication_requirements`` rather than silently answered lower.
+
+PKCE and ``nonce`` follow :mod:`.binding`: a code is always bound to its request by one of
+them, and ``nonce`` is ``None`` when a request with a PKCE challenge left it out.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from idp import loa
 from idp.authn_requirements import Requirements
 from idp.errors import FlowError
 
-from . import pkce
+from .binding import BindingRefused, check_nonce, checked_challenge
 from .claims import MAX_CLAIMS_PARAMETER, parse_claims_parameter, scope_claims
 from .clients import Client, ClientRegistry
 from .errors import AuthorizationRefused
@@ -38,6 +41,8 @@ MAX_NONCE = 1024
 MAX_SCOPE = 1024
 MAX_SHORT = 128
 MAX_ACR_VALUES = 1024
+#: Longer than a S256 challenge may be (128): the well-formedness check says what is wrong.
+MAX_CHALLENGE = 256
 MAX_MAX_AGE = 16
 #: OIDC Core §3.1.2.1.
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
@@ -52,7 +57,8 @@ class PendingAuthorization:
     client_id: str
     redirect_uri: str
     state: str
-    nonce: str
+    #: ``None``: the request left it out (allowed with a PKCE challenge, :mod:`.binding`).
+    nonce: str | None
     code_challenge: str | None
     #: Claims the client asked for *and* may receive.
     claims: tuple[str, ...]
@@ -66,10 +72,13 @@ class PendingAuthorization:
     def from_state(cls, data: Any) -> PendingAuthorization:
         if not isinstance(data, dict):
             raise FlowError("session_expiree", detail="no pending oidc authorization in the flow")
+        nonce = data.get("nonce")
+        if nonce is not None and not isinstance(nonce, str):
+            raise FlowError("session_expiree", detail="malformed oidc flow state")
         try:
             return cls(
                 client_id=str(data["client_id"]), redirect_uri=str(data["redirect_uri"]),
-                state=str(data["state"]), nonce=str(data["nonce"]),
+                state=str(data["state"]), nonce=nonce,
                 code_challenge=data.get("code_challenge"),
                 claims=tuple(data["claims"]), id_token_claims=tuple(data["id_token_claims"]),
             )
@@ -143,10 +152,12 @@ def validate_authorization_request(params: Mapping[str, Any], clients: ClientReg
     if r.state is None:
         raise r.refuse("invalid_request", "state is required")
     nonce = r.get("nonce", MAX_NONCE)
-    if nonce is None:
-        raise r.refuse("invalid_request", "nonce is required")
-
-    challenge = _code_challenge(r, client)
+    try:
+        challenge = checked_challenge(client, r.get("code_challenge", MAX_CHALLENGE),
+                                      r.get("code_challenge_method", MAX_SHORT))
+        check_nonce(nonce, challenge)
+    except BindingRefused as refused:
+        raise r.refuse(refused.error, refused.description) from None
 
     try:
         claims_param = parse_claims_parameter(r.get("claims", MAX_CLAIMS_PARAMETER))
@@ -188,19 +199,3 @@ def _requirements(r: _Refuser) -> Requirements:
         acr_style=loa.style_of(values[0]) if values else loa.STYLE_URI,
         consent_prompt="consent" in prompt)
 
-
-def _code_challenge(r: _Refuser, client: Client) -> str | None:
-    challenge = r.get("code_challenge", 256)  # longer than 128 is refused below
-    method = r.get("code_challenge_method", MAX_SHORT)
-    if challenge is None:
-        if method is not None:
-            raise r.refuse("invalid_request", "code_challenge_method without code_challenge")
-        if client.pkce_required:
-            raise r.refuse("invalid_request", "code_challenge is required for this client")
-        return None
-    # RFC 7636 §4.3: no method means "plain", which is refused like an explicit one.
-    if method != pkce.METHOD:
-        raise r.refuse("invalid_request", "code_challenge_method must be S256")
-    if not pkce.challenge_is_well_formed(challenge):
-        raise r.refuse("invalid_request", "code_challenge is malformed")
-    return challenge

@@ -37,7 +37,8 @@ class CodeGrant:
 
     client_id: str
     redirect_uri: str
-    nonce: str
+    #: ``None`` when the request bound the code by PKCE alone (:mod:`.binding`).
+    nonce: str | None
     code_challenge: str | None
     sub: str
     claims: dict[str, Any]

@@ -52,7 +52,7 @@ class IdTokenSigner:
         """The key set relying parties verify with: public members only."""
         return {"keys": [self.key.serialize(private=False)]}
 
-    def sign(self, *, client_id: str, sub: str, nonce: str, auth_time: int,
+    def sign(self, *, client_id: str, sub: str, nonce: str | None, auth_time: int,
              access_token: str, acr: str | None, extra: dict[str, Any],
              sid: str | None = None) -> str:
         now = int(time.time())
@@ -60,8 +60,11 @@ class IdTokenSigner:
         claims.update({
             "iss": self.issuer, "sub": sub, "aud": [client_id], "azp": client_id,
             "iat": now, "exp": now + self.lifetime, "auth_time": auth_time,
-            "nonce": nonce, "at_hash": at_hash(access_token),
+            "at_hash": at_hash(access_token),
         })
+        if nonce is not None:
+            # OIDC Core §2: only when the request had one (it may rely on PKCE alone).
+            claims["nonce"] = nonce
         if acr:
             claims["acr"] = acr
         if sid:

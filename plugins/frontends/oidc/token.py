@@ -2,10 +2,10 @@
 
 Checks run in an order that keeps codes one-time: the request is checked for
 shape and the client authenticated *before* the code is taken from the store;
-once taken, any mismatch (client, redirect URI, PKCE) burns the code. A failed
-client authentication therefore never consumes the code (RFC 6749 §5.2: the
-request is refused, not the grant); a ``private_key_jwt`` assertion that passes
-is consumed (its ``jti``) even if the grant is then refused.
+once taken, any mismatch (client, redirect URI, PKCE: :func:`.binding.check_verifier`)
+burns the code. A failed client authentication therefore never consumes the code
+(RFC 6749 §5.2: the request is refused, not the grant); a ``private_key_jwt``
+assertion that passes is consumed (its ``jti``) even if the grant is then refused.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import logging
 from satosa.context import Context
 from satosa.response import Response
 
+from .binding import check_verifier
 from .client_assertion import AssertionVerifier, Audience
 from .client_auth import authenticate_client
 from .clients import ClientRegistry
 from .errors import OAuthError
-from .grants import CodeGrant, GrantStore
+from .grants import GrantStore
 from .id_token import IdTokenSigner
 from .params import BadParameter, form_params, text
-from .pkce import verifier_matches
 from .responses import error_json, json_response
 
 logger = logging.getLogger("ncconnect.oidc")
@@ -30,18 +30,6 @@ logger = logging.getLogger("ncconnect.oidc")
 MAX_CODE = 256
 MAX_URI = 2048
 MAX_VERIFIER = 256
-
-
-def _check_pkce(grant: CodeGrant, verifier: str | None) -> None:
-    if grant.code_challenge is None:
-        if verifier is not None:
-            # pyop skips the check here; a verifier without challenge is a downgrade sign.
-            raise OAuthError("invalid_grant", "code_verifier sent but no code_challenge was")
-        return
-    if verifier is None:
-        raise OAuthError("invalid_grant", "code_verifier is required")
-    if not verifier_matches(verifier, grant.code_challenge):
-        raise OAuthError("invalid_grant", "code_verifier does not match code_challenge")
 
 
 class TokenEndpoint:
@@ -100,7 +88,7 @@ class TokenEndpoint:
             raise OAuthError("invalid_grant", "code was issued to another client")
         if grant.redirect_uri != redirect_uri:
             raise OAuthError("invalid_grant", "redirect_uri differs from the authorization request")
-        _check_pkce(grant, verifier)
+        check_verifier(grant.code_challenge, verifier)
 
         access_token = self.grants.issue_access_token(code, grant)
         extra = {c: grant.claims[c] for c in grant.id_token_claims if c in grant.claims}
