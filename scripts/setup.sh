@@ -5,7 +5,13 @@ cd "$(dirname "$0")/.."
 
 # chromium: the real browser of tests/browser (driven by Playwright through executablePath;
 # Playwright's own browser download does not work on our machines).
-DEBIAN_PACKAGES=(xmlsec1 redis-server python3-venv chromium)
+# simplesamlphp, php-cli, apache2, libapache2-mod-auth-openidc, libapache2-mod-auth-mellon: the
+# real partner software of tests/interop (each test runs its own private instance on a loopback
+# port). php-xml and php-mbstring: SimpleSAMLphp needs them, but Debian's package does not
+# depend on them.
+DEBIAN_PACKAGES=(xmlsec1 redis-server python3-venv chromium
+                 simplesamlphp php-cli php-xml php-mbstring
+                 apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -13,8 +19,21 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "installing Debian packages: ${missing[*]}"
+  # No service may start while installing (apache2 would take port 80): policy-rc.d says no,
+  # and is removed afterwards if we created it.
+  created_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ -n "$created_policy" ]; then
+    $SUDO rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
 fi
 # redis-server's Debian service is not needed: tests start their own on free loopback ports.
 
