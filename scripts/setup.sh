@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 # simplesamlphp, php-cli, apache2, libapache2-mod-auth-openidc, libapache2-mod-auth-mellon: the
 # real partner software of tests/interop (each test runs its own private instance on a loopback
 # port). php-xml and php-mbstring: SimpleSAMLphp needs them, but Debian's package does not
-# depend on them.
+# depend on them. libapache2-mod-shib: Shibboleth SP 3 (mod_shib, and shibd by its dependency
+# shibboleth-sp-utils), another partner of tests/interop, each test with its own shibd.
 DEBIAN_PACKAGES=(xmlsec1 redis-server python3-venv chromium
                  simplesamlphp php-cli php-xml php-mbstring
-                 apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon)
+                 apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon
+                 libapache2-mod-shib)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
