@@ -17,6 +17,15 @@ signature), Issuer, Destination, IssueInstant, NameID and SessionIndex of a sess
 holds — end that session and answer with a signed LogoutResponse; and take the
 LogoutResponse to its own request. :attr:`DemoSP.logout_requests` and
 :attr:`DemoSP.logout_responses` keep what was verified, so tests can check it.
+
+Options, so tests can play the partner software NC Connect must accept (defaults: as above):
+``name_id_format`` — the NameIDPolicy Format asked (``None``: no NameIDPolicy at all, as
+many SPs send); the NameID received is kept with its format and sent back as such in its
+LogoutRequests. ``sign_logout_requests=False`` — unsigned LogoutRequests, as a SimpleSAMLphp
+SP without a key sends them. ``encryption_keys`` — ``(key, certificate)`` published in its
+metadata as ``KeyDescriptor use="encryption"``, with which it decrypts an
+``EncryptedAssertion`` (pysaml2's ``encryption_keypairs``); the assertion inside must still
+be signed.
 """
 
 from __future__ import annotations
@@ -83,8 +92,17 @@ class DemoSP(PeerApp):
 
     def __init__(self, base_url: str, key_path: Path, cert_path: Path, idp_metadata_url: str,
                  title: str, requested: list[str] | None = None,
-                 slo_bindings: tuple[str, ...] = SLO_BINDINGS) -> None:
+                 slo_bindings: tuple[str, ...] = SLO_BINDINGS, *,
+                 name_id_format: str | None = NAMEID_FORMAT_PERSISTENT,
+                 sign_logout_requests: bool = True,
+                 encryption_keys: tuple[Path, Path] | None = None) -> None:
         super().__init__(base_url, "sp", title)
+        #: NameIDPolicy Format of its AuthnRequests (None: no NameIDPolicy).
+        self.name_id_format = name_id_format
+        self.sign_logout_requests = sign_logout_requests
+        self.encryption_keys = encryption_keys
+        #: The last NameID received: {"value", "format"} (not shown: it is no attribute).
+        self.last_name_id: dict[str, str | None] | None = None
         self.slo_urls = {b: f"{self.base_url}/slo/{SLO_PATHS[b]}" for b in slo_bindings}
         #: browser -> its session: the NameID and SessionIndex NC Connect gave.
         self._sessions: dict[str, dict[str, Any]] = {}
@@ -123,6 +141,9 @@ class DemoSP(PeerApp):
             "entityid": self.entity_id,
             "key_file": str(self.key_path),
             "cert_file": str(self.cert_path),
+            **({"encryption_keypairs": [{"key_file": str(self.encryption_keys[0]),
+                                         "cert_file": str(self.encryption_keys[1])}]}
+               if self.encryption_keys else {}),
             "xmlsec_binary": xmlsec_binary(),
             "delete_tmpfiles": True,
             "signing_algorithm": SIGN_ALG,
@@ -183,7 +204,8 @@ class DemoSP(PeerApp):
             request_id, info = client.prepare_for_authenticate(
                 entityid=idp, relay_state=relay_state, binding=BINDING_HTTP_REDIRECT,
                 sign=True, sigalg=SIGN_ALG, digest_alg=DIGEST_ALG,
-                nameid_format=NAMEID_FORMAT_PERSISTENT)
+                **({"nameid_format": self.name_id_format} if self.name_id_format
+                   else {"name_id_policy": None}))
         location = dict(info["headers"])["Location"]
         browser = self.browser_of(request) or new_token()
         self._outstanding.put(request_id, {"browser": browser, "relay_state": relay_state})
@@ -227,9 +249,14 @@ class DemoSP(PeerApp):
         result = self._verified_result(authn, idp)
         self.last_result = result
         indexes = [s.session_index for s in authn.assertion.authn_statement if s.session_index]
+        received = authn.name_id
         with self._lock:
-            self._sessions[record["browser"]] = {"name_id": result["nameid"],
-                                                 "session_index": indexes[0] if indexes else None}
+            self._sessions[record["browser"]] = {
+                "name_id": result["nameid"], "format": received.format,
+                "name_qualifier": received.name_qualifier,
+                "sp_name_qualifier": received.sp_name_qualifier,
+                "session_index": indexes[0] if indexes else None}
+            self.last_name_id = {"value": result["nameid"], "format": received.format}
         rows = [{"name": n, "label": urn_label(n), "value": result[n]}
                 for n in ordered(list(result), URN_ORDER)]
         return self.page("resultat.html", rows=rows, protocol="SAML 2.0", logout_url="/logout")
@@ -255,15 +282,19 @@ class DemoSP(PeerApp):
         with self._lock:
             destination = client.metadata.single_logout_service(idp, binding, "idpsso")[0][
                 "location"]
-            name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=session["name_id"],
-                             name_qualifier=idp, sp_name_qualifier=self.entity_id)
+            # The NameID exactly as received (SAML Core §3.7.1).
+            name_id = NameID(format=session["format"], text=session["name_id"],
+                             name_qualifier=session["name_qualifier"],
+                             sp_name_qualifier=session["sp_name_qualifier"])
             request_id, message = client.create_logout_request(
                 destination, idp, name_id=name_id, reason=LOGOUT_REASON,
                 session_indexes=[session["session_index"]] if session["session_index"] else None,
-                sign=binding == BINDING_HTTP_POST, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
+                sign=binding == BINDING_HTTP_POST and self.sign_logout_requests,
+                sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
         relay_state = new_token()
         self._logouts.put(request_id, {"browser": browser, "relay_state": relay_state})
-        return self._send(client, binding, destination, str(message), "SAMLRequest", relay_state)
+        return self._send(client, binding, destination, str(message), "SAMLRequest", relay_state,
+                          sign=self.sign_logout_requests)
 
     def slo_redirect(self, request: DemoRequest) -> Response:
         return self._slo(request, BINDING_HTTP_REDIRECT, request.args)
@@ -325,7 +356,9 @@ class DemoSP(PeerApp):
                 del self._sessions[browser]
             self.logout_requests.append({"name_id": name_id, "session_indexes": indexes,
                                          "binding": binding, "known": bool(ended),
-                                         "reason": message.reason})
+                                         "reason": message.reason,
+                                         "name_id_format": message.name_id.format
+                                         if message.name_id is not None else None})
             response = client.create_logout_response(message, [binding], sign=False)
             text = str(client.sign(response, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)) \
                 if binding == BINDING_HTTP_POST else str(response)
@@ -346,11 +379,11 @@ class DemoSP(PeerApp):
                          logged_out=True)
 
     def _send(self, client: Saml2Client, binding: str, destination: str, xml: str,
-              param: str, relay_state: str) -> Response:
+              param: str, relay_state: str, sign: bool = True) -> Response:
         if binding == BINDING_HTTP_REDIRECT:
             with self._lock:
                 info = client.apply_binding(binding, xml, destination, relay_state,
-                                            response=param == "SAMLResponse", sign=True,
+                                            response=param == "SAMLResponse", sign=sign,
                                             sigalg=SIGN_ALG)
             return redirect(dict(info["headers"])["Location"])
         fields = {param: base64.b64encode(xml.encode("utf-8")).decode("ascii")}
@@ -394,6 +427,8 @@ def _redirect_signed(fields: dict[str, str], client: Saml2Client, cert: str) -> 
 
 def make_demo_sp(base_url: str, key_path: Path, cert_path: Path, idp_metadata_url: str,
                  title: str, requested: list[str] | None = None,
-                 slo_bindings: tuple[str, ...] = SLO_BINDINGS) -> DemoSP:
+                 slo_bindings: tuple[str, ...] = SLO_BINDINGS, **options: Any) -> DemoSP:
+    """``options``: :class:`DemoSP`'s keyword options (``name_id_format``,
+    ``sign_logout_requests``, ``encryption_keys``)."""
     return DemoSP(base_url, key_path, cert_path, idp_metadata_url, title, requested,
-                  slo_bindings)
+                  slo_bindings, **options)

@@ -88,8 +88,8 @@ class FrontChannel(Protocol):
 
     def origins(self, service_id: str) -> set[str]: ...
 
-    def logout_request(self, service_id: str, name_id: str,
-                       session_index: str | None) -> Outgoing: ...
+    def logout_request(self, service_id: str, name_id: str, session_index: str | None,
+                       name_id_format: str | None = None) -> Outgoing: ...
 
     def logout_response(self, entity_id: str, request_id: str, relay_state: str,
                         binding: str | None, *, partial: bool) -> Outgoing | None: ...
@@ -102,7 +102,9 @@ class SourceLogout(Protocol):
 
     def outgoing(self, plan_id: str, subject: str) -> Outgoing | None:
         """The hop (``subject``: the session's, as the backend recorded it); ``None`` when the
-        source offers no logout; raises :class:`SourceLogoutFailed`."""
+        source offers no logout; raises :class:`SourceLogoutFailed`. A source whose backend
+        recorded what its logout needs (:attr:`SsoSession.source_session`) gets it as the
+        keyword ``source_session``, and only then."""
 
 
 def logout_hub(conf: Mapping[str, Any]) -> SingleLogout:
@@ -242,7 +244,8 @@ class SingleLogout:
                     self._plan_service(plan, notices, entry)
             if session.key == browser_key:
                 source_steps.append({"kind": "source", "source_id": session.source,
-                                     "subject": session.subject})
+                                     "subject": session.subject,
+                                     "source_session": session.source_session})
         logger.info("sso sessions ended", extra={"reason": reason, "sessions": ended,
                                                  "back_channel": len(notices),
                                                  "front_channel": len(plan.steps)})
@@ -267,8 +270,10 @@ class SingleLogout:
                 return
         elif protocol == "saml2" and self.saml is not None and self.saml.can_tell(service_id) \
                 and isinstance(entry.get("subject"), str):
+            # The NameID exactly as the SP received it (a transient one is in no other place).
             plan.steps.append({"kind": "sp", "service_id": service_id,
-                               "name_id": entry["subject"], "session_index": entry.get("sid")})
+                               "name_id": entry["subject"], "session_index": entry.get("sid"),
+                               "name_id_format": entry.get("name_id_format")})
             return
         plan.untold.append(service_id)
 
@@ -300,7 +305,8 @@ class SingleLogout:
             assert self.saml is not None
             try:
                 outgoing = self.saml.logout_request(service_id, str(step["name_id"]),
-                                                    step.get("session_index"))
+                                                    step.get("session_index"),
+                                                    step.get("name_id_format"))
             except LookupError:
                 plan.untold.append(service_id)
                 return None
@@ -314,8 +320,10 @@ class SingleLogout:
         if source is None:
             plan.sources[source_id] = "untold"
             return None
+        subject, recorded = str(step.get("subject") or ""), step.get("source_session")
         try:
-            outgoing = source.outgoing(plan.id, str(step.get("subject") or ""))
+            outgoing = source.outgoing(plan.id, subject, source_session=recorded) \
+                if isinstance(recorded, dict) else source.outgoing(plan.id, subject)
         except SourceLogoutFailed as exc:
             logger.warning("source not reached for logout",
                            extra={"source": source_id, "reason": str(exc)})

@@ -16,8 +16,9 @@ Where things live (every worker and host sees the same, nothing per process):
   → a small index entry: what *Mon espace NC Connect* lists, and how it finds the
   record to end it.
 * ``sso-session-services`` / owner = ``sid``, item = service id → the services the
-  session answered, with what single logout needs: the protocol, the service's
-  pairwise subject (SAML NameID) and the service's own session id (OIDC ``sid``
+  session answered, with what single logout needs: the protocol, the ``subject`` the
+  service received (OIDC: its pairwise ``sub``; SAML: the NameID, persistent, transient or
+  email, with its ``name_id_format``) and the service's own session id (OIDC ``sid``
   claim, SAML ``SessionIndex``).
 * ``sso-session-link`` / a service's own session id → ``{"sid", "citizen",
   "service_id"}``: how a logout that names the session the way the service knows it
@@ -61,6 +62,9 @@ STATE_KEY = "ncc_sso"
 BACKEND_NAME = "ncconnect:sso"
 #: Context decoration carrying the session a request is answered from (same request only).
 REPLAY_DECORATION = "ncc.sso_replay"
+#: Context decoration a backend sets on a fresh login: what its source needs to end its own
+#: session at logout (a JSON dict, opaque here), kept as :attr:`SsoSession.source_session`.
+SOURCE_SESSION_DECORATION = "ncc.source_session"
 #: Length of ``secrets.token_urlsafe(32)``: any other cookie value is not ours.
 COOKIE_LENGTH = 43
 
@@ -92,6 +96,10 @@ class SsoSession:
     created: int
     last_used: int
     expires_at: int
+    #: What the source needs to log this session out, as its backend recorded it (SAML: the
+    #: NameID exactly as issued and the SessionIndex); ``None`` for sources that need
+    #: nothing, and in records written before it existed (they still load).
+    source_session: dict[str, Any] | None = None
 
     def alive(self, now: float, idle: int) -> bool:
         """Within both lifetimes (the store's TTL already enforces them; checked again so a
@@ -160,14 +168,15 @@ class SessionStore:
 
     def create(self, *, sid: str, citizen: str, source: str, subject: str,
                attributes: dict[str, Any], auth_time: int, loa: str, acr: str,
-               issuer: str | None, now: float) -> tuple[str, SsoSession]:
+               issuer: str | None, now: float,
+               source_session: dict[str, Any] | None = None) -> tuple[str, SsoSession]:
         """A new session under a new cookie value: (cookie value, session)."""
         cookie = secrets.token_urlsafe(32)
         stamp = int(now)
         session = SsoSession(key=digest(cookie), sid=sid, citizen=citizen, source=source,
                              subject=subject, attributes=attributes, auth_time=auth_time,
                              loa=loa, acr=acr, issuer=issuer, created=stamp, last_used=stamp,
-                             expires_at=stamp + self.absolute)
+                             expires_at=stamp + self.absolute, source_session=source_session)
         self._save(session, now)
         return cookie, session
 
@@ -234,6 +243,27 @@ class SessionStore:
         if citizen and isinstance(entry.get("sid"), str):
             self.store.put(LINK_NAMESPACE, entry["sid"], _link(sid, citizen, service_id),
                            max(1, ttl))
+
+    def record_name_id(self, *, key: str, sid: str, service_id: str, name_id: str,
+                       name_id_format: str, expires_at: int, now: float) -> bool:
+        """The NameID a SAML SP actually received (value and format) replaces the pairwise
+        ``subject`` noted for it: single logout must name the citizen exactly as the SP knows
+        them, and a transient NameID is known nowhere else.
+
+        Replace-if-present: ``False``, and nothing written, when the session has no entry for
+        the service. Should a logout close the session while this writes, the entry is
+        removed again (the record ``key`` is taken before the services are deleted), so an
+        ended session never gets an entry back."""
+        entry = self.store.items(SERVICES_NAMESPACE, sid).get(service_id)
+        if entry is None:
+            return False
+        self.store.put_item(SERVICES_NAMESPACE, sid, service_id,
+                            {**entry, "subject": name_id, "name_id_format": name_id_format},
+                            max(1, int(expires_at - now)))
+        if self.store.get(NAMESPACE, key) is None:
+            self.store.delete_item(SERVICES_NAMESPACE, sid, service_id)
+            return False
+        return True
 
     def by_sid(self, citizen: str, sid: str, now: float) -> SsoSession | None:
         """The live session ``sid`` of ``citizen`` (from *Mon espace*: no cookie needed)."""

@@ -12,13 +12,14 @@ import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from ..demo.citizens import CITIZENS
 from ..demo.op import make_demo_op
 from ..demo.rp import make_demo_rp
-from ..demo.saml_idp import make_demo_idp
+from ..demo.saml_idp import DemoIdP, make_demo_idp
 from ..demo.saml_sp import make_demo_sp
 from ..demo.serve import BackgroundServer
 from ..keys import init_keys, rsa_key_pem, write_key_pair
@@ -30,9 +31,13 @@ DICTIONARY = Path(__file__).resolve().parents[2] / "attributs" / "dictionnaire.y
 SOURCE_ATTRIBUTES = ["given_name", "family_name", "preferred_username", "birthdate", "gender",
                      "birthplace", "birthcountry", "email", "phone_number"]
 
-#: service id -> (protocol, accepted sources, attributes[, extra partner-file fields]);
+#: service id -> (protocol, accepted sources, attributes[, extra partner-file fields, its
+#: "saml2" entry merged into the SAML part]);
 #: the extras' "peer" entry holds options of the test peer (SAML SP: "requested", the friendly
-#: names of its RequestedAttributes, "slo", the SingleLogoutService bindings it offers;
+#: names of its RequestedAttributes, "slo", the SingleLogoutService bindings it offers,
+#: "name_id_format", the NameIDPolicy Format it asks (None: no NameIDPolicy),
+#: "sign_logout_requests": False, unsigned LogoutRequests, "encryption": True, an encryption
+#: key in its metadata, with which it decrypts assertions;
 #: OIDC RP: "backchannel": False registers no back-channel logout URI, a string registers
 #: that URI instead of the RP's own).
 DEFAULT_SERVICES: dict[str, tuple] = {
@@ -162,6 +167,7 @@ def build_federation(folder: Path, services: dict | None = None,
         base = f"http://127.0.0.1:{port}"
         fields = dict(extra[0]) if extra else {}
         peer = fields.pop("peer", {})  # options of the test peer, not partner-file fields
+        saml2 = fields.pop("saml2", {})  # SAML fields of the partner file, e.g. name_id_formats
         common = {"kind": "service", "id": sid, "name": f"Service de test {sid}",
                   "organisation": "Tests", "contact": "tests@example.nc", "protocol": protocol,
                   "purpose": "Tester la fédération de bout en bout.",
@@ -182,11 +188,17 @@ def build_federation(folder: Path, services: dict | None = None,
                 **({"backchannel_logout_uri": backchannel} if backchannel else {})}})
         else:
             write_key_pair(peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt", sid)
+            options = {k: peer[k] for k in ("name_id_format", "sign_logout_requests") if k in peer}
+            if peer.get("encryption"):
+                enc = (peer_keys / f"{sid}-chiffrement.pem", peer_keys / f"{sid}-chiffrement.crt")
+                write_key_pair(*enc, f"{sid} encryption")
+                options["encryption_keys"] = enc
             app = make_demo_sp(base, peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt",
                                f"{proxy}/saml2/metadata", f"SP {sid}", peer.get("requested"),
-                               **({"slo_bindings": tuple(peer["slo"])} if "slo" in peer else {}))
+                               **({"slo_bindings": tuple(peer["slo"])} if "slo" in peer else {}),
+                               **options)
             _write(partners / f"{sid}.yaml", {**common, "saml2": {
-                "entity_id": f"{base}/metadata", "metadata_url": f"{base}/metadata"}})
+                "entity_id": f"{base}/metadata", "metadata_url": f"{base}/metadata", **saml2}})
         fed.add(sid, app, port)
 
     init_keys(folder / "data" / "keys")
@@ -196,3 +208,28 @@ def build_federation(folder: Path, services: dict | None = None,
         "allow_loopback_http": True, "bind": f"127.0.0.1:{proxy_port}", "workers": 3,
         "log_level": log_level, "access_log": "access.log"})
     return fed
+
+
+def add_saml_source(fed: Federation, source_id: str, *, loa: str = "low",
+                    partner: dict | None = None, citizens: list | None = None,
+                    **idp_options: Any) -> DemoIdP:
+    """Another demo SAML identity source, before the proxy starts: a demo IdP (``idp_options``:
+    its keyword options — transient NameIDs, encryption, class_ref, PartialLogout) trusting
+    the proxy's SP metadata for ``source_id``, and its partner file (``partner``: extra
+    fields, e.g. ``{"loa_mapping": ...}``; ``partner["saml2"]`` is merged into the SAML part,
+    e.g. ``{"name_id": "transient"}``)."""
+    keys = fed.folder / "peers"
+    write_key_pair(keys / f"{source_id}.pem", keys / f"{source_id}.crt", source_id)
+    port = free_port()
+    idp = make_demo_idp(f"http://127.0.0.1:{port}", keys / f"{source_id}.pem",
+                        keys / f"{source_id}.crt", [f"{fed.proxy_url}/{source_id}/saml2/metadata"],
+                        CITIZENS if citizens is None else citizens, **idp_options)
+    fed.add(source_id, idp, port)
+    extra = dict(partner or {})
+    saml2 = {"entity_id": f"{fed.url(source_id)}/metadata",
+             "metadata_url": f"{fed.url(source_id)}/metadata", **extra.pop("saml2", {})}
+    _write(fed.folder / "partenaires" / f"{source_id}.yaml", {
+        "kind": "source", "id": source_id, "display_name": f"Source SAML de test {source_id}",
+        "loa": loa, "protocol": "saml2",
+        "attributes": {name: {} for name in SOURCE_ATTRIBUTES}, "saml2": saml2, **extra})
+    return idp

@@ -20,6 +20,9 @@ Two response micro-services (:mod:`idp.sso.session` describes the records):
   pairwise subject, its own session id), and links that session id back to the
   session (:mod:`idp.sso.session`). Being last, it runs only for a login the
   service actually receives, including after the consent screen's own request.
+  The SAML frontend, which alone decides the NameID (a transient or email one is no
+  pairwise subject), then records the NameID it sent in that same entry
+  (:meth:`idp.sso.session.SessionStore.record_name_id`).
 
 A passive request (``prompt=none``, ``IsPassive``) answered from the session must not
 end on a page either: when a step of the chain stops it to show one (the consent
@@ -53,6 +56,7 @@ from idp.pairwise import pairwise_id
 from idp.refusals import consent_required
 from idp.sso.session import (
     REPLAY_DECORATION,
+    SOURCE_SESSION_DECORATION,
     STATE_KEY,
     SessionStore,
     SsoSession,
@@ -86,6 +90,12 @@ def _remember(context: Context, session: SsoSession) -> None:
     # with it (single logout finds the session from the id the service knows).
     context.state[STATE_KEY] = {"key": session.key, "sid": session.sid,
                                 "citizen": session.citizen, "expires_at": session.expires_at}
+
+
+def _source_session(context: Context) -> dict[str, Any] | None:
+    """What the backend of this fresh login kept for its source's logout (same request)."""
+    recorded = context.get_decoration(SOURCE_SESSION_DECORATION)
+    return json.loads(json.dumps(recorded)) if isinstance(recorded, dict) else None
 
 
 class SsoSessionRecord(ResponseMicroService):
@@ -141,7 +151,8 @@ class SsoSessionRecord(ResponseMicroService):
             sid=previous.sid if same_citizen and previous else new_sid(), citizen=citizen,
             source=source, subject=subject, attributes=attributes,
             auth_time=auth_time_of(getattr(info, "timestamp", None)), loa=level,
-            acr=loa.stated(level), issuer=getattr(info, "issuer", None), now=now)
+            acr=loa.stated(level), issuer=getattr(info, "issuer", None), now=now,
+            source_session=_source_session(context))
         if same_citizen and previous is not None:
             self.sessions.replace_cookie(previous)
             self.sessions.extend_services(session, now)

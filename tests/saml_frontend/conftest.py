@@ -34,6 +34,8 @@ from werkzeug.test import Client, TestResponse
 from idp.app import NCConnectApp
 from idp.dictionary import load_dictionary
 from idp.keys import write_key_pair
+from idp.stores import open_store
+from idp.testbed.federation import build_federation
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://ncconnect.test"
@@ -102,6 +104,10 @@ class SPSpec:
     signed: bool = False
     registered: bool = True
     backend: str = "source"
+    #: ``saml2.name_id_formats`` of its partner file (None: the schema's default).
+    name_id_formats: list[str] | None = None
+    #: ``saml2.encrypt_assertions``; such an SP publishes an encryption key and decrypts.
+    encrypt: bool = False
 
 
 SPS: dict[str, SPSpec] = {
@@ -118,11 +124,31 @@ SPS: dict[str, SPSpec] = {
                       ["given_name"], backend="failing"),
     "unknown": SPSpec("https://sp-inconnu.test/metadata", ["https://sp-inconnu.test/acs"],
                       ["given_name"], registered=False),
+    # Pinned to persistent NameIDs.
+    "pinned": SPSpec("https://sp-epingle.test/metadata", ["https://sp-epingle.test/acs"],
+                     ["given_name"], name_id_formats=["persistent"]),
+    # Transient by default.
+    "transient-first": SPSpec("https://sp-ephemere.test/metadata",
+                              ["https://sp-ephemere.test/acs"], ["given_name"],
+                              name_id_formats=["transient", "persistent"]),
+    # May get its citizens' email as NameID (and requests nothing: gets all it is allowed).
+    "email": SPSpec("https://sp-courriel.test/metadata", ["https://sp-courriel.test/acs"],
+                    ["given_name", "email"], name_id_formats=["persistent", "email"]),
+    # Email NameID listed first, but its metadata requests only givenName: email not released.
+    "email-unreleased": SPSpec("https://sp-courriel-non.test/metadata",
+                               ["https://sp-courriel-non.test/acs"], ["given_name", "email"],
+                               ["givenName"], name_id_formats=["email", "persistent"]),
+    # Gets its assertions encrypted.
+    "encrypted": SPSpec("https://sp-chiffre.test/metadata", ["https://sp-chiffre.test/acs"],
+                        ["given_name", "family_name"], encrypt=True),
 }
 
 
 def sp_config(spec: SPSpec, key: Path, cert: Path, idp_metadata: str | None) -> dict[str, Any]:
     cnf: dict[str, Any] = {
+        **({"encryption_keypairs": [{"key_file": str(key.with_suffix(".enc.pem")),
+                                     "cert_file": str(cert.with_suffix(".enc.crt"))}]}
+           if spec.encrypt else {}),
         "entityid": spec.entity_id,
         "key_file": str(key),
         "cert_file": str(cert),
@@ -232,12 +258,18 @@ def federation(tmp_path_factory) -> Federation:
     for name, spec in SPS.items():
         key, cert = keys / f"sp-{name}.pem", keys / f"sp-{name}.crt"
         write_key_pair(key, cert, f"SP {name}")
+        if spec.encrypt:
+            write_key_pair(key.with_suffix(".enc.pem"), cert.with_suffix(".enc.crt"),
+                           f"SP {name} encryption")
         sp_files[name] = (key, cert)
         if spec.registered:
             metadata = str(entity_descriptor(SPConfig().load(sp_config(spec, key, cert, None))))
             sps_conf[spec.entity_id] = {"service_id": f"service-{name}", "name": f"Service {name}",
                                         "metadata_xml": metadata,
-                                        "allowed_attributes": list(spec.allowed)}
+                                        "allowed_attributes": list(spec.allowed),
+                                        "encrypt_assertions": spec.encrypt,
+                                        **({"name_id_formats": spec.name_id_formats}
+                                           if spec.name_id_formats else {})}
 
     dictionary = load_dictionary(ROOT / "attributs" / "dictionnaire.yaml")
     backend = "tests.saml_frontend.conftest.FixedPeerBackend"
@@ -298,3 +330,34 @@ def refusal_detail(caplog) -> str:
     """The ``detail`` the app logged for the last stopped login (the reason, never personal)."""
     stopped = [r for r in caplog.records if r.getMessage() == "login stopped"]
     return stopped[-1].detail if stopped else ""
+
+
+# -- the whole federation: the proxy under gunicorn, the demo peers -----------------------
+
+TRANSIENT_FORMAT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+#: Services of :func:`peers`: an SP asking for transient NameIDs, one getting encrypted
+#: assertions (its demo SP publishes an encryption key and decrypts), an OIDC service.
+PEER_SERVICES: dict[str, tuple] = {
+    "sp-transient": ("saml2", ["src-op"], ["given_name", "family_name"],
+                     {"peer": {"name_id_format": TRANSIENT_FORMAT}}),
+    "sp-chiffre": ("saml2", ["src-op"], ["given_name", "family_name"],
+                   {"saml2": {"encrypt_assertions": True},
+                    "peer": {"encryption": True}}),
+    "rp-a": ("oidc", ["src-op"], ["given_name"]),
+}
+
+
+@pytest.fixture(scope="package")
+def peers(tmp_path_factory, redis_server):
+    """The testbed federation with :data:`PEER_SERVICES`, on the suite's redis-server."""
+    federation = build_federation(tmp_path_factory.mktemp("saml_peers"), PEER_SERVICES)
+    try:
+        federation.start_proxy(workers=2, store=redis_server.url)
+        yield federation
+    finally:
+        federation.stop()
+
+
+@pytest.fixture(scope="package")
+def peers_store(redis_server):
+    return open_store(redis_server.url)

@@ -18,6 +18,8 @@ from plugins.frontends.saml2.idp_config import SPMetadataError
 from .conftest import BASE, IDP_ENTITY, NS, SPS, SSO_POST, SSO_REDIRECT
 
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +62,16 @@ def test_metadata_signing_key_is_our_certificate(federation, served):
     assert base64.b64decode(published) == ours.public_bytes(Encoding.DER)
 
 
-def test_metadata_announces_persistent_name_ids(served):
+def test_metadata_announces_persistent_then_every_format_a_partner_file_allows(served):
     _resp, root = served
+    assert [n.text for n in root.findall("md:IDPSSODescriptor/md:NameIDFormat", NS)] == [
+        PERSISTENT, TRANSIENT, EMAIL]
+
+
+def test_metadata_announces_only_persistent_when_every_sp_is_pinned_to_it(federation):
+    pinned = federation.frontend_conf["sps"][SPS["pinned"].entity_id]
+    frontend = _start_frontend(federation, {SPS["pinned"].entity_id: pinned})
+    root = ElementTree.fromstring(frontend.metadata_xml)
     assert [n.text for n in root.findall("md:IDPSSODescriptor/md:NameIDFormat", NS)] == [
         PERSISTENT]
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import pytest
 from saml2.response import (
     StatusAuthnFailed,
-    StatusInvalidNameidPolicy,
     StatusNoPassive,
     StatusRequestDenied,
 )
-from saml2.saml import NAMEID_FORMAT_TRANSIENT
 
 from .conftest import IDP_ENTITY, NS, SPS, autopost_form, response_tree
 
@@ -56,12 +54,6 @@ def test_source_failure_gives_authn_failed(federation):
 def test_passive_request_gets_no_passive(federation):
     reqid, form = _error_form(federation, "a", is_passive="true")
     with pytest.raises(StatusNoPassive):
-        federation.parse_response("a", form, reqid)
-
-
-def test_transient_name_id_policy_gets_invalid_name_id_policy(federation):
-    reqid, form = _error_form(federation, "a", nameid_format=NAMEID_FORMAT_TRANSIENT)
-    with pytest.raises(StatusInvalidNameidPolicy):
         federation.parse_response("a", form, reqid)
 
 

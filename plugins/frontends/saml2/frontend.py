@@ -3,10 +3,14 @@
 Endpoints (relative to the base URL, under the plugin name ``saml2``):
 ``metadata`` (our IdP metadata), ``sso/redirect`` and ``sso/post`` (AuthnRequest
 in, via HTTP-Redirect or HTTP-POST), and, with single logout configured,
-``slo/redirect`` and ``slo/post`` (LogoutRequest and LogoutResponse, :mod:`.slo`).
+``slo/redirect`` and ``slo/post`` (LogoutRequest and LogoutResponse, :mod:`.slo`) and
+``slo/confirmer`` (the citizen's answer about an unsigned LogoutRequest, :mod:`.slo_confirm`).
 Responses always go back with HTTP-POST to an ACS taken from the SP's metadata,
-signed (Response and Assertion), with a persistent pairwise NameID and only the
-attributes the SP is allowed *and* requests.
+signed (Response and Assertion, the assertion encrypted for SPs registered so,
+:mod:`.encryption`), with the NameID format the request asks among those the partner
+file allows (:mod:`.name_id`; anything else is answered ``InvalidNameIDPolicy``) and only
+the attributes the SP is allowed *and* requests. The NameID sent is recorded in the SSO
+session, where single logout finds it in both directions.
 
 ``ForceAuthn``, ``IsPassive`` and ``RequestedAuthnContext`` are kept as the request's
 requirements (:mod:`idp.authn_requirements`) for the SSO session and the choice to
@@ -24,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED, NameID
 from saml2.samlp import (
     STATUS_AUTHN_FAILED,
     STATUS_INVALID_NAMEID_POLICY,
@@ -48,21 +52,21 @@ from idp.refusals import (
     reason_of,
 )
 from idp.sso.logout import logout_hub
-from idp.sso.session import SsoSession, service_sid_of
+from idp.sso.session import STATE_KEY, SsoSession, service_sid_of
 from plugins.micro_services.pairwise import pairwise_subject_of
 
 from . import response as saml_response
 from .idp_config import build_server, slo_urls
 from .metadata import CONTENT_TYPE, idp_metadata_xml
+from .name_id import NameIdRefused, allowed_formats, build_name_id, choose_format
 from .release import released_attributes, saml_identity
 from .slo import SloRequest, SloResponse, read_slo_message
+from .slo_confirm import UnsignedLogout
 from .slo_send import SamlServiceLogout
 from .sso import SSORequest, read_authn_request
 
 logger = logging.getLogger("ncconnect.frontends.saml2")
 
-#: NameIDPolicy formats we can honour: we only issue persistent pairwise identifiers.
-ACCEPTED_NAMEID_FORMATS = (None, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED)
 #: Why a login ended (:mod:`idp.refusals`) -> second-level status under Responder.
 REFUSAL_STATUS = {ACCESS_DENIED: STATUS_REQUEST_DENIED, LOGIN_REQUIRED: STATUS_NO_PASSIVE,
                   CONSENT_REQUIRED: STATUS_NO_PASSIVE, LEVEL_UNREACHABLE: STATUS_NO_AUTHN_CONTEXT}
@@ -82,10 +86,18 @@ class SAML2Frontend(FrontendModule):
         #: Whether an SSO-session micro-service answers IsPassive; without one no login can
         #: happen without a page, and IsPassive is answered NoPassive at once.
         self.sso_sessions = bool(conf.get("sso_sessions", False))
+        #: SPs whose LogoutRequests may come unsigned, the citizen confirming them.
+        self.unsigned_ok = frozenset(e for e, sp in self.sps.items()
+                                     if sp.get("logout_requests") == "unsigned_confirm")
         #: Single logout (:mod:`idp.sso.logout`), when the assembly configured it.
         self.logout = logout_hub(conf["logout"]) if conf.get("logout") else None
+        self.unsigned: UnsignedLogout | None = None
         if self.logout is not None:
-            self.logout.register_front_channel(SamlServiceLogout(conf, name))
+            messages = SamlServiceLogout(conf, name)
+            self.logout.register_front_channel(messages)
+            self.unsigned = UnsignedLogout(
+                self.logout, messages, f"{conf['base_url']}/{name}/slo/confirmer",
+                {sp["service_id"]: sp["name"] for sp in self.sps.values()})
 
     # -- routing ---------------------------------------------------------------
 
@@ -96,7 +108,8 @@ class SAML2Frontend(FrontendModule):
             (f"^{prefix}/sso/redirect$", self.sso_redirect_endpoint),
             (f"^{prefix}/sso/post$", self.sso_post_endpoint),
         ] + ([(f"^{prefix}/slo/redirect$", self.slo_redirect_endpoint),
-              (f"^{prefix}/slo/post$", self.slo_post_endpoint)] if self.logout else [])
+              (f"^{prefix}/slo/post$", self.slo_post_endpoint),
+              (f"^{prefix}/slo/confirmer$", self.slo_confirm_endpoint)] if self.logout else [])
 
     def metadata_endpoint(self, context: Context) -> Response:
         return Response(self.metadata_xml, content=CONTENT_TYPE,
@@ -124,24 +137,32 @@ class SAML2Frontend(FrontendModule):
             raise FlowError("methode_non_autorisee", status=405, detail="SLO post needs POST")
         return self._slo(context, BINDING_HTTP_POST)
 
+    def slo_confirm_endpoint(self, context: Context) -> Response:
+        assert self.unsigned is not None
+        return self.unsigned.answer(context)
+
     def _slo(self, context: Context, binding: str) -> Response:
-        """A verified LogoutRequest ends the session it names; a verified LogoutResponse
-        answers one of our own LogoutRequests and lets the logout go on."""
-        assert self.logout is not None
+        """A verified LogoutRequest ends the session it names (an unsigned one: this browser's,
+        once the citizen confirms); a verified LogoutResponse answers one of our own
+        LogoutRequests and lets the logout go on."""
+        assert self.logout is not None and self.unsigned is not None
         message = read_slo_message(self.server, set(self.sps), binding, context.request or {},
                                    context.request_uri,
                                    slo_urls(self.conf["base_url"], self.name)[binding],
-                                   self.logout.store)
+                                   self.logout.store, self.unsigned_ok)
         if isinstance(message, SloResponse):
             return self.logout.service_answered(context, message.in_response_to, message.sp,
                                                 message.success)
         service_id = self.sps[message.sp]["service_id"]
-        logger.info("SP-initiated logout", extra={"sp": message.sp, "binding": binding})
-        return self.logout.logout(
-            context, self._sessions_named(context, message, service_id), initiator=service_id,
-            finish={"kind": "saml", "entity_id": message.sp, "request_id": message.request_id,
-                    "relay_state": message.relay_state, "binding": binding},
-            reason="saml_slo")
+        logger.info("SP-initiated logout", extra={"sp": message.sp, "binding": binding,
+                                                  "signed": message.signed})
+        named = self._sessions_named(context, message, service_id)
+        finish = {"kind": "saml", "entity_id": message.sp, "request_id": message.request_id,
+                  "relay_state": message.relay_state, "binding": binding}
+        if not message.signed:
+            return self.unsigned.ask(context, message, service_id, named, finish)
+        return self.logout.logout(context, named, initiator=service_id, finish=finish,
+                                  reason="saml_slo")
 
     def _sessions_named(self, context: Context, request: SloRequest,
                         service_id: str) -> list[SsoSession]:
@@ -167,7 +188,8 @@ class SAML2Frontend(FrontendModule):
                 found.append(browser)
         for session in found:
             entry = sessions.services(session.sid).get(service_id) or {}
-            if entry.get("subject") != request.name_id:
+            if entry.get("subject") != request.name_id or not _same_format(
+                    request.name_id_format, entry.get("name_id_format")):
                 raise FlowError("deconnexion_invalide",
                                 detail="SLO: NameID is not the one this SP received")
         return found
@@ -177,8 +199,14 @@ class SAML2Frontend(FrontendModule):
     def _start(self, context: Context, binding: str) -> Response:
         request = read_authn_request(self.server, set(self.sps), binding, context.request or {},
                                      context.request_uri)
-        if request.name_id_format not in ACCEPTED_NAMEID_FORMATS:
-            logger.info("NameIDPolicy format refused", extra={"sp": request.sp})
+        sp = self.sps[request.sp]
+        released = released_attributes(self.converter, sp["allowed_attributes"],
+                                       request.requested_names)
+        allowed = allowed_formats(sp)
+        try:
+            name_id_format = choose_format(request.name_id_policy, request.sp, allowed, released)
+        except NameIdRefused as exc:
+            logger.warning("NameIDPolicy refused", extra=exc.log_extra(request.sp, allowed))
             return self._error_to_sp(request.request_id, request.acs, request.relay_state,
                                      STATUS_INVALID_NAMEID_POLICY, context)
         if request.requirements is None:
@@ -190,10 +218,7 @@ class SAML2Frontend(FrontendModule):
             return self._error_to_sp(request.request_id, request.acs, request.relay_state,
                                      STATUS_NO_PASSIVE, context)
 
-        sp = self.sps[request.sp]
-        released = released_attributes(self.converter, sp["allowed_attributes"],
-                                       request.requested_names)
-        context.state[self.name] = self._state_of(request, released)
+        context.state[self.name] = self._state_of(request, released, name_id_format)
         record(context, request.requirements)
         context.decorate(Context.KEY_FORCE_AUTHN, request.force_authn)
         internal_req = InternalData(requester=request.sp,
@@ -205,10 +230,13 @@ class SAML2Frontend(FrontendModule):
         return self.auth_req_callback_func(context, internal_req)
 
     @staticmethod
-    def _state_of(request: SSORequest, released: list[str]) -> dict[str, Any]:
+    def _state_of(request: SSORequest, released: list[str],
+                  name_id_format: str) -> dict[str, Any]:
         """What the answer needs, JSON-serialisable for the shared flow store."""
         return {"request_id": request.request_id, "sp": request.sp, "acs": request.acs,
-                "relay_state": request.relay_state, "attributes": released}
+                "relay_state": request.relay_state, "attributes": released,
+                "name_id_format": name_id_format,
+                "name_id_asked": request.name_id_policy.format}
 
     def _flow(self, state: Any) -> dict[str, Any]:
         data = state.get(self.name) if state is not None else None
@@ -223,10 +251,22 @@ class SAML2Frontend(FrontendModule):
     def handle_authn_response(self, context: Context, internal_resp: InternalData) -> Response:
         flow = self._flow(context.state)
         sp = flow["sp"]
-        name_id = saml_response.persistent_name_id(pairwise_subject_of(internal_resp),
-                                                   self.entity_id, sp)
-        identity = saml_identity(self.converter, internal_resp.attributes or {},
-                                 list(flow.get("attributes") or []))
+        released = list(flow.get("attributes") or [])
+        identity = saml_identity(self.converter, internal_resp.attributes or {}, released)
+        try:
+            name_id = build_name_id(
+                str(flow.get("name_id_format") or "persistent"),
+                pairwise=pairwise_subject_of(internal_resp), idp=self.entity_id, sp=sp,
+                attributes={k: v for k, v in (internal_resp.attributes or {}).items()
+                            if k in released},
+                asked=flow.get("name_id_asked"))
+        except NameIdRefused as exc:
+            logger.warning("NameIDPolicy refused",
+                           extra=exc.log_extra(sp, allowed_formats(self.sps[sp])))
+            context.state.pop(self.name, None)
+            return self._error_to_sp(flow["request_id"], flow["acs"],
+                                     flow.get("relay_state", ""), STATUS_INVALID_NAMEID_POLICY,
+                                     context)
         auth_info = internal_resp.auth_info
         try:
             class_ref = requirements_of(context).state_level(auth_info.auth_class_ref)
@@ -237,13 +277,29 @@ class SAML2Frontend(FrontendModule):
             return self._error_to_sp(flow["request_id"], flow["acs"],
                                      flow.get("relay_state", ""), STATUS_NO_AUTHN_CONTEXT,
                                      context)
+        service_id = self.sps[sp]["service_id"]
         xml = saml_response.success_response(
             self.server, request_id=flow["request_id"], acs=flow["acs"], sp=sp, name_id=name_id,
             identity=identity, auth_class_ref=class_ref, authn_instant=auth_info.timestamp,
-            session_index=service_sid_of(context, self.sps[sp]["service_id"]))
+            session_index=service_sid_of(context, service_id),
+            encrypt=bool(self.sps[sp].get("encrypt_assertions")))
+        self._record_name_id(context, service_id, name_id)
         context.state.pop(self.name, None)
         logger.info("SAML response sent", extra={"sp": sp, "attributes": sorted(identity)})
         return autopost(flow["acs"], self._fields(xml, flow.get("relay_state", "")), context)
+
+    def _record_name_id(self, context: Context, service_id: str, name_id: NameID) -> None:
+        """The session's entry for this SP (:class:`SsoServiceUse` wrote it just before)
+        records the NameID sent, which single logout then names in both directions."""
+        ref = context.state.get(STATE_KEY) if context.state is not None else None
+        if self.logout is None or not isinstance(ref, dict):
+            return  # no SSO session: nothing will log this login out
+        key, sid, expires_at = ref.get("key"), ref.get("sid"), ref.get("expires_at")
+        if not (isinstance(key, str) and isinstance(sid, str) and isinstance(expires_at, int)):
+            return
+        self.logout.sessions.record_name_id(
+            key=key, sid=sid, service_id=service_id, name_id=str(name_id.text),
+            name_id_format=str(name_id.format), expires_at=expires_at, now=time.time())
 
     def handle_backend_error(self, exception: Exception) -> Response:
         """The source refused or failed: the SP gets a signed error Response, on its ACS."""
@@ -273,3 +329,11 @@ class SAML2Frontend(FrontendModule):
         if relay_state:
             fields["RelayState"] = relay_state
         return fields
+
+
+def _same_format(asked: str | None, recorded: Any) -> bool:
+    """A LogoutRequest's NameID Format, when it states one, is the one the SP received
+    (entries recorded before formats were: persistent)."""
+    if asked in (None, NAMEID_FORMAT_UNSPECIFIED):
+        return True
+    return asked == (recorded or NAMEID_FORMAT_PERSISTENT)

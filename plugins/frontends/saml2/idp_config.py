@@ -2,7 +2,8 @@
 
 Nothing is written to disk: SP metadata is loaded inline from the partner registry,
 key and certificate are the proxy's files. Each SP's metadata must describe that SP
-and nothing else, so one partner's file can never redefine another partner.
+and nothing else, so one partner's file can never redefine another partner; an SP that
+must get encrypted assertions must publish an RSA encryption key there.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from . import sp_metadata
+from .encryption import EncryptionKeyMissing, encrypt_for, rsa_certs
+from .name_id import FORMATS, allowed_formats
 from .uri_names import UriNameConverter, saml_names
 
 SIGN_ALG = SIG_RSA_SHA256
@@ -38,6 +42,21 @@ class ProxyIdP(Server):
 
     def support_AuthnQuery(self) -> bool:  # noqa: N802 (pysaml2's name)
         return False
+
+    def _encrypt_assertion(self, encrypt_cert: str | None, sp_entity_id: str | None,
+                           response: Any, node_xpath: str | None = None) -> str:
+        """pysaml2's one encryption step, with our algorithms (:mod:`.encryption`) and the
+        SP's first RSA encryption key from its registered metadata (never from a message)."""
+        if encrypt_cert:
+            certs: list[tuple[str | None, str]] = [(None, encrypt_cert)]
+        elif sp_entity_id is not None:
+            certs = sp_metadata.encryption_certs(self.metadata, sp_entity_id)
+        else:
+            certs = []
+        usable = rsa_certs(certs)
+        if not usable:
+            raise EncryptionKeyMissing(f"{sp_entity_id}: no RSA encryption key in its metadata")
+        return encrypt_for(self, usable[0], response, node_xpath)
 
 
 def sso_urls(base_url: str, name: str) -> dict[str, str]:
@@ -85,7 +104,7 @@ def idp_config_dict(conf: dict[str, Any], name: str) -> dict[str, Any]:
         "service": {"idp": {
             "endpoints": {"single_sign_on_service": [(url, b) for b, url in urls.items()],
                           "single_logout_service": [(url, b) for b, url in logout.items()]},
-            "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+            "name_id_format": name_id_formats(conf["sps"].values()),
             # Decided per SP from its metadata (AuthnRequestsSigned), see sso.py.
             "want_authn_requests_signed": False,
             "sign_response": True,
@@ -104,6 +123,13 @@ def idp_config_dict(conf: dict[str, Any], name: str) -> dict[str, Any]:
     }
 
 
+def name_id_formats(sps: Any) -> list[str]:
+    """What our metadata announces: persistent, then every other format some SP may get."""
+    listed = {f for sp in sps for f in allowed_formats(sp)}
+    return [NAMEID_FORMAT_PERSISTENT] + [uri for f, uri in FORMATS.items()
+                                         if f in listed and uri != NAMEID_FORMAT_PERSISTENT]
+
+
 def build_server(conf: dict[str, Any], name: str, internal_attributes: dict) -> ProxyIdP:
     """Check every SP's metadata, then build the IdP with our URI attribute converter first."""
     for entity_id, sp in conf["sps"].items():
@@ -111,4 +137,11 @@ def build_server(conf: dict[str, Any], name: str, internal_attributes: dict) -> 
     config = IdPConfig().load(idp_config_dict(conf, name))
     # Same list object as the metadata store's: ours wins for NameFormat uri.
     config.attribute_converters.insert(0, UriNameConverter(saml_names(internal_attributes)))
-    return ProxyIdP(config=config)
+    server = ProxyIdP(config=config)
+    for entity_id, sp in conf["sps"].items():
+        if sp.get("encrypt_assertions") and not rsa_certs(
+                sp_metadata.encryption_certs(server.metadata, entity_id)):
+            raise SPMetadataError(
+                f"service {sp['service_id']}: saml2.encrypt_assertions: the SP's metadata has "
+                "no encryption key: add one to its metadata or set encrypt_assertions: false")
+    return server

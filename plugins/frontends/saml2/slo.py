@@ -8,6 +8,14 @@ the SP's metadata keys only, algorithms pinned — then schema, ``Destination`` 
 endpoint for that binding), ``IssueInstant`` within minutes, and a LogoutRequest's ID
 used once across workers (a captured logout link cannot be replayed).
 
+An SP registered with ``logout_requests: unsigned_confirm`` (``unsigned_ok``) may send its
+messages unsigned: SimpleSAMLphp SPs have no key by default. Such a message is marked
+``signed=False`` and every other check still applies; what an unsigned LogoutRequest may
+end, and only after the citizen confirms, is the frontend's decision
+(:mod:`.slo_confirm`). A signature that is *there* is always verified: a bad one is refused,
+never read as "unsigned" (no downgrade). ``Signature`` or ``SigAlg`` in a Redirect query
+count as a signature being there.
+
 Whether the NameID and SessionIndex name a session of that SP is the frontend's
 question (:mod:`idp.sso.session` links), not this module's.
 """
@@ -56,6 +64,10 @@ class SloRequest:
     session_indexes: tuple[str, ...]
     binding: str
     relay_state: str
+    #: Its NameID's ``Format`` (``None`` when it states none).
+    name_id_format: str | None = None
+    #: ``False``: accepted unsigned, from an SP registered ``unsigned_confirm``.
+    signed: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,7 @@ class SloResponse:
     in_response_to: str
     success: bool
     binding: str
+    signed: bool = True
 
 
 def _refuse(why: str) -> FlowError:
@@ -94,6 +107,36 @@ def _check_xml_signature(server: Server, xml: str, kind: str) -> Any:
     return message
 
 
+def _unsigned_xml(xml: str, kind: str) -> Any | None:
+    """POST binding: the message when it carries no enveloped signature, else ``None``."""
+    reader = logout_request_from_string if kind == "logout_request" \
+        else logout_response_from_string
+    message = reader(xml)
+    return message if message is not None and message.signature is None else None
+
+
+def _verified(server: Server, sp: str, binding: str, params: dict[str, str],
+              request_uri: str | None, xml: str, kind: str,
+              unsigned_ok: bool) -> tuple[Any, bool]:
+    """(the message, whether it was signed); a signature that is there must verify."""
+    param = "SAMLRequest" if kind == "logout_request" else "SAMLResponse"
+    query_signed = "Signature" in params or "SigAlg" in params
+    if binding == BINDING_HTTP_REDIRECT and (query_signed or not unsigned_ok):
+        certs = sp_metadata.signing_certs(server.metadata, sp)
+        if not verify_redirect_signature(request_uri, params, certs, param):
+            raise _refuse("Redirect-binding signature missing or invalid")
+        reader = logout_request_from_string if kind == "logout_request" \
+            else logout_response_from_string
+        return reader(xml), True
+    if unsigned_ok:
+        bare = _unsigned_xml(xml, kind)
+        if bare is not None:
+            return bare, False
+    # POST binding, or an enveloped signature in a Redirect message (Bindings §3.4.4.1 says
+    # to strip it; being there, it is the signature that must verify).
+    return _check_xml_signature(server, xml, kind), True
+
+
 def _decode(binding: str, encoded: str) -> str:
     try:
         raw = redirect_message_xml(encoded) if binding == BINDING_HTTP_REDIRECT \
@@ -120,8 +163,10 @@ def _issuer(xml: str, kind: str) -> str:
 
 def read_slo_message(server: Server, known_sps: set[str], binding: str,
                      params: dict[str, str], request_uri: str | None, destination: str,
-                     seen: Store) -> SloRequest | SloResponse:
-    """Verify what arrived at our SingleLogoutService, or raise :class:`FlowError`."""
+                     seen: Store, unsigned_ok: frozenset[str] = frozenset()
+                     ) -> SloRequest | SloResponse:
+    """Verify what arrived at our SingleLogoutService, or raise :class:`FlowError`.
+    ``unsigned_ok``: the SPs that may send unsigned messages."""
     kinds = [k for k in ("SAMLRequest", "SAMLResponse") if params.get(k)]
     if len(kinds) != 1:
         raise _refuse("need exactly one of SAMLRequest and SAMLResponse")
@@ -135,15 +180,8 @@ def read_slo_message(server: Server, known_sps: set[str], binding: str,
     if sp not in known_sps:
         raise FlowError("sp_inconnu", detail="SAML logout message from an unregistered issuer")
 
-    if binding == BINDING_HTTP_REDIRECT:
-        certs = sp_metadata.signing_certs(server.metadata, sp)
-        if not verify_redirect_signature(request_uri, params, certs, param):
-            raise _refuse("Redirect-binding signature missing or invalid")
-        reader = logout_request_from_string if kind == "logout_request" \
-            else logout_response_from_string
-        message = reader(xml)
-    else:
-        message = _check_xml_signature(server, xml, kind)
+    message, signed = _verified(server, sp, binding, params, request_uri, xml, kind,
+                                sp in unsigned_ok)
     try:
         valid_instance(message)
     except Exception as exc:  # noqa: BLE001 - pysaml2's NotValid and friends
@@ -165,7 +203,8 @@ def read_slo_message(server: Server, known_sps: set[str], binding: str,
         top, second = _top_status(message)
         return SloResponse(sp=sp, in_response_to=message.in_response_to, binding=binding,
                            success=top == STATUS_SUCCESS and second in (None,
-                                                                        STATUS_PARTIAL_LOGOUT))
+                                                                        STATUS_PARTIAL_LOGOUT),
+                           signed=signed)
     if message.not_on_or_after:
         try:
             until = dt.datetime.fromisoformat(message.not_on_or_after)
@@ -180,5 +219,7 @@ def read_slo_message(server: Server, known_sps: set[str], binding: str,
                     int((MAX_AGE + 2 * CLOCK_SKEW).total_seconds())):
         raise _refuse("LogoutRequest already received (replay)")
     indexes = tuple((si.text or "").strip() for si in message.session_index if si.text)
+    name_id_format = (message.name_id.format or "").strip() or None
     return SloRequest(sp=sp, request_id=message.id, name_id=name_id, session_indexes=indexes,
-                      binding=binding, relay_state=relay_state)
+                      binding=binding, relay_state=relay_state, name_id_format=name_id_format,
+                      signed=signed)

@@ -8,8 +8,9 @@ Front channel only: SAML SPs usually keep their session in the browser's cookie,
 LogoutRequest reaches them *through the browser* — HTTP-Redirect when the SP offers it
 (the query signed RSA-SHA256), else HTTP-POST (enveloped signature). An SP whose
 metadata offers neither (SOAP only, or no SingleLogoutService) cannot be told, and the
-citizen is told so. Every message is signed; NameID (persistent, pairwise) and
-SessionIndex are those the SP received at login.
+citizen is told so. Every message is signed; NameID and SessionIndex are exactly those the
+SP received at login (the session records the NameID's value and format: a transient or email
+NameID is sent back as such, with the qualifiers it carried).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from saml2.s_utils import sid as new_message_id
 from saml2.saml import NAMEID_FORMAT_ENTITY, Issuer
 from saml2.samlp import (
     STATUS_PARTIAL_LOGOUT,
+    STATUS_REQUEST_DENIED,
+    STATUS_RESPONDER,
     STATUS_SUCCESS,
     LogoutResponse,
     Status,
@@ -35,7 +38,7 @@ from idp.sso.front_channel import Outgoing, origin_of
 
 from . import sp_metadata
 from .idp_config import DIGEST_ALG, SIGN_ALG, ProxyIdP, idp_config_dict
-from .response import persistent_name_id
+from .name_id import name_id_as_sent
 
 #: Browser-carried bindings, in order of preference (a redirect needs no page of ours).
 FRONT_BINDINGS = (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
@@ -82,16 +85,18 @@ class SamlServiceLogout:
                           origin_of(endpoint["response_location"])}
         return found
 
-    def logout_request(self, service_id: str, name_id: str,
-                       session_index: str | None) -> Outgoing:
-        """The signed LogoutRequest for one SP of an ended session (``can_tell`` first)."""
+    def logout_request(self, service_id: str, name_id: str, session_index: str | None,
+                       name_id_format: str | None = None) -> Outgoing:
+        """The signed LogoutRequest for one SP of an ended session (``can_tell`` first);
+        ``name_id_format`` as recorded at login (``None``: a persistent one, as recorded before
+        other formats existed)."""
         entity = self.entity_of(service_id)
         chosen = self._front(entity) if entity else None
         if entity is None or chosen is None:
             raise LookupError(f"SP of service {service_id} has no front-channel logout")
         binding, endpoint = chosen
         destination = endpoint["location"]
-        subject = persistent_name_id(name_id, self.entity_id, entity)
+        subject = name_id_as_sent(name_id, name_id_format, self.entity_id, entity)
         indexes = [session_index] if session_index else None
         sign_xml = binding == BINDING_HTTP_POST
         request_id, message = self.server.create_logout_request(
@@ -100,20 +105,24 @@ class SamlServiceLogout:
         return self._carry(binding, destination, str(message), "SAMLRequest", "", request_id)
 
     def logout_response(self, entity_id: str, in_response_to: str, relay_state: str,
-                        prefer: str | None, partial: bool) -> Outgoing | None:
+                        prefer: str | None, partial: bool, denied: bool = False
+                        ) -> Outgoing | None:
         """The signed LogoutResponse to the SP that asked; ``None`` when its metadata gives no
-        front-channel SingleLogoutService to answer on."""
+        front-channel SingleLogoutService to answer on. ``denied``: the citizen chose to stay
+        signed in (``Responder/RequestDenied``: nothing was ended)."""
         chosen = self._front(entity_id, prefer)
         if chosen is None:
             return None
         binding, endpoint = chosen
         destination = endpoint["response_location"]
-        inner = StatusCode(value=STATUS_PARTIAL_LOGOUT) if partial else None
+        inner = StatusCode(value=STATUS_REQUEST_DENIED if denied else STATUS_PARTIAL_LOGOUT) \
+            if partial or denied else None
         response = LogoutResponse(
             id=new_message_id(), version="2.0", issue_instant=instant(),
             destination=destination, in_response_to=in_response_to,
             issuer=Issuer(text=self.entity_id, format=NAMEID_FORMAT_ENTITY),
-            status=Status(status_code=StatusCode(value=STATUS_SUCCESS, status_code=inner)))
+            status=Status(status_code=StatusCode(
+                value=STATUS_RESPONDER if denied else STATUS_SUCCESS, status_code=inner)))
         text = str(response)
         if binding == BINDING_HTTP_POST:
             text = str(self.server.sign(response, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG))

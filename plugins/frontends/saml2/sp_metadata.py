@@ -31,6 +31,12 @@ def signing_certs(mds: MetadataStore, sp: str) -> list[str]:
     return [cert for _name, cert in mds.certs(sp, "spsso", "signing")]
 
 
+def encryption_certs(mds: MetadataStore, sp: str) -> list[tuple[str | None, str]]:
+    """``(KeyName, base64 DER certificate)`` the SP decrypts with (``use="encryption"`` or no
+    ``use``, SAML Metadata §2.4.1.1), in the metadata's order."""
+    return list(mds.certs(sp, "spsso", "encryption"))
+
+
 def _post_endpoints(mds: MetadataStore, sp: str) -> list[dict[str, Any]]:
     return [acs for d in _descriptors(mds, sp) for acs in d.get("assertion_consumer_service") or []
             if acs.get("binding") == BINDING_HTTP_POST and acs.get("location")]

@@ -34,6 +34,7 @@ from plugins.saml2.message_checks import issue_instant_problem, signature_algori
 from plugins.saml2.redirect_signature import verify_redirect_signature
 
 from . import sp_metadata
+from .name_id import NameIdPolicy
 
 #: SAML Bindings §3.4.3 / §3.5.3: RelayState MUST NOT exceed 80 bytes.
 MAX_RELAY_STATE_BYTES = 80
@@ -53,7 +54,7 @@ class SSORequest:
     requested_names: list[str] | None  # SAML names, None when the SP declares nothing
     force_authn: bool
     is_passive: bool
-    name_id_format: str | None
+    name_id_policy: NameIdPolicy
     #: What the request demands of the authentication; ``None``: an authentication context
     #: NC Connect cannot provide.
     requirements: Requirements | None
@@ -152,7 +153,6 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
     if acs is None:
         raise _refuse("AssertionConsumerService not in the SP's metadata")
 
-    policy = message.name_id_policy
     force = str(message.force_authn).lower() == "true"
     passive = str(message.is_passive).lower() == "true"
     return SSORequest(
@@ -164,9 +164,19 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
             server.metadata, sp, message.attribute_consuming_service_index),
         force_authn=force,
         is_passive=passive,
-        name_id_format=policy.format if policy is not None else None,
+        name_id_policy=_name_id_policy(message),
         requirements=requirements_of_request(message, force, passive),
     )
+
+
+def _name_id_policy(message: AuthnRequest) -> NameIdPolicy:
+    policy = message.name_id_policy
+    if policy is None:
+        return NameIdPolicy()
+    allow = str(policy.allow_create).strip().lower() if policy.allow_create is not None else None
+    return NameIdPolicy(format=(policy.format or "").strip() or None,
+                        sp_name_qualifier=(policy.sp_name_qualifier or "").strip() or None,
+                        allow_create=None if allow is None else allow in ("true", "1"))
 
 
 def requirements_of_request(message: AuthnRequest, force: bool,
