@@ -7,11 +7,15 @@ passes to the plugin constructors.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from saml2.mdstore import InMemoryMetaData
 
 from .dictionary import Dictionary, load_dictionary
 from .dictionary.normalise import readings_for
@@ -77,6 +81,11 @@ def read_metadata(registry: Registry, partner: Service | Source) -> str:
                               verify=ca or True) as resp:
                 resp.raise_for_status()
                 data = resp.raw.read(MAX_METADATA_BYTES + 1, decode_content=True)
+        except requests.exceptions.SSLError as exc:
+            hint = "check tls_ca_file" if ca else \
+                "if it uses a private certificate authority, set tls_ca_file in its partner file"
+            raise ConfigError(f"{path}: saml2.metadata_url: cannot fetch {tech.metadata_url} "
+                              f"(TLS: certificate not trusted): {hint}") from exc
         except requests.RequestException as exc:
             raise ConfigError(f"{path}: saml2.metadata_url: cannot fetch {tech.metadata_url} "
                               f"({type(exc).__name__})") from exc
@@ -130,16 +139,42 @@ def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
     }
 
 
+def _sp_encryption_key(metadata_xml: str, entity_id: str) -> bool:
+    """Whether the SP's metadata gives an RSA key to encrypt assertions for (``KeyDescriptor
+    use="encryption"`` or without ``use``). Metadata pysaml2 cannot read counts as having
+    one here: the SAML frontend refuses it at start with its own, more precise, message."""
+    md = InMemoryMetaData([], metadata_xml)
+    try:
+        md.load()
+        certs = md.certs(entity_id, "spsso", "encryption")
+    except Exception:  # noqa: BLE001 - broken metadata: reported by the frontend
+        return True
+    for _name, cert in certs:
+        try:
+            key = x509.load_der_x509_certificate(base64.b64decode("".join(cert.split()))
+                                                 ).public_key()
+        except ValueError:
+            continue
+        if isinstance(key, rsa.RSAPublicKey):
+            return True
+    return False
+
+
 def _saml_frontend(st: Settings, reg: Registry) -> dict:
     sps = {}
     for s in reg.saml_services():
         if not s.active:
             continue
         assert s.saml2 is not None
+        metadata = read_metadata(reg, s)
+        if s.saml2.encrypt_assertions and not _sp_encryption_key(metadata, s.saml2.entity_id):
+            raise ConfigError(
+                f"{reg.files[s.id]}: saml2.encrypt_assertions: the SP's metadata has no "
+                "encryption key: add one to its metadata or set encrypt_assertions: false")
         sps[s.saml2.entity_id] = {
             "service_id": s.id,
             "name": s.name,
-            "metadata_xml": read_metadata(reg, s),
+            "metadata_xml": metadata,
             "allowed_attributes": list(s.attributes),
             "name_id_formats": list(s.saml2.name_id_formats),
             "encrypt_assertions": s.saml2.encrypt_assertions,
@@ -198,6 +233,9 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
         "acs_url": f"{st.base_url}/{src.id}/saml2/acs",
         "key_path": str(st.keys.saml_key),
         "cert_path": str(st.keys.saml_cert),
+        # A key pair of its own for the assertions sources encrypt to us.
+        "encryption_key_path": str(st.keys.saml_encryption_key),
+        "encryption_cert_path": str(st.keys.saml_encryption_cert),
     }}
 
 

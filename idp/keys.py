@@ -1,8 +1,12 @@
 """Keys of the proxy, created by ``ncconnect keys init`` into the data folder, never committed.
 
-One RSA key signs ID tokens, one key/certificate pair signs SAML; two random
-secrets derive pairwise identifiers and CSRF tokens. They must be identical on
-every worker and host, which is why they are files and not generated at start.
+One RSA key signs ID tokens, one key/certificate pair signs SAML, another pair
+receives encrypted SAML assertions from identity sources (a key used for one purpose
+only: rolling one never touches the other, and a decryption key is never a signing
+key); two random secrets derive pairwise identifiers and CSRF tokens. They must be
+identical on every worker and host, which is why they are files and not generated at
+start. ``init_keys`` only adds what is missing, so a data folder made before a key
+existed gets it from ``ncconnect keys init`` without losing the others.
 """
 
 from __future__ import annotations
@@ -36,6 +40,14 @@ class KeyPaths:
         return self.folder / "saml-signing.crt"
 
     @property
+    def saml_encryption_key(self) -> Path:
+        return self.folder / "saml-encryption.pem"
+
+    @property
+    def saml_encryption_cert(self) -> Path:
+        return self.folder / "saml-encryption.crt"
+
+    @property
     def pairwise_secret(self) -> Path:
         return self.folder / "pairwise.secret"
 
@@ -44,8 +56,8 @@ class KeyPaths:
         return self.folder / "csrf.secret"
 
     def all(self) -> list[Path]:
-        return [self.oidc_signing_key, self.saml_key, self.saml_cert, self.pairwise_secret,
-                self.csrf_secret]
+        return [self.oidc_signing_key, self.saml_key, self.saml_cert, self.saml_encryption_key,
+                self.saml_encryption_cert, self.pairwise_secret, self.csrf_secret]
 
     def missing(self) -> list[Path]:
         return [p for p in self.all() if not p.is_file()]
@@ -80,7 +92,7 @@ def self_signed_cert(key: rsa.RSAPrivateKey, common_name: str, days: int = 3650)
 
 
 def write_key_pair(key_path: Path, cert_path: Path, common_name: str) -> None:
-    """A SAML signing key and its self-signed certificate (SAML trusts the metadata, not a CA)."""
+    """A SAML key and its self-signed certificate (SAML trusts the metadata, not a CA)."""
     key_path.parent.mkdir(parents=True, exist_ok=True)
     key, pem = rsa_key_pem()
     _write_private(key_path, pem)
@@ -100,6 +112,10 @@ def init_keys(folder: Path, common_name: str = "NC Connect", force: bool = False
     if paths.saml_key in todo or paths.saml_cert in todo:
         write_key_pair(paths.saml_key, paths.saml_cert, common_name)
         written += [paths.saml_key, paths.saml_cert]
+    if paths.saml_encryption_key in todo or paths.saml_encryption_cert in todo:
+        write_key_pair(paths.saml_encryption_key, paths.saml_encryption_cert,
+                       f"{common_name} (encryption)")
+        written += [paths.saml_encryption_key, paths.saml_encryption_cert]
     for secret in (paths.pairwise_secret, paths.csrf_secret):
         if secret in todo:
             _write_private(secret, secrets.token_hex(32).encode())

@@ -57,6 +57,18 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                "audience or validity). For your safety it was refused and no data was sent to "
                "the service. You may start the sign-in again."),
     },
+    "identite_incomplete": {
+        "fr": ("Identité incomplète",
+               "Votre fournisseur d'identité n'a pas transmis tout ce qu'il faut pour vous "
+               "reconnaître (nom de naissance, prénoms, date, lieu et pays de naissance, sexe). "
+               "Aucune donnée n'a été transmise au service. Choisissez un autre compte pour vous "
+               "connecter, ou demandez à votre fournisseur d'identité de compléter votre compte."),
+        "en": ("Incomplete identity",
+               "Your identity provider did not send everything needed to recognise you (birth "
+               "name, given names, date, place and country of birth, sex). No data was sent to "
+               "the service. Sign in with another account, or ask your identity provider to "
+               "complete your account."),
+    },
     "reponse_rejouee": {
         "fr": ("Réponse déjà utilisée",
                "Cette réponse de connexion a déjà été utilisée. Par sécurité, elle ne peut "

@@ -11,13 +11,32 @@ first request, and fetched again when a request comes from an SP not known yet.
 
 Assertions state the eIDAS level the source is registered for as
 ``AuthnContextClassRef`` (NC Connect refuses an answer without one), and the real
-``AuthnInstant``. It keeps no session of its own; :attr:`DemoIdP.authn_requests`
-counts the AuthnRequests received, so tests can tell whether NC Connect asked.
+``AuthnInstant``. :attr:`DemoIdP.authn_requests` counts the AuthnRequests received, so
+tests can tell whether NC Connect asked. It never answers a login from a session of its
+own (``IsPassive`` gets ``NoPassive``), but remembers each login it answered — the
+NameID and the ``SessionIndex`` it issued, for 8 hours — in :attr:`DemoIdP.sessions`.
 
 Single Logout: ``/slo/redirect`` takes an SP's LogoutRequest (Redirect binding, signed
 RSA-SHA256 with a key of the SP's metadata, addressed here) and answers with a signed
-LogoutResponse on the SP's SingleLogoutService. Having no session, it has nothing more
-to end; :attr:`DemoIdP.logout_requests` counts the verified requests.
+LogoutResponse on the SP's SingleLogoutService. It is as strict as Lasso-based IdPs
+(LemonLDAP::NG): the request must name a session it issued to that SP by its
+``SessionIndex``, with the NameID exactly as issued — Format, NameQualifier,
+SPNameQualifier, SPProvidedID, value; it then ends that session and answers
+``Success``, and otherwise answers ``Responder`` / ``UnknownPrincipal``.
+:attr:`DemoIdP.logout_requests` counts the verified requests.
+
+Keyword options (defaults: the demo's own behaviour), attributes tests may change:
+
+* ``class_ref``: the ``AuthnContextClassRef`` stated, e.g. SAML's
+  ``PasswordProtectedTransport`` as most non-eIDAS IdPs do;
+* ``name_id_format``: the NameID format URI; transient issues a new random NameID at
+  each login, whatever format the request asked for (as an IdP whose administrator
+  chose transient identifiers for this SP);
+* ``encryption``: encrypts the (signed) assertion to the SP's encryption certificate from
+  its metadata, with this XML Encryption block algorithm (``AES256_GCM``) and RSA-OAEP
+  key transport; the Response is signed over the ``EncryptedAssertion``;
+* ``partial_logout``: a successful logout answers ``Success`` / ``PartialLogout``, as an
+  IdP that could not reach every other SP of its session.
 """
 
 from __future__ import annotations
@@ -27,27 +46,42 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, class_name, samlp
 from saml2.config import IdPConfig
 from saml2.mdstore import InMemoryMetaData
+from saml2.s_utils import error_status_factory
 from saml2.saml import (
     NAME_FORMAT_URI,
     NAMEID_FORMAT_PERSISTENT,
+    NAMEID_FORMAT_TRANSIENT,
     NAMEID_FORMAT_UNSPECIFIED,
     NameID,
 )
 from saml2.samlp import (
     STATUS_INVALID_NAMEID_POLICY,
     STATUS_NO_PASSIVE,
+    STATUS_PARTIAL_LOGOUT,
     STATUS_REQUEST_DENIED,
+    STATUS_SUCCESS,
+    STATUS_UNKNOWN_PRINCIPAL,
     authn_request_from_string,
     logout_request_from_string,
 )
 from saml2.server import Server
+from saml2.sigver import (
+    RSA_OAEP_MGF1P,
+    get_pem_wrapped_unwrapped,
+    make_temp,
+    pre_encrypt_assertion,
+    pre_encryption_part,
+    pre_signature_part,
+    signed_instance_factory,
+)
 from werkzeug.wrappers import Response
 
 from .citizens import Citizen, find_citizen
@@ -75,6 +109,16 @@ CLOCK_SKEW = dt.timedelta(minutes=2)
 ACCEPTED_NAMEID_FORMATS = (None, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED)
 #: The level the demo directory is registered at (``partenaires/demo``: low).
 DEFAULT_CLASS_REF = "http://eidas.europa.eu/LoA/low"
+AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+#: xmlsec1's ``--session-key`` for a block algorithm (its key size).
+SESSION_KEYS = {"aes128": "aes-128", "aes192": "aes-192", "aes256": "aes-256",
+                "tripledes": "des-192"}
+#: How long it remembers a login it answered, for the SP's LogoutRequest.
+SESSION_TTL = 8 * 3600
+#: The NameID fields a LogoutRequest must give back exactly as issued.
+NAME_ID_FIELDS = ("text", "format", "name_qualifier", "sp_name_qualifier", "sp_provided_id")
 
 
 def _refused(why: str) -> PeerError:
@@ -106,13 +150,43 @@ def _check_issue_instant(value: str | None) -> None:
         raise _refused("demande trop ancienne ou datée du futur")
 
 
+def _session_key(session_index: str) -> str:
+    return hashlib.sha256(session_index.encode("utf-8")).hexdigest()
+
+
+def _fields(name_id: Any) -> dict[str, str | None]:
+    return {f: getattr(name_id, f, None) for f in NAME_ID_FIELDS}
+
+
+def _session_key_type(algorithm: str) -> str:
+    fragment = algorithm.rsplit("#", 1)[-1]
+    for prefix, key_type in SESSION_KEYS.items():
+        if fragment.startswith(prefix):
+            return key_type
+    raise ValueError(f"unknown block encryption algorithm {algorithm}")
+
+
 class DemoIdP(PeerApp):
     def __init__(self, base_url: str, key_path: Path, cert_path: Path,
                  sp_metadata_urls: list[str], citizens: list[Citizen],
-                 class_ref: str = DEFAULT_CLASS_REF) -> None:
+                 class_ref: str = DEFAULT_CLASS_REF, *,
+                 name_id_format: str = NAMEID_FORMAT_PERSISTENT,
+                 encryption: str | None = None, partial_logout: bool = False) -> None:
         super().__init__(base_url, "idp", BRAND)
         #: The ``AuthnContextClassRef`` its assertions state (tests may change it).
         self.class_ref = class_ref
+        #: Persistent (default) or transient NameIDs.
+        self.name_id_format = name_id_format
+        #: Block algorithm encrypting assertions (``None``: not encrypted).
+        self.encryption = encryption
+        #: Answer a successful logout with ``PartialLogout``.
+        self.partial_logout = partial_logout
+        #: SessionIndex digest -> {"sp", "username", "name_id": fields as issued}.
+        self.sessions = Pending(ttl=SESSION_TTL)
+        #: Second-level status of the last LogoutResponse (``None``: plain Success).
+        self.last_logout_status: str | None = None
+        #: What the last verified LogoutRequest named: {"name_id": fields, "session_indexes"}.
+        self.last_logout_request: dict[str, Any] | None = None
         self.entity_id = f"{self.base_url}/metadata"
         self.sso_url = f"{self.base_url}/sso/redirect"
         self.slo_url = f"{self.base_url}/slo/redirect"
@@ -233,7 +307,10 @@ class DemoIdP(PeerApp):
             raise _refused("adresse de retour absente des métadonnées du service")
         flow = {"sp": sp, "resp_args": resp_args, "relay_state": relay_state}
         policy = message.name_id_policy
-        if policy is not None and policy.format not in ACCEPTED_NAMEID_FORMATS:
+        accepted = ACCEPTED_NAMEID_FORMATS + ((NAMEID_FORMAT_TRANSIENT,)
+                                              if self.name_id_format == NAMEID_FORMAT_TRANSIENT
+                                              else ())
+        if policy is not None and policy.format not in accepted:
             return self._post_error(flow, STATUS_INVALID_NAMEID_POLICY)
         if str(message.is_passive).lower() == "true":  # no single sign-on session here
             return self._post_error(flow, STATUS_NO_PASSIVE)
@@ -298,16 +375,42 @@ class DemoIdP(PeerApp):
         _check_issue_instant(message.issue_instant)
         with self._counter_lock:
             self.logout_requests += 1
+        status = self._end_sessions(sp, message)
         try:
             with self._lock:
                 response = self.server.create_logout_response(message, [BINDING_HTTP_REDIRECT],
-                                                              sign=False)
+                                                              status=status, sign=False)
                 info = self.server.apply_binding(
                     BINDING_HTTP_REDIRECT, str(response), response.destination,
                     relay_state or "", response=True, sign=True, sigalg=SIGN_ALG)
         except Exception:  # noqa: BLE001 - no SingleLogoutService in the SP's metadata
             raise _refused("adresse de retour absente des métadonnées du service") from None
         return redirect(dict(info["headers"])["Location"])
+
+    def issued_session(self, session_index: str) -> dict[str, Any] | None:
+        """The live session a SessionIndex names: {"sp", "username", "name_id": fields}."""
+        return self.sessions.get(_session_key(session_index))
+
+    def _end_sessions(self, sp: str, message: Any) -> samlp.Status | None:
+        """End the sessions the request names, if it names them exactly as issued to ``sp``:
+        ``None`` (Success), Success / PartialLogout, or Responder / UnknownPrincipal."""
+        indexes = [(i.text or "").strip() for i in message.session_index or []]
+        asked = _fields(message.name_id) if message.name_id is not None else None
+        self.last_logout_request = {"name_id": asked, "session_indexes": indexes}
+        found = [self.sessions.get(_session_key(i)) for i in indexes if i]
+        if asked is None or not indexes or len(found) != len(indexes) or any(
+                f is None or f["sp"] != sp or f["name_id"] != asked for f in found):
+            logger.info("logout request for no session issued", extra={"sp": sp})
+            self.last_logout_status = STATUS_UNKNOWN_PRINCIPAL
+            return error_status_factory((STATUS_UNKNOWN_PRINCIPAL, None))
+        for index in indexes:
+            self.sessions.take(_session_key(index))
+        if not self.partial_logout:
+            self.last_logout_status = None
+            return None
+        self.last_logout_status = STATUS_PARTIAL_LOGOUT
+        return samlp.Status(status_code=samlp.StatusCode(
+            value=STATUS_SUCCESS, status_code=samlp.StatusCode(value=STATUS_PARTIAL_LOGOUT)))
 
     # -- responses ----------------------------------------------------------
 
@@ -316,18 +419,62 @@ class DemoIdP(PeerApp):
         return hmac.new(self._nameid_secret, f"{sp}\x00{username}".encode(),
                         hashlib.sha256).hexdigest()
 
+    def _issued_name_id(self, sp: str, username: str) -> NameID:
+        if self.name_id_format == NAMEID_FORMAT_TRANSIENT:
+            value = f"_{secrets.token_hex(16)}"  # new at each login
+        else:
+            value = self.name_id(sp, username)
+        return NameID(format=self.name_id_format, text=value, name_qualifier=self.entity_id,
+                      sp_name_qualifier=sp)
+
     def _post_success(self, flow: dict[str, Any], citizen: Citizen) -> Response:
         sp = flow["sp"]
-        name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=self.name_id(sp, citizen.username),
-                         name_qualifier=self.entity_id, sp_name_qualifier=sp)
+        name_id = self._issued_name_id(sp, citizen.username)
+        signed = self.encryption is None  # pysaml2 signs; encrypted ones are signed below
         with self._lock:
-            xml = self.server.create_authn_response(
+            xml = str(self.server.create_authn_response(
                 identity=saml_identity(citizen.claims), userid=citizen.username,
                 name_id=name_id,
                 authn={"class_ref": self.class_ref, "authn_auth": self.entity_id},
-                sign_response=True, sign_assertion=True, encrypt_assertion=False,
-                sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG, **flow["resp_args"])
-        return self._post(flow, str(xml))
+                sign_response=signed, sign_assertion=signed, encrypt_assertion=False,
+                sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG, **flow["resp_args"]))
+            response = samlp.response_from_string(xml)
+            [statement] = response.assertion[0].authn_statement
+            if self.encryption is not None:
+                xml = self._encrypted(response, sp, self.encryption)
+        self.sessions.put(_session_key(statement.session_index),
+                          {"sp": sp, "username": citizen.username, "name_id": _fields(name_id)})
+        return self._post(flow, xml)
+
+    def _encrypted(self, response: samlp.Response, sp: str, algorithm: str) -> str:
+        """The response, its assertion signed then encrypted to ``sp``'s encryption
+        certificate (RSA-OAEP key transport), then the Response signed over it."""
+        sec = self.server.sec
+        certs = self.server.metadata.certs(sp, "spsso", "encryption")
+        if not certs:
+            raise PeerError("chiffrement_impossible", "Chiffrement impossible",
+                            "Le service ne publie pas de clé de chiffrement dans ses "
+                            "métadonnées. Aucune donnée n'a été transmise.")
+        key_name, cert = certs[0]
+        wrapped, unwrapped = get_pem_wrapped_unwrapped(cert)
+        assertion = response.assertion[0]
+        assertion.signature = pre_signature_part(assertion.id, sec.my_cert, 1,
+                                                 digest_alg=DIGEST_ALG, sign_alg=SIGN_ALG)
+        response.signature = pre_signature_part(response.id, sec.my_cert, 2,
+                                                digest_alg=DIGEST_ALG, sign_alg=SIGN_ALG)
+        # Self-contained: the encrypted assertion declares every namespace it uses, as
+        # real IdPs' XML Encryption does (the decrypted text must parse on its own).
+        tag = assertion._to_element_tree().tag
+        plain = pre_encrypt_assertion(response) \
+            .get_xml_string_with_self_contained_assertion_within_encrypted_assertion(tag)
+        signed = signed_instance_factory(plain, sec, [(class_name(assertion), assertion.id)])
+        cert_file = make_temp(wrapped.encode("ascii"), decode=False)
+        encrypted = sec.encrypt_assertion(
+            signed, cert_file.name,
+            pre_encryption_part(msg_enc=algorithm, key_enc=RSA_OAEP_MGF1P, key_name=key_name,
+                                encrypt_cert=unwrapped),
+            key_type=_session_key_type(algorithm))
+        return signed_instance_factory(encrypted, sec, [(class_name(response), response.id)])
 
     def _post_error(self, flow: dict[str, Any], status: str) -> Response:
         args = flow["resp_args"]
@@ -345,5 +492,9 @@ class DemoIdP(PeerApp):
 
 
 def make_demo_idp(base_url: str, key_path: Path, cert_path: Path, sp_metadata_urls: list[str],
-                  citizens: list[Citizen], class_ref: str = DEFAULT_CLASS_REF) -> DemoIdP:
-    return DemoIdP(base_url, key_path, cert_path, sp_metadata_urls, citizens, class_ref)
+                  citizens: list[Citizen], class_ref: str = DEFAULT_CLASS_REF,
+                  **options: Any) -> DemoIdP:
+    """``options``: the keyword options of :class:`DemoIdP` (transient NameIDs, encryption,
+    PartialLogout answers)."""
+    return DemoIdP(base_url, key_path, cert_path, sp_metadata_urls, citizens, class_ref,
+                   **options)

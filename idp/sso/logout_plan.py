@@ -9,8 +9,9 @@ random id, for ten minutes. The answer to a SAML hop is matched by its
 OIDC source by its ``state`` (the plan id).
 
 Outcomes are kept as ids (services, sources), never as names or identifiers of the
-citizen; the NameID and SessionIndex a pending SAML hop needs are the pairwise ones the
-SP already holds, and go with the plan when it ends.
+citizen. A pending SAML hop needs a NameID and a SessionIndex: towards an SP, the ones that
+SP received from us (pairwise or transient); towards the source, the ones the source
+issued, exactly as it sent them. They go with the plan when it ends (ten minutes at most).
 """
 
 from __future__ import annotations

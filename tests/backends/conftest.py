@@ -1,4 +1,5 @@
-"""Fixtures: the proxy (two workers, one store), a pyop provider and a pysaml2 IdP on loopback."""
+"""Fixtures: the proxy (two workers, one store), a pyop provider and a pysaml2 IdP on loopback;
+and a whole federation whose SAML sources behave like real-world IdPs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from idp.assemble import OIDC_BACKEND, SAML_BACKEND
 from idp.dictionary import load_dictionary
 from idp.dictionary.normalise import readings_for
 from idp.keys import rsa_key_pem, write_key_pair
+from idp.stores import open_store
 from tests.backends.federation_harness import (
     FLOW_TTL,
     OIDC_SOURCE,
@@ -24,6 +26,7 @@ from tests.backends.federation_harness import (
 )
 from tests.backends.oidc_source_peer import CLIENT_ID, CLIENT_SECRET, OidcSourcePeer
 from tests.backends.saml_source_peer import SamlSourcePeer
+from tests.backends.saml_sources_federation import saml_sources_federation
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +34,7 @@ def key_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("keys")
     write_key_pair(folder / "proxy-saml.pem", folder / "proxy-saml.crt", "NC Connect test")
     write_key_pair(folder / "idp.pem", folder / "idp.crt", "Test IdP")
+    write_key_pair(folder / "proxy-enc.pem", folder / "proxy-enc.crt", "NC Connect test enc")
     return folder
 
 
@@ -99,6 +103,8 @@ def proxy(servers, oidc_source, saml_source, key_folder, tmp_path) -> Proxy:
         "acs_url": f"{base}/{SAML_SOURCE}/saml2/acs",
         "key_path": str(key_folder / "proxy-saml.pem"),
         "cert_path": str(key_folder / "proxy-saml.crt"),
+        "encryption_key_path": str(key_folder / "proxy-enc.pem"),
+        "encryption_cert_path": str(key_folder / "proxy-enc.crt"),
     }}
     config = satosa_config(base, [oidc_backend, saml_backend])
     store_url = f"sqlite:///{tmp_path}/s.db"
@@ -115,3 +121,17 @@ def proxy(servers, oidc_source, saml_source, key_folder, tmp_path) -> Proxy:
 @pytest.fixture
 def browser() -> Browser:
     return Browser()
+
+
+@pytest.fixture(scope="package")
+def saml_sources(tmp_path_factory, redis_server):
+    """The proxy under gunicorn with SAML sources set up like real-world IdPs
+    (:mod:`tests.backends.saml_sources_federation`)."""
+    with saml_sources_federation(tmp_path_factory.mktemp("saml-sources"),
+                                 redis_server.url) as fed:
+        yield fed
+
+
+@pytest.fixture(scope="package")
+def sources_store(redis_server):
+    return open_store(redis_server.url)

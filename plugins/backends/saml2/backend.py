@@ -13,6 +13,13 @@ level, none, or a class that is not an eIDAS level ends the login on our page; t
 answer then carries the registered level's URI. (Without ``loa`` in the
 configuration — the backend's own protocol tests — the class passes as sent;
 ``idp.assemble`` always sets it.)
+
+Assertions may come encrypted to our SP's encryption key (AES-GCM, RSA-OAEP only,
+checked before decryption: :mod:`.encryption`); the assertion inside must be signed,
+as a plain one. A source registered with ``saml2.name_id: transient`` is identified by
+the identity pivot rather than its NameID (:mod:`.subject`). The NameID as issued and
+the ``SessionIndex`` go to the SSO session for the source's logout
+(:mod:`.source_session`).
 """
 
 from __future__ import annotations
@@ -39,11 +46,13 @@ from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.sso.logout import logout_hub
+from idp.sso.session import SOURCE_SESSION_DECORATION
 from idp.stores import open_store
 
 from .attributes import attributes_by_name
 from .authn_request import redirect_request
 from .client import make_client
+from .encryption import decrypt_once
 from .errors import InvalidSamlResponse
 from .logout import (
     SamlSourceLogout,
@@ -55,8 +64,10 @@ from .logout import (
 from .metadata import sp_metadata_xml
 from .replay import first_use
 from .response_checks import Expected, check_verified
-from .response_xml import STATUS_SUCCESS, ResponseShape, decode, inspect
+from .response_xml import STATUS_SUCCESS, ResponseShape, check_decrypted, decode, inspect
+from .source_session import record_of
 from .sp_config import TIME_SLACK, build_sp_config
+from .subject import subject_of
 
 logger = logging.getLogger("ncconnect.backend.saml2")
 
@@ -92,6 +103,8 @@ class SAML2Backend(BackendModule):
         self.metadata_xml = sp_metadata_xml(self.sp_config)
         self.store = open_store(config["store_url"])
         self.loa: str | None = config.get("loa")
+        #: ``saml2.name_id`` of the partner file: ``persistent`` (default) or ``transient``.
+        self.name_id_policy = str(config.get("name_id") or "persistent")
 
     # -- SATOSA contract -------------------------------------------------------
 
@@ -177,11 +190,17 @@ class SAML2Backend(BackendModule):
         shape = inspect(xml)
         if shape.status != STATUS_SUCCESS:
             self._refusal(context, shape, request_id)
+        if shape.encrypted:
+            # Opened once here and checked before pysaml2 decrypts anything (:mod:`.encryption`).
+            check_decrypted(decrypt_once(self.client, xml))
         response = self._verify_signature(xml, request_id)
+        if shape.encrypted:
+            check_decrypted(response.xmlstr)  # and what pysaml2 made of it: the same shape
         now = time.time()
         verified = check_verified(response.response, response.assertion, Expected(
             request_id=request_id, acs_url=self.acs_url, sp_entity_id=self.sp_entity_id,
-            idp_entity_id=self.idp_entity_id, now=now, slack=TIME_SLACK))
+            idp_entity_id=self.idp_entity_id, now=now, slack=TIME_SLACK,
+            name_id=self.name_id_policy))
         if not first_use(self.store, verified.assertion_id, verified.valid_until, now,
                          TIME_SLACK, self.flow_ttl):
             raise FlowError("reponse_rejouee", detail=f"{self.source_id}: assertion already used")
@@ -194,7 +213,10 @@ class SAML2Backend(BackendModule):
                                               self.idp_entity_id)
         internal = InternalData(auth_info=auth_info)
         internal.attributes = self.attributes.to_internal(attributes_by_name(response.assertion))
-        internal.subject_id = f"{self.source_id}:{verified.name_id}"
+        internal.subject_id = subject_of(self.source_id, self.name_id_policy, verified.name_id,
+                                         internal.attributes)
+        context.decorate(SOURCE_SESSION_DECORATION,
+                         record_of(verified.name_id, verified.session_index))
         logger.info("source login verified", extra={"source": self.source_id})
         return self.auth_callback_func(context, internal)
 

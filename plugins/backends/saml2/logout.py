@@ -1,7 +1,10 @@
 """Logging out at a SAML identity source (SP-initiated Single Logout, NC Connect being the SP).
 
 When the citizen's own session ends, NC Connect sends the IdP a signed LogoutRequest
-naming the NameID the IdP gave at login, through the browser — HTTP-Redirect if the
+naming the NameID exactly as the IdP gave it at login (Format, NameQualifier,
+SPNameQualifier, SPProvidedID, value) and the assertion's ``SessionIndex`` — what
+Lasso-based IdPs (LemonLDAP::NG) match, answering "Unknown principal" to anything
+else (:mod:`.source_session`) — through the browser — HTTP-Redirect if the
 IdP's metadata offers it, else HTTP-POST — and the IdP answers at our
 SingleLogoutService ``<base>/<source>/saml2/slo``, which our SP metadata now
 publishes. Sources whose metadata has no SingleLogoutService are not logged out (the
@@ -9,7 +12,10 @@ citizen is told).
 
 The answer is checked like everything from a source: the query signature (Redirect)
 or the enveloped signature (POST), with the IdP's metadata keys only and pinned
-algorithms, then Issuer, Destination and InResponseTo.
+algorithms, then Issuer, Destination and InResponseTo. ``Success`` — also with a
+second-level ``PartialLogout`` (the IdP could not reach every other SP of its own
+session: ours is over) — counts as logged out; any other status as not logged out.
+Either way NC Connect's session ended before, and the logout goes on to its end page.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.samlp import STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, logout_response_from_string
 from saml2.validate import valid_instance
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -38,6 +44,7 @@ from plugins.saml2.redirect_signature import verify_redirect_signature
 from .client import make_client
 from .errors import InvalidSamlResponse
 from .response_xml import ALLOWED_DIGEST_METHODS, ALLOWED_SIGNATURE_METHODS
+from .source_session import IssuedNameID, read_record
 from .sp_config import build_sp_config
 
 FRONT_BINDINGS = (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
@@ -87,24 +94,34 @@ class SamlSourceLogout:
     def origin(self) -> str | None:
         return origin_of(self.endpoint[1]) if self.endpoint else None
 
-    def outgoing(self, plan_id: str, subject: str) -> Outgoing | None:
-        """The hop of :class:`idp.sso.logout.SourceLogout`; ``subject`` is the session's
-        (``<source>:<NameID>``), the answer is matched by our request's ID."""
-        prefix = f"{self.source_id}:"
-        if not subject.startswith(prefix):
-            return None
-        return self.logout_request(subject.removeprefix(prefix))
+    def outgoing(self, plan_id: str, subject: str,
+                 source_session: Mapping[str, Any] | None = None) -> Outgoing | None:
+        """The hop of :class:`idp.sso.logout.SourceLogout`, matched by our request's ID.
 
-    def logout_request(self, subject: str) -> Outgoing | None:
-        """The signed LogoutRequest for the NameID the IdP gave; ``None`` if it has no SLO."""
+        ``source_session``: the NameID and SessionIndex kept at login. A session recorded
+        before they were kept has only ``subject`` (``<source>:<NameID>``): the NameID is
+        then rebuilt as persistent with the usual qualifiers, without a SessionIndex."""
+        recorded = read_record(source_session)
+        if recorded is not None:
+            return self.logout_request(*recorded)
+        prefix = f"{self.source_id}:"
+        if not subject.startswith(prefix) or subject.startswith(f"{prefix}pivot:"):
+            return None
+        return self.logout_request(IssuedNameID(
+            value=subject.removeprefix(prefix), format=NAMEID_FORMAT_PERSISTENT,
+            name_qualifier=self.idp, sp_name_qualifier=self.sp_entity_id), None)
+
+    def logout_request(self, name_id: IssuedNameID,
+                       session_index: str | None) -> Outgoing | None:
+        """The signed LogoutRequest for the NameID the IdP gave (and its session); ``None`` if
+        it has no SingleLogoutService."""
         if self.endpoint is None:
             return None
         binding, destination = self.endpoint
-        name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=subject,
-                         name_qualifier=self.idp, sp_name_qualifier=self.sp_entity_id)
         sign_xml = binding == BINDING_HTTP_POST
         request_id, message = self.client.create_logout_request(
-            destination, self.idp, name_id=name_id, reason=REASON_USER, sign=sign_xml,
+            destination, self.idp, name_id=name_id.to_name_id(), reason=REASON_USER,
+            sign=sign_xml, session_indexes=[session_index] if session_index else None,
             sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
         if binding == BINDING_HTTP_REDIRECT:
             info = self.client.apply_binding(binding, str(message), destination, "",

@@ -6,6 +6,11 @@ an assertion without ``AudienceRestriction``, and does not compare the
 ``SubjectConfirmationData`` ``Recipient`` with our ACS. Everything a
 browser-posted assertion must prove (SAML 2.0 Web Browser SSO profile §4.1.4)
 is required here, against the values of *this* login.
+
+The NameID is kept whole (:class:`.source_session.IssuedNameID`) with the
+AuthnStatement's ``SessionIndex``: logout at the source sends them back as issued. A
+transient NameID is accepted only from a source registered with ``saml2.name_id:
+transient`` (the backend then identifies the citizen by the identity pivot).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from saml2.saml import NAMEID_FORMAT_TRANSIENT, SCM_BEARER
 from saml2.time_util import str_to_time
 
 from .errors import InvalidSamlResponse
+from .source_session import MAX_FIELD, IssuedNameID
 
 MAX_NAME_ID = 256
 MAX_ID = 256
@@ -32,12 +38,16 @@ class Expected:
     idp_entity_id: str
     now: float
     slack: int
+    #: The source's ``saml2.name_id``: ``transient`` accepts transient NameIDs.
+    name_id: str = "persistent"
 
 
 @dataclass(frozen=True)
 class VerifiedAssertion:
     assertion_id: str
-    name_id: str
+    name_id: IssuedNameID
+    #: The AuthnStatement's ``SessionIndex`` (what the source's logout wants back).
+    session_index: str | None
     authn_class_ref: str | None
     authn_instant: str | None
     #: Latest NotOnOrAfter of the assertion (epoch seconds): how long a replay stays possible.
@@ -90,8 +100,33 @@ def check_conditions(assertion: Any, exp: Expected) -> float:
     return until
 
 
-def check_subject(assertion: Any, exp: Expected) -> tuple[str, float]:
-    """Bearer confirmation for our ACS and request; returns (NameID value, its NotOnOrAfter)."""
+def _optional(value: Any, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_FIELD:
+        raise InvalidSamlResponse(f"{what} too long")
+    return value
+
+
+def issued_name_id(name_id: Any, exp: Expected) -> IssuedNameID:
+    """The NameID as issued; a transient one only from a source registered as transient."""
+    value = _text(name_id)
+    if not value or len(value) > MAX_NAME_ID:
+        raise InvalidSamlResponse("NameID missing or too long")
+    if name_id.format == NAMEID_FORMAT_TRANSIENT and exp.name_id != "transient":
+        # A transient NameID changes at every login: services would see a new person each time.
+        raise InvalidSamlResponse("transient NameID refused: this source is registered with "
+                                  "persistent identifiers (saml2.name_id: transient in its "
+                                  "partner file, with the whole identity pivot, to accept it)")
+    return IssuedNameID(
+        value=value, format=_optional(name_id.format, "NameID Format"),
+        name_qualifier=_optional(name_id.name_qualifier, "NameQualifier"),
+        sp_name_qualifier=_optional(name_id.sp_name_qualifier, "SPNameQualifier"),
+        sp_provided_id=_optional(name_id.sp_provided_id, "SPProvidedID"))
+
+
+def check_subject(assertion: Any, exp: Expected) -> tuple[IssuedNameID, float]:
+    """Bearer confirmation for our ACS and request; returns (NameID, its NotOnOrAfter)."""
     subject = assertion.subject
     if subject is None:
         raise InvalidSamlResponse("assertion without Subject")
@@ -113,14 +148,9 @@ def check_subject(assertion: Any, exp: Expected) -> tuple[str, float]:
         if nooa <= exp.now - exp.slack:
             raise InvalidSamlResponse("assertion expired (SubjectConfirmationData)")
         until = max(until, nooa)
-    name_id = subject.name_id
-    value = _text(name_id)
-    if not value or len(value) > MAX_NAME_ID:
+    if subject.name_id is None:
         raise InvalidSamlResponse("NameID missing or too long")
-    if name_id.format == NAMEID_FORMAT_TRANSIENT:
-        # A transient NameID changes at every login: services would see a new person each time.
-        raise InvalidSamlResponse("transient NameID refused: a stable identifier is required")
-    return value, until
+    return issued_name_id(subject.name_id, exp), until
 
 
 def check_assertion(assertion: Any, exp: Expected) -> VerifiedAssertion:
@@ -138,7 +168,9 @@ def check_assertion(assertion: Any, exp: Expected) -> VerifiedAssertion:
     context = statements[0].authn_context
     class_ref = _text(context.authn_context_class_ref) if context is not None else None
     return VerifiedAssertion(
-        assertion_id=assertion.id, name_id=name_id, authn_class_ref=class_ref,
+        assertion_id=assertion.id, name_id=name_id,
+        session_index=_optional(statements[0].session_index, "SessionIndex"),
+        authn_class_ref=class_ref,
         authn_instant=statements[0].authn_instant, valid_until=max(conditions_until,
                                                                    subject_until),
     )

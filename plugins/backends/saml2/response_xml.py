@@ -4,8 +4,14 @@
 * every ``ds:Signature`` must use a SHA-2 SignatureMethod and DigestMethod: xmlsec1
   still verifies SHA-1 signatures, which we do not accept from an identity source;
 * a successful response carries exactly one ``saml:Assertion`` in the whole document,
-  as a direct child of the Response, with its own enveloped ``ds:Signature``: no
-  encrypted assertion, no assertion hidden elsewhere (signature-wrapping shapes);
+  as a direct child of the Response, with its own enveloped ``ds:Signature`` — or
+  exactly one ``saml:EncryptedAssertion`` there, whose algorithms are checked before
+  anything is decrypted (:mod:`.encryption`), and nothing else encrypted anywhere; no
+  assertion hidden elsewhere (signature-wrapping shapes);
+* once an ``EncryptedAssertion`` is opened (one layer, by :func:`.encryption.decrypt_once`,
+  then again by pysaml2), the decrypted document passes the same checks
+  (:func:`check_decrypted`): encryption hides the inner signature's algorithms and
+  shape from the first look, and anyone can encrypt to our public key;
 * the top-level status is read here, so a refusal (no assertion) is recognised
   without being mistaken for a malformed response.
 """
@@ -31,6 +37,7 @@ from saml2.xmldsig import (
     SIG_RSA_SHA512,
 )
 
+from .encryption import XENC, check_encrypted_assertion
 from .errors import InvalidSamlResponse
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -56,6 +63,8 @@ class ResponseShape:
     in_response_to: str | None
     destination: str | None
     issuer: str | None
+    #: The assertion came encrypted (:func:`check_decrypted` then applies).
+    encrypted: bool = False
 
 
 def decode(saml_response: str) -> bytes:
@@ -104,15 +113,47 @@ def _status(root: Element) -> tuple[str, str | None]:
     return code.get("Value", ""), (sub.get("Value") if sub is not None else None)
 
 
-def check_assertion_shape(root: Element) -> None:
-    if next(root.iter(f"{{{SAML}}}EncryptedAssertion"), None) is not None:
-        raise InvalidSamlResponse("encrypted assertions are not accepted")
+def _one_signed_assertion(parent: Element, root: Element) -> None:
     everywhere = list(root.iter(f"{{{SAML}}}Assertion"))
-    direct = root.findall(f"{{{SAML}}}Assertion")
+    direct = parent.findall(f"{{{SAML}}}Assertion")
     if len(everywhere) != 1 or len(direct) != 1:
         raise InvalidSamlResponse(f"expected exactly one Assertion, found {len(everywhere)}")
     if direct[0].find(f"{{{DS}}}Signature") is None:
         raise InvalidSamlResponse("assertion is not signed")
+
+
+def check_assertion_shape(root: Element) -> bool:
+    """The assertion's place in a successful response; ``True`` when it is encrypted."""
+    encrypted = list(root.iter(f"{{{SAML}}}EncryptedAssertion"))
+    if not encrypted:
+        if next(root.iter(f"{{{XENC}}}EncryptedData"), None) is not None:
+            # EncryptedID, EncryptedAttribute: nothing but a whole assertion is decrypted.
+            raise InvalidSamlResponse("encrypted content outside an EncryptedAssertion")
+        _one_signed_assertion(root, root)
+        return False
+    direct = root.findall(f"{{{SAML}}}EncryptedAssertion")
+    if len(encrypted) != 1 or len(direct) != 1 \
+            or next(root.iter(f"{{{SAML}}}Assertion"), None) is not None:
+        raise InvalidSamlResponse("expected exactly one EncryptedAssertion and no Assertion")
+    if len(list(root.iter(f"{{{XENC}}}EncryptedData"))) != 1:
+        raise InvalidSamlResponse("encrypted content outside the EncryptedAssertion")
+    check_encrypted_assertion(direct[0])
+    return True
+
+
+def check_decrypted(xml: str | bytes) -> None:
+    """A response with its EncryptedAssertion opened: one signed Assertion, right inside the
+    EncryptedAssertion, SHA-2 signatures, and nothing left encrypted."""
+    root = _parse(xml.encode("utf-8") if isinstance(xml, str) else xml)
+    if root.tag != f"{{{SAMLP}}}Response":
+        raise InvalidSamlResponse("decrypted document is not a samlp:Response")
+    check_algorithms(root)
+    if next(root.iter(f"{{{XENC}}}EncryptedData"), None) is not None:
+        raise InvalidSamlResponse("encrypted content left after decryption")
+    holders = root.findall(f"{{{SAML}}}EncryptedAssertion")
+    if len(holders) != 1:
+        raise InvalidSamlResponse("decrypted assertion not where it was encrypted")
+    _one_signed_assertion(holders[0], root)
 
 
 def inspect(xml: bytes) -> ResponseShape:
@@ -121,11 +162,11 @@ def inspect(xml: bytes) -> ResponseShape:
         raise InvalidSamlResponse("not a samlp:Response")
     check_algorithms(root)
     status, sub_status = _status(root)
-    if status == STATUS_SUCCESS:
-        check_assertion_shape(root)
+    encrypted = check_assertion_shape(root) if status == STATUS_SUCCESS else False
     issuer = root.find(f"{{{SAML}}}Issuer")
     return ResponseShape(
         xml=xml, status=status, sub_status=sub_status,
         in_response_to=root.get("InResponseTo"), destination=root.get("Destination"),
         issuer=(issuer.text or "").strip() if issuer is not None else None,
+        encrypted=encrypted,
     )

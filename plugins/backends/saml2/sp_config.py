@@ -3,6 +3,16 @@
 The IdP's metadata comes inline (``idp_metadata_xml``, read by ``idp.assemble``),
 so the only keys pysaml2 will ever trust for this source are the ones in that
 document (``only_use_keys_in_metadata``), never a certificate embedded in a message.
+
+Our encryption key pair (:func:`.encryption.key_pair`) is given as
+``encryption_keypairs``: pysaml2 publishes its certificate as our ``KeyDescriptor
+use="encryption"`` and decrypts ``EncryptedAssertion`` with it, through its crypto
+backend — only once the algorithms and the opened layer have been checked
+(:mod:`.encryption`).
+
+The NameID format we ask for (``NameIDPolicy``, and in our metadata) follows the
+partner file's ``saml2.name_id``: an IdP that only issues transient identifiers to us
+answers ``InvalidNameIDPolicy`` to a request for persistent ones.
 """
 
 from __future__ import annotations
@@ -11,19 +21,25 @@ from typing import Any
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import SPConfig
-from saml2.saml import NAMEID_FORMAT_PERSISTENT
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.sigver import get_xmlsec_binary
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from .encryption import key_pair
 
 #: Clock skew tolerated on NotBefore / NotOnOrAfter / IssueInstant (seconds).
 TIME_SLACK = 60
 
 
 def sp_config_dict(config: dict[str, Any]) -> dict[str, Any]:
+    encryption_key, encryption_cert = key_pair(config)
+    name_id_format = NAMEID_FORMAT_TRANSIENT if config.get("name_id") == "transient" \
+        else NAMEID_FORMAT_PERSISTENT
     return {
         "entityid": config["sp_entity_id"],
         "key_file": config["key_path"],
         "cert_file": config["cert_path"],
+        "encryption_keypairs": [{"key_file": encryption_key, "cert_file": encryption_cert}],
         "xmlsec_binary": get_xmlsec_binary(),
         "metadata": {"inline": [config["idp_metadata_xml"]]},
         "only_use_keys_in_metadata": True,
@@ -41,8 +57,8 @@ def sp_config_dict(config: dict[str, Any]) -> dict[str, Any]:
                 "want_assertions_signed": True,
                 "want_response_signed": False,
                 "want_assertions_or_response_signed": True,
-                "name_id_format": [NAMEID_FORMAT_PERSISTENT],
-                "name_id_policy_format": NAMEID_FORMAT_PERSISTENT,
+                "name_id_format": [name_id_format],
+                "name_id_policy_format": name_id_format,
                 "name_id_format_allow_create": True,
             },
         },
