@@ -10,10 +10,14 @@ cd "$(dirname "$0")/.."
 # port). php-xml and php-mbstring: SimpleSAMLphp needs them, but Debian's package does not
 # depend on them. libapache2-mod-shib: Shibboleth SP 3 (mod_shib, and shibd by its dependency
 # shibboleth-sp-utils), another partner of tests/interop, each test with its own shibd.
+# liblemonldap-ng-portal-perl: LemonLDAP::NG's portal (OIDC provider and SAML IdP) of
+# tests/interop, run under plackup (libplack-perl); liblasso-perl: its SAML roles (Debian
+# only suggests it).
 DEBIAN_PACKAGES=(xmlsec1 redis-server python3-venv chromium
                  simplesamlphp php-cli php-xml php-mbstring
                  apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon
-                 libapache2-mod-shib)
+                 libapache2-mod-shib
+                 liblemonldap-ng-portal-perl libplack-perl liblasso-perl)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

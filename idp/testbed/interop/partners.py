@@ -76,3 +76,16 @@ def saml_names(attributes: list[str]) -> dict[str, str]:
     """Dictionary name -> the SAML attribute name NC Connect sends it under."""
     dictionary = load_dictionary(DICTIONARY)
     return {name: dictionary.attributes[name].saml.name for name in attributes}
+
+
+def oidc_source(sid: str, display_name: str, issuer: str, client_id: str,
+                client_secret_env: str, loa: str, scope: list[str],
+                attributes: Mapping[str, Mapping[str, Any]], loa_mapping: Mapping[str, Any],
+                **fields: Any) -> dict[str, Any]:
+    """An OIDC provider as identity source, its secret in ``client_secret_env`` (the proxy's
+    environment); ``fields`` holds the other top-level fields (``tls_ca_file``…)."""
+    return {"kind": "source", "id": sid, "display_name": display_name, "loa": loa,
+            "loa_mapping": dict(loa_mapping), "protocol": "oidc",
+            "oidc": {"issuer": issuer, "client_id": client_id,
+                     "client_secret_env": client_secret_env, "scope": list(scope)},
+            "attributes": {name: dict(how) for name, how in attributes.items()}, **fields}
