@@ -38,6 +38,7 @@ from idp.testbed.interop.partners import saml_names, saml_service, write_partner
 from idp.testbed.login import choose, sign_in
 
 from .conftest import DEMO_SERVICES, required_software
+from .service_logout import ServiceLogoutContract
 
 SERVICE = "mellon-sp"
 ALLOWED = ["given_name", "family_name", "birthdate"]
@@ -97,31 +98,10 @@ def test_mellon_gets_the_transient_name_id_it_asks_for(peers, citizen):
     assert name_id_format(mellon_variables(page.text)) == TRANSIENT
 
 
-def test_logout_from_mellon_returns_to_its_return_page(peers, citizen):
-    browser = Browser()
-    _signed_in(peers, browser, citizen)
-
-    page = browser.get(peers.sp.logout_url())
-
-    assert page.url == peers.sp.logged_out_url, peers.why(page)
+@pytest.fixture
+def signed_in(peers):
+    return lambda browser, citizen: _signed_in(peers, browser, citizen)
 
 
-def test_logout_from_mellon_ends_the_proxy_session(peers, citizen):
-    browser = Browser()
-    _signed_in(peers, browser, citizen)
-    browser.get(peers.sp.logout_url())
-
-    again = browser.get(peers.sp.protected_url)
-
-    assert urlsplit(again.url).path == "/choix", peers.why(again)
-
-
-def test_logout_from_mellon_ends_the_session_at_the_source(peers, citizen):
-    browser = Browser()
-    _signed_in(peers, browser, citizen)
-    source = peers.fed.apps["src-op"]
-    before = source.end_session_requests
-
-    browser.get(peers.sp.logout_url())
-
-    assert source.end_session_requests == before + 1
+class TestLogoutFromMellon(ServiceLogoutContract):
+    """Its logout link: back to its own page, the proxy session and the source's ended."""

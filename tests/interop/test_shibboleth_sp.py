@@ -43,6 +43,7 @@ from idp.testbed.interop.shibboleth import (
 from idp.testbed.login import choose, sign_in
 
 from .conftest import DEMO_SERVICES, required_software
+from .service_logout import ServiceLogoutContract
 
 SERVICE = "shibboleth-sp"
 ENCRYPTED_SERVICE = "shibboleth-sp-chiffre"
@@ -139,34 +140,13 @@ def test_shibboleth_gets_a_persistent_name_id_when_it_asks_for_none(peers, citiz
     assert name_id_format(environment(page.text)) == PERSISTENT
 
 
-def test_logout_from_shibboleth_returns_to_its_return_page(peers, citizen):
-    browser = Browser()
-    _signed_in(peers, browser, citizen)
-
-    page = browser.get(peers.sp.logout_url())
-
-    assert page.url == peers.sp.logged_out_url, peers.why(page)
+@pytest.fixture
+def signed_in(peers):
+    return lambda browser, citizen: _signed_in(peers, browser, citizen)
 
 
-def test_logout_from_shibboleth_ends_the_proxy_session(peers, citizen):
-    browser = Browser()
-    _signed_in(peers, browser, citizen)
-    browser.get(peers.sp.logout_url())
-
-    again = browser.get(peers.sp.protected_url)
-
-    assert urlsplit(again.url).path == "/choix", peers.why(again)
-
-
-def test_logout_from_shibboleth_ends_the_session_at_the_source(peers, citizen):
-    browser = Browser()
-    _signed_in(peers, browser, citizen)
-    source = peers.fed.apps["src-op"]
-    before = source.end_session_requests
-
-    browser.get(peers.sp.logout_url())
-
-    assert source.end_session_requests == before + 1
+class TestLogoutFromShibboleth(ServiceLogoutContract):
+    """Its logout link: back to its own page, the proxy session and the source's ended."""
 
 
 def test_shibboleth_decrypts_the_assertion_encrypted_for_it(peers, citizen):
