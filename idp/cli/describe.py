@@ -7,6 +7,10 @@ from ..dictionary.normalise import readings_for
 from ..partners import Registry, Service, Source
 from .table import render_table
 
+#: ``saml2.signature`` of a SAML source, as ``partenaires show`` explains it.
+SIGNATURES = {"assertion": "assertion (every assertion signed)",
+              "response": "response (a signed Response is enough)"}
+
 
 def yes_no(value: bool) -> str:
     return "yes" if value else "no"
@@ -94,7 +98,8 @@ def _source(reg: Registry, dic: Dictionary, src: Source) -> list[str]:
     if src.saml2:
         meta = (str(reg.resolve(src.id, src.saml2.metadata_file)) if src.saml2.metadata_file
                 else str(src.saml2.metadata_url))
-        pairs += [("entity_id", src.saml2.entity_id), ("metadata", meta)]
+        pairs += [("entity_id", src.saml2.entity_id), ("metadata", meta),
+                  ("signature", SIGNATURES[src.saml2.signature])]
     users = sorted(s.id for s in reg.services.values() if src.id in s.sources)
     pairs.append(("used by", ", ".join(users) or "no service"))
     declared = {name: how.model_dump(by_alias=True) for name, how in src.attributes.items()}

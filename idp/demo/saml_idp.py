@@ -36,7 +36,9 @@ Keyword options (defaults: the demo's own behaviour), attributes tests may chang
   its metadata, with this XML Encryption block algorithm (``AES256_GCM``) and RSA-OAEP
   key transport; the Response is signed over the ``EncryptedAssertion``;
 * ``partial_logout``: a successful logout answers ``Success`` / ``PartialLogout``, as an
-  IdP that could not reach every other SP of its session.
+  IdP that could not reach every other SP of its session;
+* ``sign_assertion=False``: only the Response is signed, not the assertion (encrypted or
+  not), as the Shibboleth IdP and Keycloak do by default.
 """
 
 from __future__ import annotations
@@ -171,7 +173,8 @@ class DemoIdP(PeerApp):
                  sp_metadata_urls: list[str], citizens: list[Citizen],
                  class_ref: str = DEFAULT_CLASS_REF, *,
                  name_id_format: str = NAMEID_FORMAT_PERSISTENT,
-                 encryption: str | None = None, partial_logout: bool = False) -> None:
+                 encryption: str | None = None, partial_logout: bool = False,
+                 sign_assertion: bool = True) -> None:
         super().__init__(base_url, "idp", BRAND)
         #: The ``AuthnContextClassRef`` its assertions state (tests may change it).
         self.class_ref = class_ref
@@ -181,6 +184,8 @@ class DemoIdP(PeerApp):
         self.encryption = encryption
         #: Answer a successful logout with ``PartialLogout``.
         self.partial_logout = partial_logout
+        #: Sign the assertion as well as the Response (``False``: the Response only).
+        self.sign_assertion = sign_assertion
         #: SessionIndex digest -> {"sp", "username", "name_id": fields as issued}.
         self.sessions = Pending(ttl=SESSION_TTL)
         #: Second-level status of the last LogoutResponse (``None``: plain Success).
@@ -436,7 +441,8 @@ class DemoIdP(PeerApp):
                 identity=saml_identity(citizen.claims), userid=citizen.username,
                 name_id=name_id,
                 authn={"class_ref": self.class_ref, "authn_auth": self.entity_id},
-                sign_response=signed, sign_assertion=signed, encrypt_assertion=False,
+                sign_response=signed, sign_assertion=signed and self.sign_assertion,
+                encrypt_assertion=False,
                 sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG, **flow["resp_args"]))
             response = samlp.response_from_string(xml)
             [statement] = response.assertion[0].authn_statement
@@ -447,8 +453,9 @@ class DemoIdP(PeerApp):
         return self._post(flow, xml)
 
     def _encrypted(self, response: samlp.Response, sp: str, algorithm: str) -> str:
-        """The response, its assertion signed then encrypted to ``sp``'s encryption
-        certificate (RSA-OAEP key transport), then the Response signed over it."""
+        """The response, its assertion signed (unless ``sign_assertion`` is off) then
+        encrypted to ``sp``'s encryption certificate (RSA-OAEP key transport), then the
+        Response signed over it."""
         sec = self.server.sec
         certs = self.server.metadata.certs(sp, "spsso", "encryption")
         if not certs:
@@ -458,8 +465,10 @@ class DemoIdP(PeerApp):
         key_name, cert = certs[0]
         wrapped, unwrapped = get_pem_wrapped_unwrapped(cert)
         assertion = response.assertion[0]
-        assertion.signature = pre_signature_part(assertion.id, sec.my_cert, 1,
-                                                 digest_alg=DIGEST_ALG, sign_alg=SIGN_ALG)
+        to_sign = [(class_name(assertion), assertion.id)] if self.sign_assertion else []
+        if to_sign:
+            assertion.signature = pre_signature_part(assertion.id, sec.my_cert, 1,
+                                                     digest_alg=DIGEST_ALG, sign_alg=SIGN_ALG)
         response.signature = pre_signature_part(response.id, sec.my_cert, 2,
                                                 digest_alg=DIGEST_ALG, sign_alg=SIGN_ALG)
         # Self-contained: the encrypted assertion declares every namespace it uses, as
@@ -467,7 +476,7 @@ class DemoIdP(PeerApp):
         tag = assertion._to_element_tree().tag
         plain = pre_encrypt_assertion(response) \
             .get_xml_string_with_self_contained_assertion_within_encrypted_assertion(tag)
-        signed = signed_instance_factory(plain, sec, [(class_name(assertion), assertion.id)])
+        signed = signed_instance_factory(plain, sec, to_sign)
         cert_file = make_temp(wrapped.encode("ascii"), decode=False)
         encrypted = sec.encrypt_assertion(
             signed, cert_file.name,
@@ -495,6 +504,6 @@ def make_demo_idp(base_url: str, key_path: Path, cert_path: Path, sp_metadata_ur
                   citizens: list[Citizen], class_ref: str = DEFAULT_CLASS_REF,
                   **options: Any) -> DemoIdP:
     """``options``: the keyword options of :class:`DemoIdP` (transient NameIDs, encryption,
-    PartialLogout answers)."""
+    PartialLogout answers, a Response signed alone)."""
     return DemoIdP(base_url, key_path, cert_path, sp_metadata_urls, citizens, class_ref,
                    **options)

@@ -153,6 +153,11 @@ class SamlSourceTech(SamlMetadata):
     #: the identity pivot (which the source must then provide complete); the NameID is kept
     #: only to log out at the source.
     name_id: Literal["persistent", "transient"] = "persistent"
+    #: The signature that makes its answers trustworthy. ``assertion``: every assertion is
+    #: signed (the Response may be too). ``response``: a signed Response is enough, as the
+    #: Web SSO profile allows (Shibboleth IdP and Keycloak sign only the Response by
+    #: default); an explicit allowance, never assumed.
+    signature: Literal["assertion", "response"] = "assertion"
 
 
 class LoaMapping(Strict):

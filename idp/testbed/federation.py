@@ -214,10 +214,10 @@ def add_saml_source(fed: Federation, source_id: str, *, loa: str = "low",
                     partner: dict | None = None, citizens: list | None = None,
                     **idp_options: Any) -> DemoIdP:
     """Another demo SAML identity source, before the proxy starts: a demo IdP (``idp_options``:
-    its keyword options — transient NameIDs, encryption, class_ref, PartialLogout) trusting
-    the proxy's SP metadata for ``source_id``, and its partner file (``partner``: extra
-    fields, e.g. ``{"loa_mapping": ...}``; ``partner["saml2"]`` is merged into the SAML part,
-    e.g. ``{"name_id": "transient"}``)."""
+    its keyword options — transient NameIDs, encryption, class_ref, PartialLogout, the
+    Response signed alone) trusting the proxy's SP metadata for ``source_id``, and its
+    partner file (``partner``: extra fields, e.g. ``{"loa_mapping": ...}``;
+    ``partner["saml2"]`` is merged into the SAML part, e.g. ``{"name_id": "transient"}``)."""
     keys = fed.folder / "peers"
     write_key_pair(keys / f"{source_id}.pem", keys / f"{source_id}.crt", source_id)
     port = free_port()

@@ -9,6 +9,9 @@ and demo IdPs (:class:`idp.demo.saml_idp.DemoIdP`) each set up like one kind of 
 * ``src-ephemere``: transient NameIDs too, but registered as persistent (the default);
 * ``src-mdp``: states SAML's ``PasswordProtectedTransport``, which its partner file maps to
   *substantial* (``loa_mapping``);
+* ``src-reponse``, ``src-reponse-chiffre``: sign only the Response (Shibboleth IdP, Keycloak),
+  the second over an encrypted assertion, registered ``saml2.signature: response``;
+* ``src-reponse-defaut``: signs only the Response, registered with the default (assertion);
 
 each with one OIDC demo service of its own (``rp-<source>``; ``rp-mdp`` requires
 *substantial*).
@@ -42,7 +45,11 @@ SERVICES: dict[str, tuple] = {
     "rp-transient": ("oidc", ["src-transient"], NAMES),
     "rp-ephemere": ("oidc", ["src-ephemere"], NAMES),
     "rp-mdp": ("oidc", ["src-mdp"], NAMES, {"loa_min": "substantial"}),
+    "rp-reponse": ("oidc", ["src-reponse"], NAMES),
+    "rp-reponse-chiffre": ("oidc", ["src-reponse-chiffre"], NAMES),
+    "rp-reponse-defaut": ("oidc", ["src-reponse-defaut"], NAMES),
 }
+RESPONSE_SIGNED = {"saml2": {"signature": "response"}}
 
 
 @contextmanager
@@ -55,6 +62,10 @@ def saml_sources_federation(folder: Path, store_url: str) -> Iterator[Federation
         add_saml_source(fed, "src-ephemere", name_id_format=NAMEID_FORMAT_TRANSIENT)
         add_saml_source(fed, "src-mdp", loa="substantial", class_ref=PASSWORD_PROTECTED,
                         partner={"loa_mapping": {"values": {PASSWORD_PROTECTED: "substantial"}}})
+        add_saml_source(fed, "src-reponse", partner=RESPONSE_SIGNED, sign_assertion=False)
+        add_saml_source(fed, "src-reponse-chiffre", partner=RESPONSE_SIGNED,
+                        sign_assertion=False, encryption=AES256_GCM)
+        add_saml_source(fed, "src-reponse-defaut", sign_assertion=False)
         fed.start_proxy(workers=2, store=store_url)
         yield fed
     finally:

@@ -183,6 +183,8 @@ BROKEN_SOURCES = [
      "src.yaml: saml2.name_id: a source with transient NameIDs is known by the identity "
      "pivot, and this one does not provide birthplace, birthcountry: declare them in "
      "attributes (or use persistent NameIDs)"),
+    ("unknown SAML signature setting", with_(SAML_SOURCE, "saml2.signature", "both"),
+     "src.yaml: saml2.signature: Input should be 'assertion' or 'response'"),
     ("CA file missing", with_(SOURCE, "tls_ca_file", "ac/absente.pem"),
      "src.yaml: tls_ca_file: {dir}/ac/absente.pem not found: add the PEM file of the "
      "certificate authorities or fix the path"),

@@ -3,9 +3,9 @@
 ``start_auth`` sends a signed AuthnRequest over HTTP-Redirect and records it as
 outstanding in the *shared* store (any worker may receive the answer, and only
 one may accept it). The ACS consumes that record once, has pysaml2 verify the
-assertion's signature against the IdP's metadata key, then re-checks what
-pysaml2 leaves optional (:mod:`.response_checks`) and refuses any assertion ID
-seen before (:mod:`.replay`).
+signatures against the IdP's metadata key, then re-checks what pysaml2 leaves
+optional (:mod:`.response_checks`) and refuses any assertion ID seen before
+(:mod:`.replay`).
 
 The assertion's ``AuthnContextClassRef`` must state at least the eIDAS level the
 registry gives this source (``loa``, see :func:`idp.loa.level_reached`): a lower
@@ -14,12 +14,15 @@ answer then carries the registered level's URI. (Without ``loa`` in the
 configuration — the backend's own protocol tests — the class passes as sent;
 ``idp.assemble`` always sets it.)
 
-Assertions may come encrypted to our SP's encryption key (AES-GCM, RSA-OAEP only,
-checked before decryption: :mod:`.encryption`); the assertion inside must be signed,
-as a plain one. A source registered with ``saml2.name_id: transient`` is identified by
-the identity pivot rather than its NameID (:mod:`.subject`). The NameID as issued and
-the ``SessionIndex`` go to the SSO session for the source's logout
-(:mod:`.source_session`).
+Which signature the answer must carry is the partner file's ``saml2.signature``
+(:mod:`.signature_policy`): the assertion's by default, or, for a source that signs only
+the Response (Shibboleth IdP, Keycloak), the Response's — enveloped, over the whole
+Response, which must then hold its one assertion directly. Assertions may come encrypted
+to our SP's encryption key (AES-GCM, RSA-OAEP only, checked before decryption:
+:mod:`.encryption`); the assertion inside is then held to the same rule. A source
+registered with ``saml2.name_id: transient`` is identified by the identity pivot rather
+than its NameID (:mod:`.subject`). The NameID as issued and the ``SessionIndex`` go to
+the SSO session for the source's logout (:mod:`.source_session`).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from .metadata import sp_metadata_xml
 from .replay import first_use
 from .response_checks import Expected, check_verified
 from .response_xml import STATUS_SUCCESS, ResponseShape, check_decrypted, decode, inspect
+from .signature_policy import Signatures, check_parsed, check_policy, policy_of
 from .source_session import record_of
 from .sp_config import TIME_SLACK, build_sp_config
 from .subject import subject_of
@@ -105,6 +109,8 @@ class SAML2Backend(BackendModule):
         self.loa: str | None = config.get("loa")
         #: ``saml2.name_id`` of the partner file: ``persistent`` (default) or ``transient``.
         self.name_id_policy = str(config.get("name_id") or "persistent")
+        #: ``saml2.signature``: ``assertion`` (default) or ``response`` (:mod:`.signature_policy`).
+        self.signature_policy = policy_of(config)
 
     # -- SATOSA contract -------------------------------------------------------
 
@@ -190,12 +196,17 @@ class SAML2Backend(BackendModule):
         shape = inspect(xml)
         if shape.status != STATUS_SUCCESS:
             self._refusal(context, shape, request_id)
+        assertion_signed = shape.assertion_signed
         if shape.encrypted:
             # Opened once here and checked before pysaml2 decrypts anything (:mod:`.encryption`).
-            check_decrypted(decrypt_once(self.client, xml))
+            assertion_signed = check_decrypted(decrypt_once(self.client, xml))
+        signed = Signatures(response=shape.response_signed, assertion=bool(assertion_signed))
+        check_policy(self.signature_policy, signed)
         response = self._verify_signature(xml, request_id)
-        if shape.encrypted:
-            check_decrypted(response.xmlstr)  # and what pysaml2 made of it: the same shape
+        # What pysaml2 made of it, decrypted included: the same shape, the same signatures.
+        if shape.encrypted and check_decrypted(response.xmlstr) != signed.assertion:
+            raise InvalidSamlResponse("decrypted assertion differs from the one checked")
+        check_parsed(response.response, response.assertion, signed)
         now = time.time()
         verified = check_verified(response.response, response.assertion, Expected(
             request_id=request_id, acs_url=self.acs_url, sp_entity_id=self.sp_entity_id,

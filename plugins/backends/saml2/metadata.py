@@ -2,7 +2,8 @@
 
 Published so the IdP's administrators configure us from a document rather
 than by hand: ``AuthnRequestsSigned="true"`` and ``WantAssertionsSigned="true"``
-come from the SP configuration (see :mod:`.sp_config`). pysaml2 advertises every
+(``"false"`` for a source registered ``saml2.signature: response``) come from the SP
+configuration (see :mod:`.sp_config`). pysaml2 advertises every
 algorithm xmlsec1 knows (MD5 and SHA-1 included); we advertise only those we
 accept in responses, so an IdP that reads the list does not pick one we refuse.
 

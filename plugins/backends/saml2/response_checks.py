@@ -1,9 +1,9 @@
 """Checks on the response pysaml2 has parsed and signature-verified, where it is lenient.
 
-pysaml2 verifies the assertion's signature against the IdP's metadata key and
-the time conditions it finds, but accepts a response without ``Destination``,
-an assertion without ``AudienceRestriction``, and does not compare the
-``SubjectConfirmationData`` ``Recipient`` with our ACS. Everything a
+pysaml2 verifies the signatures against the IdP's metadata key (which ones must be
+there: :mod:`.signature_policy`) and the time conditions it finds, but accepts a
+response without ``Destination``, an assertion without ``AudienceRestriction``, and
+does not compare the ``SubjectConfirmationData`` ``Recipient`` with our ACS. Everything a
 browser-posted assertion must prove (SAML 2.0 Web Browser SSO profile §4.1.4)
 is required here, against the values of *this* login.
 
@@ -71,13 +71,16 @@ def _epoch(value: str | None, what: str) -> float:
 
 
 def check_envelope(response: Any, exp: Expected) -> None:
-    """Response-level fields (not covered by the assertion's signature, yet required)."""
+    """Response-level fields (covered only by a Response signature, yet always required)."""
     if not _same(response.in_response_to, exp.request_id):
         raise InvalidSamlResponse("InResponseTo is not our request id")
     if not _same(response.destination, exp.acs_url):
         raise InvalidSamlResponse("Destination missing or not our ACS")
     if response.issuer is not None and not _same(_text(response.issuer), exp.idp_entity_id):
         raise InvalidSamlResponse("response Issuer is not the configured IdP")
+    if response.signature is not None and response.issuer is None:
+        # SAML profiles §4.1.4.2; pysaml2 picks the verification key by this Issuer.
+        raise InvalidSamlResponse("signed Response without Issuer")
 
 
 def check_conditions(assertion: Any, exp: Expected) -> float:
@@ -154,8 +157,9 @@ def check_subject(assertion: Any, exp: Expected) -> tuple[IssuedNameID, float]:
 
 
 def check_assertion(assertion: Any, exp: Expected) -> VerifiedAssertion:
-    if assertion is None or assertion.signature is None:
-        raise InvalidSamlResponse("assertion missing or unsigned")
+    # Which signature it needs (its own, or the Response's) is :mod:`.signature_policy`'s.
+    if assertion is None:
+        raise InvalidSamlResponse("assertion missing")
     if not _same(_text(assertion.issuer), exp.idp_entity_id):
         raise InvalidSamlResponse("assertion Issuer is not the configured IdP")
     if not assertion.id or len(assertion.id) > MAX_ID:

@@ -4,14 +4,17 @@
 * every ``ds:Signature`` must use a SHA-2 SignatureMethod and DigestMethod: xmlsec1
   still verifies SHA-1 signatures, which we do not accept from an identity source;
 * a successful response carries exactly one ``saml:Assertion`` in the whole document,
-  as a direct child of the Response, with its own enveloped ``ds:Signature`` — or
-  exactly one ``saml:EncryptedAssertion`` there, whose algorithms are checked before
-  anything is decrypted (:mod:`.encryption`), and nothing else encrypted anywhere; no
-  assertion hidden elsewhere (signature-wrapping shapes);
+  as a direct child of the Response — or exactly one ``saml:EncryptedAssertion`` there,
+  whose algorithms are checked before anything is decrypted (:mod:`.encryption`), and
+  nothing else encrypted anywhere; no assertion hidden elsewhere, no signature but the
+  Response's and the assertion's, each enveloped, and no ID twice (signature-wrapping
+  shapes, :mod:`.signature_policy`); which of the two must be signed is the source's
+  ``saml2.signature`` (:func:`.signature_policy.check_policy`, in the backend);
 * once an ``EncryptedAssertion`` is opened (one layer, by :func:`.encryption.decrypt_once`,
   then again by pysaml2), the decrypted document passes the same checks
-  (:func:`check_decrypted`): encryption hides the inner signature's algorithms and
-  shape from the first look, and anyone can encrypt to our public key;
+  (:func:`check_decrypted`, which tells whether the assertion inside is signed):
+  encryption hides the inner signature's algorithms and shape from the first look, and
+  anyone can encrypt to our public key;
 * the top-level status is read here, so a refusal (no assertion) is recognised
   without being mistaken for a malformed response.
 """
@@ -39,6 +42,7 @@ from saml2.xmldsig import (
 
 from .encryption import XENC, check_encrypted_assertion
 from .errors import InvalidSamlResponse
+from .signature_policy import check_signature_places, check_unique_ids, enveloped_signature
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -65,6 +69,10 @@ class ResponseShape:
     issuer: str | None
     #: The assertion came encrypted (:func:`check_decrypted` then applies).
     encrypted: bool = False
+    #: The Response carries its own enveloped signature (not verified yet).
+    response_signed: bool = False
+    #: The plain assertion carries one; ``None`` while encrypted (:func:`check_decrypted`).
+    assertion_signed: bool | None = None
 
 
 def decode(saml_response: str) -> bytes:
@@ -113,47 +121,52 @@ def _status(root: Element) -> tuple[str, str | None]:
     return code.get("Value", ""), (sub.get("Value") if sub is not None else None)
 
 
-def _one_signed_assertion(parent: Element, root: Element) -> None:
+def _one_assertion(parent: Element, root: Element) -> bool:
+    """The one Assertion of the document, directly in ``parent``; whether it is signed.
+    Signatures: enveloped, and only the Response's and this assertion's."""
     everywhere = list(root.iter(f"{{{SAML}}}Assertion"))
     direct = parent.findall(f"{{{SAML}}}Assertion")
     if len(everywhere) != 1 or len(direct) != 1:
         raise InvalidSamlResponse(f"expected exactly one Assertion, found {len(everywhere)}")
-    if direct[0].find(f"{{{DS}}}Signature") is None:
-        raise InvalidSamlResponse("assertion is not signed")
+    check_signature_places(root, (root, direct[0]))
+    return enveloped_signature(direct[0], "assertion")
 
 
-def check_assertion_shape(root: Element) -> bool:
-    """The assertion's place in a successful response; ``True`` when it is encrypted."""
+def check_assertion_shape(root: Element) -> tuple[bool, bool | None]:
+    """The assertion's place in a successful response: (encrypted, signed — ``None`` while
+    encrypted)."""
     encrypted = list(root.iter(f"{{{SAML}}}EncryptedAssertion"))
     if not encrypted:
         if next(root.iter(f"{{{XENC}}}EncryptedData"), None) is not None:
             # EncryptedID, EncryptedAttribute: nothing but a whole assertion is decrypted.
             raise InvalidSamlResponse("encrypted content outside an EncryptedAssertion")
-        _one_signed_assertion(root, root)
-        return False
+        return False, _one_assertion(root, root)
     direct = root.findall(f"{{{SAML}}}EncryptedAssertion")
     if len(encrypted) != 1 or len(direct) != 1 \
             or next(root.iter(f"{{{SAML}}}Assertion"), None) is not None:
         raise InvalidSamlResponse("expected exactly one EncryptedAssertion and no Assertion")
     if len(list(root.iter(f"{{{XENC}}}EncryptedData"))) != 1:
         raise InvalidSamlResponse("encrypted content outside the EncryptedAssertion")
+    check_signature_places(root, (root,))
     check_encrypted_assertion(direct[0])
-    return True
+    return True, None
 
 
-def check_decrypted(xml: str | bytes) -> None:
-    """A response with its EncryptedAssertion opened: one signed Assertion, right inside the
-    EncryptedAssertion, SHA-2 signatures, and nothing left encrypted."""
+def check_decrypted(xml: str | bytes) -> bool:
+    """A response with its EncryptedAssertion opened: one Assertion, right inside the
+    EncryptedAssertion, SHA-2 signatures, and nothing left encrypted; whether that
+    assertion is signed."""
     root = _parse(xml.encode("utf-8") if isinstance(xml, str) else xml)
     if root.tag != f"{{{SAMLP}}}Response":
         raise InvalidSamlResponse("decrypted document is not a samlp:Response")
     check_algorithms(root)
+    check_unique_ids(root)
     if next(root.iter(f"{{{XENC}}}EncryptedData"), None) is not None:
         raise InvalidSamlResponse("encrypted content left after decryption")
     holders = root.findall(f"{{{SAML}}}EncryptedAssertion")
     if len(holders) != 1:
         raise InvalidSamlResponse("decrypted assertion not where it was encrypted")
-    _one_signed_assertion(holders[0], root)
+    return _one_assertion(holders[0], root)
 
 
 def inspect(xml: bytes) -> ResponseShape:
@@ -161,12 +174,16 @@ def inspect(xml: bytes) -> ResponseShape:
     if root.tag != f"{{{SAMLP}}}Response":
         raise InvalidSamlResponse("not a samlp:Response")
     check_algorithms(root)
+    check_unique_ids(root)
+    response_signed = enveloped_signature(root, "Response")
     status, sub_status = _status(root)
-    encrypted = check_assertion_shape(root) if status == STATUS_SUCCESS else False
+    encrypted, assertion_signed = check_assertion_shape(root) if status == STATUS_SUCCESS \
+        else (False, None)
     issuer = root.find(f"{{{SAML}}}Issuer")
     return ResponseShape(
         xml=xml, status=status, sub_status=sub_status,
         in_response_to=root.get("InResponseTo"), destination=root.get("Destination"),
         issuer=(issuer.text or "").strip() if issuer is not None else None,
-        encrypted=encrypted,
+        encrypted=encrypted, response_signed=response_signed,
+        assertion_signed=assertion_signed,
     )

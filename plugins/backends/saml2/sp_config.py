@@ -12,7 +12,9 @@ backend — only once the algorithms and the opened layer have been checked
 
 The NameID format we ask for (``NameIDPolicy``, and in our metadata) follows the
 partner file's ``saml2.name_id``: an IdP that only issues transient identifiers to us
-answers ``InvalidNameIDPolicy`` to a request for persistent ones.
+answers ``InvalidNameIDPolicy`` to a request for persistent ones. Which signatures pysaml2
+requires follows ``saml2.signature`` (:func:`.signature_policy.pysaml2_flags`; our own
+checks come before and after it).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from saml2.sigver import get_xmlsec_binary
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from .encryption import key_pair
+from .signature_policy import policy_of, pysaml2_flags
 
 #: Clock skew tolerated on NotBefore / NotOnOrAfter / IssueInstant (seconds).
 TIME_SLACK = 60
@@ -54,9 +57,7 @@ def sp_config_dict(config: dict[str, Any]) -> dict[str, Any]:
                 },
                 "allow_unsolicited": False,
                 "authn_requests_signed": True,
-                "want_assertions_signed": True,
-                "want_response_signed": False,
-                "want_assertions_or_response_signed": True,
+                **pysaml2_flags(policy_of(config)),
                 "name_id_format": [name_id_format],
                 "name_id_policy_format": name_id_format,
                 "name_id_format_allow_create": True,
