@@ -20,6 +20,7 @@ from typing import Any
 
 from idp.errors import FlowError
 from idp.partners.schema import LOA_LEVELS
+from idp.quoting import quoted
 
 LOW, SUBSTANTIAL, HIGH = LOA_LEVELS
 
@@ -69,10 +70,6 @@ def stated(level: str, style: str = STYLE_URI) -> str:
     return URIS[level]
 
 
-#: Longest source value quoted in a refusal (it is the source's, not the citizen's, data).
-MAX_QUOTED_VALUE = 80
-
-
 def level_reached(source_id: str, ceiling: str, returned: object,
                   mapping: Mapping[str, Any] | None = None, required: str = LOW) -> str:
     """The level a source's answer reaches, or a refusal.
@@ -110,8 +107,7 @@ def _mapped(source_id: str, ceiling: str, returned: object,
     if level is None:
         level = level_of(returned)
     if level not in LOA_LEVELS:
-        quoted = repr(returned if isinstance(returned, str) else type(returned).__name__)
         raise FlowError("niveau_insuffisant", 403,
-                        f"{source_id}: the answer states level {quoted[:MAX_QUOTED_VALUE]}, "
+                        f"{source_id}: the answer states level {quoted(returned)}, "
                         "which its partner file does not map: add it to loa_mapping.values")
     return lowest([str(level), ceiling])

@@ -109,7 +109,7 @@ def test_an_assertion_encrypted_with_aes_cbc_is_refused(saml_sources):
 
     assert page.status_code == 400 and error_code_of(page) == "reponse_source_invalide"
     # refused on sight, before any decryption
-    assert f"src-chiffre: encryption algorithm refused: {AES256_CBC}" in proxy_log(saml_sources)
+    assert f"src-chiffre: encryption algorithm refused: '{AES256_CBC}'" in proxy_log(saml_sources)
 
 
 def test_a_tampered_ciphertext_gets_the_same_error_and_page_as_any_invalid_response(

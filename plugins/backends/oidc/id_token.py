@@ -18,6 +18,8 @@ from cryptojwt.exception import JWKESTException
 from cryptojwt.jws.jws import JWS
 from cryptojwt.jws.utils import left_hash
 
+from idp.quoting import quoted
+
 from .errors import InvalidSourceResponse
 from .jwks import KeySet
 
@@ -71,7 +73,7 @@ def _check_header(header: dict[str, Any], alg: str) -> str | None:
     got = header.get("alg")
     if got != alg:
         # Covers alg=none, HS* signed with the client secret, and any algorithm swap.
-        raise _fail(f"alg {got!r} refused, {alg} required")
+        raise _fail(f"alg {quoted(got)} refused, {alg} required")
     if "enc" in header:
         raise _fail("encrypted tokens are not accepted")
     if header.get("crit"):

@@ -48,6 +48,7 @@ from idp.app import flow_id
 from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
+from idp.quoting import quoted
 from idp.sso.logout import logout_hub
 from idp.sso.session import SOURCE_SESSION_DECORATION
 from idp.stores import open_store
@@ -251,6 +252,6 @@ class SAML2Backend(BackendModule):
             raise InvalidSamlResponse("error status from another issuer")
         if shape.status in REFUSALS or shape.sub_status in REFUSALS:
             logger.info("source refused the login", extra={"source": self.source_id,
-                                                           "status": shape.sub_status})
+                                                           "status": quoted(shape.sub_status)})
             raise SATOSAAuthenticationError(context.state, "access_denied")
-        raise InvalidSamlResponse(f"status {shape.status} / {shape.sub_status}")
+        raise InvalidSamlResponse(f"status {quoted(shape.status)} / {quoted(shape.sub_status)}")

@@ -32,6 +32,7 @@ from xml.etree.ElementTree import Element
 from saml2.client import Saml2Client
 
 from idp.keys import KeyPaths
+from idp.quoting import quoted
 
 from .errors import InvalidSamlResponse
 
@@ -84,14 +85,15 @@ def check_encrypted_assertion(encrypted: Element) -> None:
         raise InvalidSamlResponse("EncryptedAssertion without exactly one EncryptedData")
     block = _method(direct[0], "EncryptedData")
     if block not in BLOCK_ALGORITHMS:
-        raise InvalidSamlResponse(f"encryption algorithm refused: {block}")
+        raise InvalidSamlResponse(f"encryption algorithm refused: {quoted(block)}")
     keys = list(encrypted.iter(f"{{{XENC}}}EncryptedKey"))
     if not keys:
         raise InvalidSamlResponse("EncryptedAssertion without an EncryptedKey")
     for key in keys:
         transport = _method(key, "EncryptedKey")
         if transport not in KEY_TRANSPORT_ALGORITHMS:
-            raise InvalidSamlResponse(f"key transport algorithm refused: {transport}")
+            raise InvalidSamlResponse(
+                f"key transport algorithm refused: {quoted(transport)}")
     if next(encrypted.iter(f"{{{XENC}}}AgreementMethod"), None) is not None:
         raise InvalidSamlResponse("key agreement is not accepted")
 

@@ -19,8 +19,10 @@ request is answered ``NoAuthnContext`` (``requirements`` is ``None``).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
+from defusedxml.ElementTree import fromstring
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.samlp import AuthnRequest, authn_request_from_string
 from saml2.server import Server
@@ -41,6 +43,13 @@ MAX_RELAY_STATE_BYTES = 80
 
 #: An AuthnRequest is issued when the SP redirects the browser; older ones are refused.
 
+#: The children of an AuthnRequest (SAML Core §3.2.1, §3.4.1), each allowed at most once.
+_SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
+_SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+SINGLE_CHILDREN = frozenset({
+    f"{{{_SAML}}}Issuer", "{http://www.w3.org/2000/09/xmldsig#}Signature",
+    f"{{{_SAMLP}}}Extensions", f"{{{_SAML}}}Subject", f"{{{_SAMLP}}}NameIDPolicy",
+    f"{{{_SAML}}}Conditions", f"{{{_SAMLP}}}RequestedAuthnContext", f"{{{_SAMLP}}}Scoping"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,19 @@ def _issuer(xml: bytes) -> str:
     if not issuer:
         raise _refuse("AuthnRequest without Issuer")
     return issuer
+
+
+def _check_single_children(xml: bytes) -> None:
+    """pysaml2 keeps the last of two ``NameIDPolicy`` (or ``RequestedAuthnContext``...) where
+    the schema allows one, and the SP's software may have meant the first: refused."""
+    try:
+        children = Counter(child.tag for child in fromstring(xml))
+    except Exception as exc:  # parsed by pysaml2 already; any surprise is still a refusal
+        raise _refuse("SAMLRequest is not well-formed XML") from exc
+    repeated = sorted(tag.rsplit("}", 1)[-1] for tag, n in children.items()
+                      if n > 1 and tag in SINGLE_CHILDREN)
+    if repeated:
+        raise _refuse(f"AuthnRequest repeats {', '.join(repeated)}")
 
 
 def _parse(server: Server, xml: bytes) -> AuthnRequest:
@@ -137,6 +159,7 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
     if binding == BINDING_HTTP_REDIRECT:
         _check_redirect_signature(server, sp, params, request_uri)
     message = _parse(server, xml)
+    _check_single_children(xml)
     if (message.issuer.text or "").strip() != sp:
         raise _refuse("Issuer changed between reads")
     _check_xml_signature(server, sp, binding, message)
