@@ -25,6 +25,10 @@ SPNameQualifier, SPProvidedID, value; it then ends that session and answers
 ``Success``, and otherwise answers ``Responder`` / ``UnknownPrincipal``.
 :attr:`DemoIdP.logout_requests` counts the verified requests.
 
+Here: the routes, login, single sign-on and the responses. What it issued per login and
+the strict logout check are :mod:`idp.demo.saml_idp_sessions`; the encrypted assertion,
+algorithms pinned, is :mod:`idp.demo.saml_idp_encryption`.
+
 Keyword options (defaults: the demo's own behaviour), attributes tests may change:
 
 * ``class_ref``: the ``AuthnContextClassRef`` stated, e.g. SAML's
@@ -33,8 +37,9 @@ Keyword options (defaults: the demo's own behaviour), attributes tests may chang
   each login, whatever format the request asked for (as an IdP whose administrator
   chose transient identifiers for this SP);
 * ``encryption``: encrypts the (signed) assertion to the SP's encryption certificate from
-  its metadata, with this XML Encryption block algorithm (``AES256_GCM``) and RSA-OAEP
-  key transport; the Response is signed over the ``EncryptedAssertion``;
+  its metadata, with this XML Encryption block algorithm (``AES256_GCM`` of
+  :mod:`idp.demo.saml_idp_encryption`) and RSA-OAEP key transport; the Response is signed
+  over the ``EncryptedAssertion``;
 * ``partial_logout``: a successful logout answers ``Success`` / ``PartialLogout``, as an
   IdP that could not reach every other SP of its session;
 * ``sign_assertion=False``: only the Response is signed, not the assertion (encrypted or
@@ -53,7 +58,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, class_name, samlp
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.config import IdPConfig
 from saml2.mdstore import InMemoryMetaData
 from saml2.s_utils import error_status_factory
@@ -75,15 +80,6 @@ from saml2.samlp import (
     logout_request_from_string,
 )
 from saml2.server import Server
-from saml2.sigver import (
-    RSA_OAEP_MGF1P,
-    get_pem_wrapped_unwrapped,
-    make_temp,
-    pre_encrypt_assertion,
-    pre_encryption_part,
-    pre_signature_part,
-    signed_instance_factory,
-)
 from werkzeug.wrappers import Response
 
 from .citizens import Citizen, find_citizen
@@ -98,6 +94,8 @@ from .saml_common import (
     uri_converter,
     xmlsec_binary,
 )
+from .saml_idp_encryption import response_with_encrypted_assertion
+from .saml_idp_sessions import IssuedSessions, logout_request_names
 from .web import DemoRequest, PeerApp, PeerError, fetch, new_token, redirect, same
 
 logger = logging.getLogger("ncconnect.demo.saml_idp")
@@ -111,16 +109,6 @@ CLOCK_SKEW = dt.timedelta(minutes=2)
 ACCEPTED_NAMEID_FORMATS = (None, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED)
 #: The level the demo directory is registered at (``partenaires/demo``: low).
 DEFAULT_CLASS_REF = "http://eidas.europa.eu/LoA/low"
-AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
-AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
-AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
-#: xmlsec1's ``--session-key`` for a block algorithm (its key size).
-SESSION_KEYS = {"aes128": "aes-128", "aes192": "aes-192", "aes256": "aes-256",
-                "tripledes": "des-192"}
-#: How long it remembers a login it answered, for the SP's LogoutRequest.
-SESSION_TTL = 8 * 3600
-#: The NameID fields a LogoutRequest must give back exactly as issued.
-NAME_ID_FIELDS = ("text", "format", "name_qualifier", "sp_name_qualifier", "sp_provided_id")
 
 
 def _refused(why: str) -> PeerError:
@@ -152,22 +140,6 @@ def _check_issue_instant(value: str | None) -> None:
         raise _refused("demande trop ancienne ou datée du futur")
 
 
-def _session_key(session_index: str) -> str:
-    return hashlib.sha256(session_index.encode("utf-8")).hexdigest()
-
-
-def _fields(name_id: Any) -> dict[str, str | None]:
-    return {f: getattr(name_id, f, None) for f in NAME_ID_FIELDS}
-
-
-def _session_key_type(algorithm: str) -> str:
-    fragment = algorithm.rsplit("#", 1)[-1]
-    for prefix, key_type in SESSION_KEYS.items():
-        if fragment.startswith(prefix):
-            return key_type
-    raise ValueError(f"unknown block encryption algorithm {algorithm}")
-
-
 class DemoIdP(PeerApp):
     def __init__(self, base_url: str, key_path: Path, cert_path: Path,
                  sp_metadata_urls: list[str], citizens: list[Citizen],
@@ -186,8 +158,8 @@ class DemoIdP(PeerApp):
         self.partial_logout = partial_logout
         #: Sign the assertion as well as the Response (``False``: the Response only).
         self.sign_assertion = sign_assertion
-        #: SessionIndex digest -> {"sp", "username", "name_id": fields as issued}.
-        self.sessions = Pending(ttl=SESSION_TTL)
+        #: The logins it answered, for the SP's LogoutRequest.
+        self.sessions = IssuedSessions()
         #: Second-level status of the last LogoutResponse (``None``: plain Success).
         self.last_logout_status: str | None = None
         #: What the last verified LogoutRequest named: {"name_id": fields, "session_indexes"}.
@@ -394,22 +366,18 @@ class DemoIdP(PeerApp):
 
     def issued_session(self, session_index: str) -> dict[str, Any] | None:
         """The live session a SessionIndex names: {"sp", "username", "name_id": fields}."""
-        return self.sessions.get(_session_key(session_index))
+        return self.sessions.get(session_index)
 
     def _end_sessions(self, sp: str, message: Any) -> samlp.Status | None:
         """End the sessions the request names, if it names them exactly as issued to ``sp``:
         ``None`` (Success), Success / PartialLogout, or Responder / UnknownPrincipal."""
-        indexes = [(i.text or "").strip() for i in message.session_index or []]
-        asked = _fields(message.name_id) if message.name_id is not None else None
-        self.last_logout_request = {"name_id": asked, "session_indexes": indexes}
-        found = [self.sessions.get(_session_key(i)) for i in indexes if i]
-        if asked is None or not indexes or len(found) != len(indexes) or any(
-                f is None or f["sp"] != sp or f["name_id"] != asked for f in found):
+        named = logout_request_names(message)
+        self.last_logout_request = named
+        if not self.sessions.end_if_named_as_issued(sp, named["name_id"],
+                                                    named["session_indexes"]):
             logger.info("logout request for no session issued", extra={"sp": sp})
             self.last_logout_status = STATUS_UNKNOWN_PRINCIPAL
             return error_status_factory((STATUS_UNKNOWN_PRINCIPAL, None))
-        for index in indexes:
-            self.sessions.take(_session_key(index))
         if not self.partial_logout:
             self.last_logout_status = None
             return None
@@ -447,43 +415,11 @@ class DemoIdP(PeerApp):
             response = samlp.response_from_string(xml)
             [statement] = response.assertion[0].authn_statement
             if self.encryption is not None:
-                xml = self._encrypted(response, sp, self.encryption)
-        self.sessions.put(_session_key(statement.session_index),
-                          {"sp": sp, "username": citizen.username, "name_id": _fields(name_id)})
+                xml = response_with_encrypted_assertion(self.server, response, sp,
+                                                        self.encryption,
+                                                        sign_assertion=self.sign_assertion)
+        self.sessions.record(statement.session_index, sp, citizen.username, name_id)
         return self._post(flow, xml)
-
-    def _encrypted(self, response: samlp.Response, sp: str, algorithm: str) -> str:
-        """The response, its assertion signed (unless ``sign_assertion`` is off) then
-        encrypted to ``sp``'s encryption certificate (RSA-OAEP key transport), then the
-        Response signed over it."""
-        sec = self.server.sec
-        certs = self.server.metadata.certs(sp, "spsso", "encryption")
-        if not certs:
-            raise PeerError("chiffrement_impossible", "Chiffrement impossible",
-                            "Le service ne publie pas de clé de chiffrement dans ses "
-                            "métadonnées. Aucune donnée n'a été transmise.")
-        key_name, cert = certs[0]
-        wrapped, unwrapped = get_pem_wrapped_unwrapped(cert)
-        assertion = response.assertion[0]
-        to_sign = [(class_name(assertion), assertion.id)] if self.sign_assertion else []
-        if to_sign:
-            assertion.signature = pre_signature_part(assertion.id, sec.my_cert, 1,
-                                                     digest_alg=DIGEST_ALG, sign_alg=SIGN_ALG)
-        response.signature = pre_signature_part(response.id, sec.my_cert, 2,
-                                                digest_alg=DIGEST_ALG, sign_alg=SIGN_ALG)
-        # Self-contained: the encrypted assertion declares every namespace it uses, as
-        # real IdPs' XML Encryption does (the decrypted text must parse on its own).
-        tag = assertion._to_element_tree().tag
-        plain = pre_encrypt_assertion(response) \
-            .get_xml_string_with_self_contained_assertion_within_encrypted_assertion(tag)
-        signed = signed_instance_factory(plain, sec, to_sign)
-        cert_file = make_temp(wrapped.encode("ascii"), decode=False)
-        encrypted = sec.encrypt_assertion(
-            signed, cert_file.name,
-            pre_encryption_part(msg_enc=algorithm, key_enc=RSA_OAEP_MGF1P, key_name=key_name,
-                                encrypt_cert=unwrapped),
-            key_type=_session_key_type(algorithm))
-        return signed_instance_factory(encrypted, sec, [(class_name(response), response.id)])
 
     def _post_error(self, flow: dict[str, Any], status: str) -> Response:
         args = flow["resp_args"]

@@ -26,7 +26,7 @@ from pathlib import Path
 from saml2.saml import NAMEID_FORMAT_TRANSIENT
 
 from idp.demo.citizens import CITIZENS, FRANCE, Citizen
-from idp.demo.saml_idp import AES256_GCM
+from idp.demo.saml_idp_encryption import AES256_GCM
 from idp.sso.session import COOKIE, NAMESPACE, digest
 from idp.stores import Store
 from idp.testbed.browser import Browser

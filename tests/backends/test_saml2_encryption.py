@@ -20,7 +20,7 @@ from saml2.sigver import (
 )
 
 from idp.demo.citizens import CITIZENS
-from idp.demo.saml_idp import AES256_CBC, AES256_GCM
+from idp.demo.saml_idp_encryption import AES256_CBC, AES256_GCM
 from idp.testbed.browser import Browser, attributes_of, autopost_form, error_code_of
 from idp.testbed.login import decide, login, on_consent_screen, sign_in, start
 from tests.backends.saml_sources_federation import proxy_log
