@@ -57,6 +57,17 @@ class Store(abc.ABC):
         """Forget ``key``; absent keys are not an error."""
 
     @abc.abstractmethod
+    def incr(self, namespace: str, key: str, ttl: int) -> tuple[int, int]:
+        """Add one to the counter ``key`` atomically across processes and return (the new
+        count, seconds until it expires). The TTL is set when the counter is created and never
+        extended: N failures within a window count, the window does not slide (lockouts and
+        rate limits end when they say)."""
+
+    @abc.abstractmethod
+    def count(self, namespace: str, key: str) -> tuple[int, int]:
+        """(count, seconds left) of the counter ``key``; (0, 0) when absent or expired."""
+
+    @abc.abstractmethod
     def put_item(self, namespace: str, owner: str, item: str, value: Record, ttl: int) -> None:
         """Store ``value`` as ``item`` of ``owner``'s collection, replacing it, for ``ttl`` s."""
 

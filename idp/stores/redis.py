@@ -54,6 +54,32 @@ class RedisStore(Store):
     def delete(self, namespace: str, key: str) -> None:
         self._call("delete", self._key(namespace, key))
 
+    def incr(self, namespace: str, key: str, ttl: int) -> tuple[int, int]:
+        check_ttl(ttl)
+        name = self._key(namespace, key)
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, ttl, nx=True)  # set once, at creation: the window is fixed
+                pipe.ttl(name)
+                count, _set, left = pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"redis store unavailable ({type(exc).__name__})") from exc
+        return int(count), max(int(left), 0)
+
+    def count(self, namespace: str, key: str) -> tuple[int, int]:
+        name = self._key(namespace, key)
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.get(name)
+                pipe.ttl(name)
+                raw, left = pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"redis store unavailable ({type(exc).__name__})") from exc
+        if raw is None or int(left) <= 0:
+            return 0, 0
+        return int(raw), int(left)
+
     def put_item(self, namespace: str, owner: str, item: str, value: Record, ttl: int) -> None:
         check_ttl(ttl)
         key = self._key(namespace, owner)

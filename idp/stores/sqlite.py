@@ -24,6 +24,13 @@ CREATE TABLE IF NOT EXISTS records (
     expires REAL NOT NULL,
     PRIMARY KEY (namespace, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS items (
     namespace TEXT NOT NULL,
     owner TEXT NOT NULL,
@@ -72,6 +79,7 @@ class SqliteStore(Store):
         if self._writes % _SWEEP_EVERY == 0:
             conn.execute("DELETE FROM records WHERE expires <= ?", (time.time(),))
             conn.execute("DELETE FROM items WHERE expires <= ?", (time.time(),))
+            conn.execute("DELETE FROM counters WHERE expires <= ?", (time.time(),))
         return cur
 
     def put(self, namespace: str, key: str, value: Record, ttl: int) -> None:
@@ -103,6 +111,34 @@ class SqliteStore(Store):
         except sqlite3.Error as exc:
             raise StoreUnavailable("embedded store write failed") from exc
         return cur.rowcount == 1
+
+    def incr(self, namespace: str, key: str, ttl: int) -> tuple[int, int]:
+        check_ttl(ttl)
+        now = time.time()
+        try:
+            row = self._connect().execute(
+                # One statement, so atomic: an expired counter starts again at 1 with a new
+                # window; a live one counts on and keeps its expiry.
+                "INSERT INTO counters VALUES (?, ?, 1, ?) ON CONFLICT (namespace, key) DO UPDATE "
+                "SET count = CASE WHEN expires <= ? THEN 1 ELSE count + 1 END, "
+                "expires = CASE WHEN expires <= ? THEN excluded.expires ELSE expires END "
+                "RETURNING count, expires",
+                (namespace, key, now + ttl, now, now),
+            ).fetchall()[0]  # fetch all: the statement, and its lock, end here
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("embedded store write failed") from exc
+        return int(row[0]), max(int(row[1] - now + 0.999), 0)
+
+    def count(self, namespace: str, key: str) -> tuple[int, int]:
+        now = time.time()
+        try:
+            row = self._connect().execute(
+                "SELECT count, expires FROM counters WHERE namespace=? AND key=? AND expires>?",
+                (namespace, key, now),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("embedded store read failed") from exc
+        return (int(row[0]), max(int(row[1] - now + 0.999), 0)) if row else (0, 0)
 
     def replace(self, namespace: str, key: str, value: Record, ttl: int) -> bool:
         check_ttl(ttl)

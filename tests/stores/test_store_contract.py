@@ -196,3 +196,49 @@ def test_replace_never_brings_back_a_taken_or_expired_record(store, ns):
     assert store.replace(ns, "never", {"v": 2}, ttl=60) is False
     assert store.get(ns, "taken") is None and store.get(ns, "expired") is None
     assert store.get(ns, "never") is None
+
+
+def test_incr_counts_from_one_and_reports_the_time_left(store, ns):
+    assert store.incr(ns, "login", ttl=60)[0] == 1
+    count, left = store.incr(ns, "login", ttl=60)
+    assert count == 2 and 55 <= left <= 60
+    assert store.count(ns, "login")[0] == 2
+
+
+def test_a_counter_keeps_the_window_it_was_created_with(store, ns):
+    store.incr(ns, "login", ttl=2)
+    _count, left = store.incr(ns, "login", ttl=600)
+    assert left <= 2, "a later increment never extends the window"
+
+
+def test_an_expired_counter_starts_again_at_one(store, ns):
+    store.incr(ns, "login", ttl=1)
+    store.incr(ns, "login", ttl=1)
+    time.sleep(1.6)
+    assert store.count(ns, "login") == (0, 0)
+    assert store.incr(ns, "login", ttl=60)[0] == 1
+
+
+def test_count_of_an_absent_counter_is_zero(store, ns):
+    assert store.count(ns, "absent") == (0, 0)
+
+
+def _race_incr(url: str, namespace: str, barrier, results) -> None:
+    store = open_store(url)
+    barrier.wait()
+    results.put([store.incr(namespace, "login", ttl=60)[0] for _ in range(5)])
+
+
+def test_incr_is_atomic_across_processes(store_url, store, ns):
+    """Eight processes count five failures each: every count from 1 to 40 is given once."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(8), ctx.Queue()
+    procs = [ctx.Process(target=_race_incr, args=(store_url, ns, barrier, results))
+             for _ in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(20)
+    counts = sorted(c for _ in procs for c in results.get(timeout=5))
+    assert counts == list(range(1, 41))
+    assert store.count(ns, "login")[0] == 40
