@@ -6,7 +6,8 @@ setup(
     description="NC Connect: the identity federation proxy of New Caledonia, built on SATOSA",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["idp", "idp.*", "plugins", "plugins.*"]),
-    package_data={"idp": ["templates/*.html", "templates/*/*.html", "static/*"],
+    package_data={"idp": ["templates/*.html", "templates/*/*.html", "static/*",
+                          "testbed/ldap/*"],
                   "idp.demo": ["templates/*.html", "static/*"]},
     install_requires=[
         "satosa>=8.5,<9",

@@ -17,7 +17,10 @@ DEBIAN_PACKAGES=(xmlsec1 redis-server python3-venv chromium
                  simplesamlphp php-cli php-xml php-mbstring
                  apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon
                  libapache2-mod-shib
-                 liblemonldap-ng-portal-perl libplack-perl liblasso-perl)
+                 liblemonldap-ng-portal-perl libplack-perl liblasso-perl
+                 slapd ldap-utils)
+# slapd, ldap-utils: a real OpenLDAP for the citizen accounts source and the directories
+# (tests, benchmark and demo each start their own on a loopback port; Debian's is never started).
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
