@@ -14,9 +14,9 @@ from pydantic import TypeAdapter, ValidationError
 from ..dictionary import PIVOT, Dictionary
 from ..dictionary.formats import FORMATS
 from ..schema_errors import ConfigError, explain
-from .schema import LOA_LEVELS, Service, Source
+from .schema import LOA_LEVELS, Directory, Service, Source
 
-_partner = TypeAdapter(Service | Source)
+_partner = TypeAdapter(Service | Source | Directory)
 
 #: A partner file larger than this is not a partner file.
 MAX_PARTNER_FILE = 64 * 1024
@@ -29,6 +29,8 @@ LOGO_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg"
 class Registry:
     services: dict[str, Service] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
+    #: Administration directories that may complete a login (enrichment).
+    directories: dict[str, Directory] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
 
     def oidc_services(self) -> list[Service]:
@@ -67,7 +69,7 @@ def check_url(url: str, allow_loopback_http: bool) -> str | None:
     return f"{url!r} must use https (or loopback in demo mode)"
 
 
-def _load_file(path: Path) -> Service | Source:
+def _load_file(path: Path) -> Service | Source | Directory:
     if path.stat().st_size > MAX_PARTNER_FILE:
         raise ConfigError(f"{path}: larger than {MAX_PARTNER_FILE} bytes: not a partner file")
     try:
@@ -78,10 +80,10 @@ def _load_file(path: Path) -> Service | Source:
         raise ConfigError(
             f"{path}: (document): must be a mapping with 'kind: service' or 'kind: source'"
         )
-    if data.get("kind") not in ("service", "source"):
-        raise ConfigError(f"{path}: kind: must be 'service' or 'source'")
+    if data.get("kind") not in ("service", "source", "directory"):
+        raise ConfigError(f"{path}: kind: must be 'service', 'source' or 'directory'")
     try:
-        model = Service if data["kind"] == "service" else Source
+        model = {"service": Service, "source": Source, "directory": Directory}[data["kind"]]
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(explain(path, exc)) from exc
@@ -149,19 +151,24 @@ def _interop_problems(path: Path, p: Service | Source) -> list[str]:
             out.append(f"{path}: saml2.name_id: a source with transient NameIDs is known by the "
                        f"identity pivot, and this one does not provide {', '.join(missing)}: "
                        "declare them in attributes (or use persistent NameIDs)")
-    if p.tls_ca_file is not None:
-        file = (path.parent / p.tls_ca_file).resolve()
-        if not file.is_file():
-            out.append(f"{path}: tls_ca_file: {file} not found: add the PEM file of the "
-                       "certificate authorities or fix the path")
-        elif b"-----BEGIN CERTIFICATE-----" not in file.read_bytes()[:MAX_PARTNER_FILE * 4]:
-            out.append(f"{path}: tls_ca_file: {file} holds no PEM certificate: give the "
-                       "certificate authorities' certificates in PEM (-----BEGIN CERTIFICATE"
-                       "-----), e.g. openssl x509 -inform der -in ca.cer -out ca.pem")
-        elif not _loads_as_ca_bundle(file):
-            out.append(f"{path}: tls_ca_file: {file} is not a readable PEM certificate "
-                       "bundle: export the certificate authorities again, in PEM")
-    return out
+    return out + _tls_ca_problems(path, p.tls_ca_file)
+
+
+def _tls_ca_problems(path: Path, tls_ca_file: str | None) -> list[str]:
+    if tls_ca_file is None:
+        return []
+    file = (path.parent / tls_ca_file).resolve()
+    if not file.is_file():
+        return [f"{path}: tls_ca_file: {file} not found: add the PEM file of the "
+                "certificate authorities or fix the path"]
+    if b"-----BEGIN CERTIFICATE-----" not in file.read_bytes()[:MAX_PARTNER_FILE * 4]:
+        return [f"{path}: tls_ca_file: {file} holds no PEM certificate: give the "
+                "certificate authorities' certificates in PEM (-----BEGIN CERTIFICATE"
+                "-----), e.g. openssl x509 -inform der -in ca.cer -out ca.pem"]
+    if not _loads_as_ca_bundle(file):
+        return [f"{path}: tls_ca_file: {file} is not a readable PEM certificate "
+                "bundle: export the certificate authorities again, in PEM"]
+    return []
 
 
 def _loads_as_ca_bundle(file: Path) -> bool:
@@ -192,12 +199,17 @@ def load_registry(folder: Path, dictionary: Dictionary,
             problems.append(f"{path}: id: '{partner.id}' is already used by "
                             f"{reg.files[partner.id]}: ids must be unique")
             continue
-        problems += _url_problems(path, partner, allow_loopback_http)
-        problems += _logo_problems(path, partner)
-        problems += _interop_problems(path, partner)
+        if isinstance(partner, Directory):
+            problems += _tls_ca_problems(path, partner.tls_ca_file)
+        else:
+            problems += _url_problems(path, partner, allow_loopback_http)
+            problems += _logo_problems(path, partner)
+            problems += _interop_problems(path, partner)
         reg.files[partner.id] = path
         if isinstance(partner, Service):
             reg.services[partner.id] = partner
+        elif isinstance(partner, Directory):
+            reg.directories[partner.id] = partner
         else:
             reg.sources[partner.id] = partner
     problems += _cross_checks(reg)

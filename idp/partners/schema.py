@@ -187,6 +187,63 @@ class OidcSourceTech(Strict):
     id_token_signing_alg: Literal["RS256", "PS256", "ES256"] = "RS256"
 
 
+class LdapConnection(Strict):
+    """How the proxy reaches a directory (the account source, an administration's directory)."""
+
+    #: ``ldaps://host:636`` or ``ldap://host:389`` (then ``start_tls: true`` outside loopback).
+    url: str = Field(pattern=r"^ldaps?://[^/\s]+/?$")
+    start_tls: bool = False
+    #: The proxy's own read-only account; its password comes from the environment.
+    bind_dn: str | None = None
+    bind_password_env: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9_]*$")
+    base_dn: str = Field(min_length=3)
+    connect_timeout: float = Field(3.0, gt=0, le=30)
+    search_timeout: float = Field(5.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _bind(self) -> LdapConnection:
+        if (self.bind_dn is None) != (self.bind_password_env is None):
+            raise ValueError("give both bind_dn and bind_password_env (or neither, for an "
+                             "anonymous search)")
+        return self
+
+
+class Lockout(Strict):
+    #: Failed passwords for one account before it is locked here, and for how long.
+    failures: int = Field(5, ge=1, le=100)
+    minutes: int = Field(15, ge=1, le=1440)
+
+
+class RateLimit(Strict):
+    #: Login attempts one client address may make in the window.
+    attempts: int = Field(30, ge=1, le=10000)
+    minutes: int = Field(5, ge=1, le=1440)
+
+
+class LdapSourceTech(LdapConnection):
+    """NC Connect's own citizen accounts: a login form of the proxy, checked against LDAP."""
+
+    #: How the login typed in the form finds the entry; ``{login}`` is escaped.
+    login_filter: str = Field("(uid={login})", pattern=r"^\(.*\{login\}.*\)$")
+    #: The entry's attribute whose values ``loa_mapping`` reads (e.g. identity verified at a
+    #: counter); absent: every login reaches ``loa_mapping.unstated`` or is refused.
+    loa_attribute: str | None = None
+    #: "Mot de passe oublié ?" on the form.
+    password_reset_url: str | None = None
+    lockout: Lockout = Lockout()
+    rate_limit: RateLimit = RateLimit()
+
+
+class DirectoryMatch(Strict):
+    """How a citizen is found in an administration's directory.
+
+    ``filter`` names dictionary attributes in braces, each escaped when filled in:
+    ``(&(sn={family_name})(givenName={given_name})(dateNaissance={birthdate:%Y%m%d}))``.
+    Every attribute it names must be one the login provides, or nothing is looked up."""
+
+    filter: str = Field(min_length=5, max_length=1024)
+
+
 class ReleasedAttribute(Strict):
     """Why a service may receive one attribute; optional ones can be unticked by the usager."""
 
@@ -241,6 +298,8 @@ class Service(Strict):
     saml2: SamlServiceTech | None = None
     sources: list[str] = Field(min_length=1)
     attributes: dict[str, ReleasedAttribute] = Field(min_length=1)
+    #: ``false``: no administration directory completes what the source gave to this service.
+    enrichment: bool = True
 
     @property
     def pairwise_sector(self) -> str:
@@ -248,7 +307,7 @@ class Service(Strict):
 
     @model_validator(mode="after")
     def _tech(self) -> Service:
-        _check_tech(self.protocol, self.oidc, self.saml2)
+        _check_tech(self.protocol, self.oidc, self.saml2, None)
         return self
 
 
@@ -266,22 +325,44 @@ class Source(Strict):
     #: PEM file of the certificate authorities trusted for this source's TLS (metadata,
     #: discovery, JWKS, token, userinfo), relative to the partner file; the system's otherwise.
     tls_ca_file: str | None = None
-    protocol: Literal["oidc", "saml2"]
+    protocol: Literal["oidc", "saml2", "ldap"]
     oidc: OidcSourceTech | None = None
     saml2: SamlSourceTech | None = None
+    ldap: LdapSourceTech | None = None
     #: What the source provides, by dictionary name, and how to read each one.
     attributes: dict[str, SourceAttribute] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _tech(self) -> Source:
-        _check_tech(self.protocol, self.oidc, self.saml2)
+        _check_tech(self.protocol, self.oidc, self.saml2, self.ldap)
         return self
 
 
-def _check_tech(protocol: str, oidc: object, saml2: object) -> None:
-    present = {"oidc": oidc is not None, "saml2": saml2 is not None}
+class Directory(Strict):
+    """An administration's directory that may complete what a source gave ("dites-le nous une
+    seule fois"): who holds it, on what legal basis, how to find the citizen, what it supplies."""
+
+    kind: Literal["directory"]
+    id: str = Field(pattern=ID_PATTERN)
+    #: Shown beside each value it supplied: "fourni par la Province Sud".
+    organisation: str = Field(min_length=2)
+    contact: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    active: bool = True
+    legal_basis: LegalBasis
+    legal_reference: str | None = None
+    ldap: LdapConnection
+    tls_ca_file: str | None = None
+    match: DirectoryMatch
+    #: The dictionary attributes it can supply, and how to read each one.
+    attributes: dict[str, SourceAttribute] = Field(min_length=1)
+    #: ``continue``: a login goes on without its data when it is down; ``stop``: it ends.
+    when_unavailable: Literal["continue", "stop"] = "continue"
+
+
+def _check_tech(protocol: str, oidc: object, saml2: object, ldap: object) -> None:
+    present = {"oidc": oidc is not None, "saml2": saml2 is not None, "ldap": ldap is not None}
     if not present[protocol]:
         raise ValueError(f"protocol is {protocol}: add a '{protocol}:' section")
-    other = "saml2" if protocol == "oidc" else "oidc"
-    if present[other]:
-        raise ValueError(f"protocol is {protocol}: remove the '{other}:' section")
+    for other, there in present.items():
+        if other != protocol and there:
+            raise ValueError(f"protocol is {protocol}: remove the '{other}:' section")

@@ -109,7 +109,7 @@ BROKEN_SERVICES = [
     ("bad protocol", with_(SERVICE, "protocol", "cas"), "svc.yaml: protocol: Input should be"),
     ("section missing", with_(SERVICE, "oidc", ...), "protocol is oidc: add a 'oidc:' section"),
     ("bad id", with_(SERVICE, "id", "Svc A"), "svc.yaml: id: String should match pattern"),
-    ("bad kind", with_(SERVICE, "kind", "client"), "svc.yaml: kind: must be 'service' or 'source'"),
+    ("bad kind", with_(SERVICE, "kind", "client"), "svc.yaml: kind: must be 'service', 'source' or 'directory'"),
     ("not a mapping", "- a\n- b\n", "svc.yaml: (document): must be a mapping"),
     ("not yaml", "kind: [unclosed\n", "svc.yaml: not valid YAML"),
     ("bad contact", with_(SERVICE, "contact", "nobody"), "svc.yaml: contact: String should match"),
