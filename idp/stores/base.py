@@ -68,6 +68,11 @@ class Store(abc.ABC):
         """(count, seconds left) of the counter ``key``; (0, 0) when absent or expired."""
 
     @abc.abstractmethod
+    def reset(self, namespace: str, key: str) -> None:
+        """Forget the counter ``key`` (e.g. a login's failures once it succeeds); absent
+        counters are not an error."""
+
+    @abc.abstractmethod
     def put_item(self, namespace: str, owner: str, item: str, value: Record, ttl: int) -> None:
         """Store ``value`` as ``item`` of ``owner``'s collection, replacing it, for ``ttl`` s."""
 

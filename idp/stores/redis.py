@@ -67,6 +67,9 @@ class RedisStore(Store):
             raise StoreUnavailable(f"redis store unavailable ({type(exc).__name__})") from exc
         return int(count), max(int(left), 0)
 
+    def reset(self, namespace: str, key: str) -> None:
+        self._call("delete", self._key(namespace, key))
+
     def count(self, namespace: str, key: str) -> tuple[int, int]:
         name = self._key(namespace, key)
         try:

@@ -129,6 +129,9 @@ class SqliteStore(Store):
             raise StoreUnavailable("embedded store write failed") from exc
         return int(row[0]), max(int(row[1] - now + 0.999), 0)
 
+    def reset(self, namespace: str, key: str) -> None:
+        self._write("DELETE FROM counters WHERE namespace=? AND key=?", (namespace, key))
+
     def count(self, namespace: str, key: str) -> tuple[int, int]:
         now = time.time()
         try:

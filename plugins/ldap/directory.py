@@ -139,9 +139,11 @@ class Directory:
     def search(self, ldap_filter: str, attributes: Sequence[str], base: str | None = None,
                limit: int = 2) -> list[tuple[str, dict[str, list[str]]]]:
         """(DN, attributes) of at most ``limit`` entries; one reconnection is tried when the
-        kept connection turns out dead (the directory restarted)."""
+        kept connection turns out dead (the directory restarted). A connection made for this
+        call that fails is not retried: a directory that does not answer costs one timeout."""
         for attempt in (1, 2):
             with self._lock:
+                kept = self._conn is not None
                 try:
                     conn = self._service()
                     conn.search(base or self.settings.base_dn, ldap_filter, SUBTREE,
@@ -152,7 +154,7 @@ class Directory:
                             for e in conn.response if e.get("type") == "searchResEntry"]
                 except LDAPException as exc:
                     self._drop()
-                    if attempt == 2:
+                    if attempt == 2 or not kept:
                         logger.warning("directory unavailable",
                                        extra={"directory": self.settings.name,
                                               "reason": type(exc).__name__})

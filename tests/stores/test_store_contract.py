@@ -242,3 +242,13 @@ def test_incr_is_atomic_across_processes(store_url, store, ns):
     counts = sorted(c for _ in procs for c in results.get(timeout=5))
     assert counts == list(range(1, 41))
     assert store.count(ns, "login")[0] == 40
+
+
+def test_reset_forgets_a_counter_and_tolerates_absent_ones(store, ns):
+    store.incr(ns, "login", ttl=60)
+    store.incr(ns, "other", ttl=60)
+    store.reset(ns, "login")
+    store.reset(ns, "never-counted")
+    assert store.count(ns, "login") == (0, 0)
+    assert store.incr(ns, "login", ttl=60)[0] == 1
+    assert store.count(ns, "other")[0] == 1
