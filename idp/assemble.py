@@ -19,7 +19,7 @@ from saml2.mdstore import InMemoryMetaData
 
 from .dictionary import Dictionary, load_dictionary
 from .dictionary.normalise import readings_for
-from .form_targets import service_origins, source_login_origins
+from .form_targets import origin, service_origins, source_login_origins
 from .partners import Registry, load_registry
 from .partners.schema import Service, Source
 from .schema_errors import ConfigError
@@ -34,10 +34,12 @@ OIDC_FRONTEND = "plugins.frontends.oidc.frontend.OIDCFrontend"
 SAML_FRONTEND = "plugins.frontends.saml2.frontend.SAML2Frontend"
 OIDC_BACKEND = "plugins.backends.oidc.backend.OIDCBackend"
 SAML_BACKEND = "plugins.backends.saml2.backend.SAML2Backend"
+LDAP_BACKEND = "plugins.backends.ldap.backend.LdapBackend"
 CHOICE_SERVICE = "plugins.micro_services.choix.IdentitySourceChoice"
 RECORD_SERVICE = "plugins.micro_services.minimisation.RecordRequestedAttributes"
 PAIRWISE_SERVICE = "plugins.micro_services.pairwise.PairwiseSubject"
 MINIMISATION_SERVICE = "plugins.micro_services.minimisation.Minimisation"
+ENRICHMENT_SERVICE = "plugins.micro_services.enrichment.Enrichment"
 ACCOUNT_FRONTEND = "plugins.frontends.account.frontend.AccountFrontend"
 HISTORY_SERVICE = "plugins.micro_services.history.ConnectionHistory"
 SOURCE_SERVICE = "plugins.micro_services.history.RecordSource"
@@ -223,6 +225,8 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
             "allow_loopback_http": st.allow_loopback_http,
             "redirect_uri": f"{st.base_url}/{src.id}/oidc/callback",
         }}
+    if src.ldap:
+        return _ldap_backend(st, reg, src, env, common)
     assert src.saml2 is not None
     return {"module": SAML_BACKEND, "name": src.id, "config": {
         **common,
@@ -237,6 +241,35 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
         # A key pair of its own for the assertions sources encrypt to us.
         "encryption_key_path": str(st.keys.saml_encryption_key),
         "encryption_cert_path": str(st.keys.saml_encryption_cert),
+    }}
+
+
+def _ldap_backend(st: Settings, reg: Registry, src: Source, env: dict[str, str],
+                  common: dict) -> dict:
+    """NC Connect's account source: its directory, its form's services and throttles."""
+    assert src.ldap is not None
+    ldap = src.ldap.model_dump(exclude={"bind_password_env"})
+    if src.ldap.bind_password_env:
+        password = env.get(src.ldap.bind_password_env)
+        if not password:
+            raise ConfigError(
+                f"{reg.files[src.id]}: ldap.bind_password_env: environment variable "
+                f"{src.ldap.bind_password_env} is not set: export the password of NC Connect's "
+                "account in this directory")
+        ldap["bind_password"] = password
+    return {"module": LDAP_BACKEND, "name": src.id, "config": {
+        **common,
+        "ldap": ldap,
+        "csrf_secret_path": str(st.keys.csrf_secret),
+        "trusted_proxies": list(st.trusted_proxies),
+        "own_origin": origin(st.base_url),
+        # The form names the service, and may be answered by a redirect to it (CSP).
+        # "choice": other sources to offer when this account's level is not enough.
+        "services": {requester_of(s): {"name": s.name, "origins": service_origins(
+            s.oidc.redirect_uris if s.oidc else []), "choice": sum(
+                1 for x in s.sources if x in reg.sources and reg.sources[x].active) > 1}
+            for s in reg.services.values() if s.active and src.id in s.sources}
+        | {ACCOUNT_REQUESTER: {"name": ACCOUNT_NAME, "origins": [], "choice": True}},
     }}
 
 
@@ -374,11 +407,46 @@ def _sso_backend() -> dict:
     return {"module": SSO_BACKEND, "name": SSO_BACKEND_NAME, "config": {}}
 
 
+def _enrichment_service(reg: Registry, dic: Dictionary, env: dict[str, str]) -> dict:
+    """Administration directories completing a login: each active one with its connection (the
+    bind password from the environment), match filter and dictionary readings."""
+    directories = []
+    for d in reg.directories.values():
+        if not d.active:
+            continue
+        password = None
+        if d.ldap.bind_password_env:
+            password = env.get(d.ldap.bind_password_env)
+            if not password:
+                raise ConfigError(
+                    f"{reg.files[d.id]}: ldap.bind_password_env: environment variable "
+                    f"{d.ldap.bind_password_env} is not set: export the password of "
+                    f"{d.ldap.bind_dn}")
+        directories.append({
+            "id": d.id, "organisation": d.organisation, "match": d.match.filter,
+            "when_unavailable": d.when_unavailable,
+            "ldap": {"name": d.id, "url": d.ldap.url, "base_dn": d.ldap.base_dn,
+                     "bind_dn": d.ldap.bind_dn, "bind_password": password,
+                     "start_tls": d.ldap.start_tls,
+                     "ca_file": str(reg.resolve(d.id, d.tls_ca_file)) if d.tls_ca_file else None,
+                     "connect_timeout": d.ldap.connect_timeout,
+                     "search_timeout": d.ldap.search_timeout},
+            "attributes": readings_for(dic, "ldap", {
+                name: how.model_dump(by_alias=True) for name, how in d.attributes.items()}),
+        })
+    return {"module": ENRICHMENT_SERVICE, "name": "enrichissement", "config": {
+        "services": {requester_of(s): {"service_id": s.id, "allowed": list(s.attributes),
+                                       "enrichment": s.enrichment}
+                     for s in reg.services.values() if s.active},
+        "directories": directories}}
+
+
 def _micro_services(st: Settings, reg: Registry, dic: Dictionary,
-                    source_origins: dict[str, list[str]]) -> list[dict]:
+                    source_origins: dict[str, list[str]], env: dict[str, str]) -> list[dict]:
     """Request side: record what was asked, choose the source. Response side: derive the
-    pairwise subject (from the full pivot), then minimise, then show the usager what the service
-    will receive (consent or information screen)."""
+    pairwise subject (from the full pivot), let administration directories complete the
+    attributes (enrichment), then minimise, then show the usager what the service will receive
+    (consent or information screen)."""
     active = [s for s in reg.services.values() if s.active]
     return [
         {"module": RECORD_SERVICE, "name": "demande", "config": {}},
@@ -389,12 +457,18 @@ def _micro_services(st: Settings, reg: Registry, dic: Dictionary,
             "pairwise_secret_path": str(st.keys.pairwise_secret),
             "sectors": {requester_of(s): s.pairwise_sector for s in active}
             | {ACCOUNT_REQUESTER: ACCOUNT_REQUESTER}}},
+        _enrichment_service(reg, dic, env),
         {"module": MINIMISATION_SERVICE, "name": "minimisation", "config": {
             "services": {requester_of(s): {"service_id": s.id, "allowed": list(s.attributes)}
                          for s in active}
             | {ACCOUNT_REQUESTER: {"service_id": ACCOUNT_REQUESTER,
                                    "allowed": ACCOUNT_ATTRIBUTES}},
-            "sources": {x.id: list(x.attributes) for x in reg.sources.values() if x.active}}},
+            "sources": {x.id: list(x.attributes) for x in reg.sources.values() if x.active},
+            # A directory provides what its file declares, to the services that accept
+            # enrichment (the micro-service adds only that).
+            "enriched": {requester_of(s): sorted({a for d in reg.directories.values()
+                                                  if d.active for a in d.attributes})
+                         for s in active if s.enrichment}}},
         _consent_service(st, reg, dic),
     ]
 
@@ -422,7 +496,8 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
         "BACKEND_MODULES": [*backends, _sso_backend()],
         # History after every step that changes what is released; the SSO session's note of
         # the services it answered comes last.
-        "MICRO_SERVICES": [*_micro_services(settings, registry, dictionary, source_origins),
+        "MICRO_SERVICES": [*_micro_services(settings, registry, dictionary, source_origins,
+                                            env),
                            *_history_services(settings, registry),
                            _sso_service_use(settings, registry)],
         "CONTEXT_STATE_DELETE": True,

@@ -111,6 +111,20 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                "can reach at the moment. No data was sent. Go back to the service's site and "
                "contact it."),
     },
+    "identite_non_verifiee": {
+        "fr": ("Identité non vérifiée",
+               "Ce service demande une identité vérifiée, et celle de votre compte NC Connect ne "
+               "l'est pas encore. Pour la faire vérifier, présentez-vous avec une pièce "
+               "d'identité à un guichet NC Connect (mairie, province ou agence OPT). Aucune "
+               "donnée n'a été transmise au service. En attendant, revenez sur le site du "
+               "service et choisissez un autre compte pour vous connecter."),
+        "en": ("Identity not verified",
+               "This service requires a verified identity, and your NC Connect account's is "
+               "not verified yet. To have it verified, bring an identity document to an "
+               "NC Connect counter (town hall, province or OPT agency). No data was sent to the "
+               "service. Meanwhile, go back to the service's site and sign in with another "
+               "account."),
+    },
     "source_indisponible": {
         "fr": ("Fournisseur d'identité indisponible",
                "Votre fournisseur d'identité ne répond pas pour le moment. Réessayez dans "
@@ -118,6 +132,16 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Identity provider unavailable",
                "Your identity provider is not answering right now. Try again in a few minutes "
                "or choose another account."),
+    },
+    "annuaire_indisponible": {
+        "fr": ("Informations momentanément indisponibles",
+               "Un annuaire de l'administration qui doit compléter les informations demandées "
+               "par ce service ne répond pas pour le moment. Par sécurité, la connexion est "
+               "interrompue et aucune donnée n'a été transmise. Réessayez dans quelques minutes."),
+        "en": ("Information temporarily unavailable",
+               "An administration directory that must complete the information this service "
+               "asks for is not answering right now. For your safety the sign-in was stopped "
+               "and no data was sent. Try again in a few minutes."),
     },
     "consentement_expire": {
         "fr": ("Demande de transmission expirée",

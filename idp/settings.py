@@ -46,6 +46,9 @@ class Settings(BaseModel):
     #: gunicorn access log (path, method, status, worker pid; never the query string,
     #: which carries codes and tokens). None: no access log.
     access_log: Path | None = None
+    #: Reverse proxies (addresses or networks) whose ``X-Forwarded-For`` names the client
+    #: address, for the account source's rate limit; from anyone else it is ignored.
+    trusted_proxies: list[str] = []
 
     #: Folder of the settings file: relative paths above are relative to it.
     origin: Path = Field(Path("."), exclude=True)

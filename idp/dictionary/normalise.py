@@ -56,6 +56,11 @@ def readings_for(dictionary: Dictionary, protocol: str,
         if protocol == "oidc":
             default: tuple[str, ...] = (entry.oidc.claim,)
             member = entry.oidc.member
+        elif protocol == "ldap":
+            # A directory's attribute names are its own: the partner file's ``from``, or an
+            # attribute named like the dictionary's entry.
+            default = (name,)
+            member = None
         else:
             default = (*entry.saml_names, entry.saml.friendly)
             member = None

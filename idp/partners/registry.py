@@ -14,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..dictionary import PIVOT, Dictionary
 from ..dictionary.formats import FORMATS
 from ..schema_errors import ConfigError, explain
+from .match_filter import problems as match_problems
 from .schema import LOA_LEVELS, Directory, Service, Source
 
 _partner = TypeAdapter(Service | Source | Directory)
@@ -254,7 +255,11 @@ def _dictionary_checks(reg: Registry, dictionary: Dictionary) -> list[str]:
         problems += [f"{reg.files[s.id]}: attributes.{name}: not in the attribute dictionary "
                      f"(known: {known})"
                      for name in s.attributes if name not in dictionary.attributes]
-    for src in reg.sources.values():
+    formats = {name: a.format for name, a in dictionary.attributes.items()}
+    for d in reg.directories.values():
+        problems += [f"{reg.files[d.id]}: match.filter: {problem}"
+                     for problem in match_problems(d.match.filter, formats)]
+    for src in [*reg.sources.values(), *reg.directories.values()]:
         for name, how in src.attributes.items():
             where = f"{reg.files[src.id]}: attributes.{name}"
             if name not in dictionary.attributes:

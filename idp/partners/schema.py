@@ -344,7 +344,8 @@ class Directory(Strict):
 
     kind: Literal["directory"]
     id: str = Field(pattern=ID_PATTERN)
-    #: Shown beside each value it supplied: "fourni par la Province Sud".
+    #: Shown beside each value it supplied, after "fourni par" / "provided by": write it as it
+    #: reads there ("la Province Sud").
     organisation: str = Field(min_length=2)
     contact: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     active: bool = True

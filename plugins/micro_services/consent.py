@@ -52,6 +52,7 @@ from idp.stores import open_store
 from .consent_records import forget, kept, new_record, remember, remembered
 from .consent_view import screen_view
 from .pairwise import citizen_of
+from .provenance import provenance_of
 
 audit = logging.getLogger("ncconnect.audit")
 
@@ -137,7 +138,8 @@ class ConsentScreen(ResponseMicroService):
         service = self._service(data.requester)
         lang = lang_of(context)
         page = render("consent.html", context, lang=lang,
-                      **screen_view(service, data.attributes or {}, self.dictionary, lang),
+                      **screen_view(service, data.attributes or {}, self.dictionary, lang,
+                                    provenance_of(context)),
                       decisions=_decisions(service),
                       csrf=csrf_token(self.csrf_secret, flow_id(context), FORM),
                       action=f"{self.base_url}/{PATH}")

@@ -85,8 +85,11 @@ def display_values(fmt: str, values: Any, lang: str) -> str:
 
 
 def attribute_lines(released: Mapping[str, Any], service: Mapping[str, Any],
-                    dictionary: Mapping[str, Mapping[str, str]], lang: str) -> list[dict]:
-    """One line per released attribute, in dictionary order (names first, as on a form)."""
+                    dictionary: Mapping[str, Mapping[str, str]], lang: str,
+                    provenance: Mapping[str, Mapping[str, str]] | None = None) -> list[dict]:
+    """One line per released attribute, in dictionary order (names first, as on a form);
+    ``provided_by`` names the administration that supplied a value (enrichment)."""
+    provenance = provenance or {}
     order = {name: i for i, name in enumerate(dictionary)}
     lines = []
     for name in sorted(released, key=lambda n: (order.get(n, len(order)), n)):
@@ -99,16 +102,18 @@ def attribute_lines(released: Mapping[str, Any], service: Mapping[str, Any],
             "description": entry.get("description_fr", ""),
             "justification": policy.get("justification", ""),
             "optional": bool(policy.get("optional")),
+            "provided_by": str(provenance.get(name, {}).get("organisation") or ""),
         })
     return lines
 
 
 def screen_view(service: Mapping[str, Any], released: Mapping[str, Any],
-                dictionary: Mapping[str, Mapping[str, str]], lang: str) -> dict[str, Any]:
+                dictionary: Mapping[str, Mapping[str, str]], lang: str,
+                provenance: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """Everything ``consent.html`` shows, apart from the form's technical fields."""
     basis = service["legal_basis"]
     basis_name, basis_text = LEGAL_BASES.get(basis, LEGAL_BASES["public_task"])[lang]
-    lines = attribute_lines(released, service, dictionary, lang)
+    lines = attribute_lines(released, service, dictionary, lang, provenance)
     logo = service.get("logo") or ""
     return {
         "service_name": service["name"],

@@ -32,6 +32,7 @@ from satosa.response import Response
 from idp.errors import FlowError
 from idp.stores import Record, Store, open_store
 from plugins.micro_services.pairwise import citizen_of
+from plugins.micro_services.provenance import provenance_of
 
 logger = logging.getLogger("ncconnect.history")
 
@@ -48,8 +49,12 @@ def entry_id(at: datetime) -> str:
 
 def history_entry(at: datetime, service: Mapping[str, str], source_id: str,
                   source: Mapping[str, str], acr: str | None,
-                  released: Mapping[str, Any]) -> Record:
-    """What one login leaves in the history: names and levels, no attribute value."""
+                  released: Mapping[str, Any],
+                  provenance: Mapping[str, Mapping[str, str]] | None = None) -> Record:
+    """What one login leaves in the history: names and levels, no attribute value;
+    ``provided_by`` names, per released attribute an administration directory supplied, the
+    organisation that holds it (the rest came from the source)."""
+    provenance = provenance or {}
     return {
         "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "service_id": service["service_id"],
@@ -59,6 +64,8 @@ def history_entry(at: datetime, service: Mapping[str, str], source_id: str,
         "loa": source["loa"],
         "acr": acr if isinstance(acr, str) else None,
         "attributes": sorted(str(name) for name in released),
+        "provided_by": {str(name): str(provenance[name].get("organisation") or "")
+                        for name in sorted(released) if name in provenance},
     }
 
 
@@ -111,7 +118,8 @@ class ConnectionHistory(ResponseMicroService):
         acr = data.auth_info.auth_class_ref if data.auth_info is not None else None
         now = datetime.now(UTC)
         self.store.put_item(NAMESPACE, citizen_of(context), entry_id(now),
-                            history_entry(now, service, source_id, source, acr, released),
+                            history_entry(now, service, source_id, source, acr, released,
+                                          provenance_of(context)),
                             self.ttl)
         logger.info("connection recorded", extra={"service": service["service_id"],
                                                   "source": source_id})

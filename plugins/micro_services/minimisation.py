@@ -8,7 +8,8 @@ see either the request or the response:
   which dictionary attributes the frontend says this request asked for (OIDC
   scopes and ``claims``, SAML ``RequestedAttribute``);
 * :class:`Minimisation` (response side) releases
-  ``allowed by the registry ∩ asked in this request ∩ declared by the source``,
+  ``allowed by the registry ∩ asked in this request ∩ declared by the source`` (or by an
+  administration directory, for a service that accepts enrichment),
   and writes the decision to the audit log as attribute *names* only.
 
 A requester absent from the registry, or disabled since the login started,
@@ -64,6 +65,9 @@ class Minimisation(ResponseMicroService):
         self.services: dict[str, dict[str, Any]] = dict(config["services"])
         #: source id -> the attributes its partner file declares it provides.
         self.sources: dict[str, list[str]] = dict(config["sources"])
+        #: requester -> what administration directories provide to it (enrichment; services
+        #: that opted out are absent).
+        self.enriched: dict[str, list[str]] = dict(config.get("enriched") or {})
 
     def process(self, context: Context, data: InternalData) -> Response:
         service = self.services.get(data.requester)
@@ -77,8 +81,8 @@ class Minimisation(ResponseMicroService):
         if not isinstance(recorded, dict) or recorded.get("requester") != data.requester:
             raise FlowError("session_expiree", detail="minimisation: no request on record")
         attributes = data.attributes if isinstance(data.attributes, dict) else {}
-        decision = decide(service["allowed"], recorded.get("asked") or (), self.sources[source],
-                          attributes)
+        provided = [*self.sources[source], *self.enriched.get(data.requester, ())]
+        decision = decide(service["allowed"], recorded.get("asked") or (), provided, attributes)
         data.attributes = {k: v for k, v in attributes.items() if k in decision.released}
         audit.info("attributes released", extra={
             "event": "minimisation", "service": service["service_id"], "source": source,

@@ -109,7 +109,8 @@ BROKEN_SERVICES = [
     ("bad protocol", with_(SERVICE, "protocol", "cas"), "svc.yaml: protocol: Input should be"),
     ("section missing", with_(SERVICE, "oidc", ...), "protocol is oidc: add a 'oidc:' section"),
     ("bad id", with_(SERVICE, "id", "Svc A"), "svc.yaml: id: String should match pattern"),
-    ("bad kind", with_(SERVICE, "kind", "client"), "svc.yaml: kind: must be 'service', 'source' or 'directory'"),
+    ("bad kind", with_(SERVICE, "kind", "client"),
+     "svc.yaml: kind: must be 'service', 'source' or 'directory'"),
     ("not a mapping", "- a\n- b\n", "svc.yaml: (document): must be a mapping"),
     ("not yaml", "kind: [unclosed\n", "svc.yaml: not valid YAML"),
     ("bad contact", with_(SERVICE, "contact", "nobody"), "svc.yaml: contact: String should match"),
@@ -289,6 +290,7 @@ def test_a_source_gives_the_pivot_only_when_it_provides_all_of_it(tmp_path):
 
 def test_demo_partner_files_are_valid():
     reg = registry(ROOT / "partenaires" / "demo", allow_loopback_http=True)
-    assert set(reg.sources) == {"demo-oidc", "demo-saml"}
+    assert set(reg.sources) == {"demo-oidc", "demo-saml", "compte-nc"}
+    assert set(reg.directories) == {"annuaire-province-sud"}
     assert set(reg.services) == {"demo-mairie", "demo-province"}
     assert all(reg.gives_pivot(s) for s in reg.sources)

@@ -102,6 +102,7 @@ def history_rows(entries: Iterable[Record], words: Vocabulary, lang: str) -> lis
         at = parse_instant(e.get("at"))
         loa = str(e.get("loa") or "")
         names = e.get("attributes")
+        provided_by = e.get("provided_by") if isinstance(e.get("provided_by"), dict) else {}
         rows.append(HistoryRow(
             at=local_time(at, lang) if at else None,
             service_id=str(e.get("service_id") or ""),
@@ -110,8 +111,26 @@ def history_rows(entries: Iterable[Record], words: Vocabulary, lang: str) -> lis
             source_name=str(e.get("source_name") or e.get("source_id") or ""),
             loa=loa,
             loa_label=LOA_LABELS[lang].get(loa, loa),
-            attributes=words.attribute_labels(
+            attributes=_with_provenance(
                 [n for n in names if isinstance(n, str)] if isinstance(names, list) else [],
-                lang),
+                provided_by, words, lang),
         ))
     return rows
+
+
+
+PROVIDED_BY = {"fr": "fourni par", "en": "provided by"}
+
+
+def _with_provenance(names: list[str], provided_by: Mapping[str, object], words: Vocabulary,
+                     lang: str) -> list[str]:
+    """Labels in dictionary order; an attribute an administration directory supplied says
+    which ("Adresse postale (fourni par la Province Sud)"), the others came from the source."""
+    order = {name: i for i, name in enumerate(words.attributes)}
+    out = []
+    for name in sorted(names, key=lambda n: (order.get(n, len(order)), n)):
+        label = words.attributes.get(name, {}).get(lang) or name
+        who = provided_by.get(name)
+        out.append(f"{label} ({PROVIDED_BY[lang]} {who})" if isinstance(who, str) and who
+                   else label)
+    return out
