@@ -3,7 +3,8 @@
     python bench/logins.py -n 200 -c 8 --workers 3 --store redis
 
 Starts (all on 127.0.0.1, free ports) a whole federation — demo identity sources
-and services, the proxy via ``ncconnect serve`` — runs N logins per path at
+and services, NC Connect's LDAP account source on a real slapd seeded with the same
+citizens, the proxy via ``ncconnect serve`` — runs N logins per path at
 concurrency C, checks every login's result page, and prints logins/s, latency
 percentiles, errors and the RSS of every proxy worker. Bounded: at most N logins
 per path and --max-seconds per path.
@@ -17,12 +18,18 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+import yaml
 
 from idp.demo.citizens import CITIZENS
+from idp.demo.directory import accounts_ldif
 from idp.testbed.browser import Browser, attributes_of
-from idp.testbed.federation import build_federation
-from idp.testbed.login import decide, login, on_consent_screen, start
+from idp.testbed.federation import DEFAULT_SERVICES, Federation, build_federation
+from idp.testbed.login import choose, decide, login, on_consent_screen, start
 from idp.testbed.servers import RedisServer
+from idp.testbed.slapd import ACCOUNTS_SUFFIX, Slapd
 
 PATHS = {  # path name -> service id in the testbed federation
     "oidc->oidc": "rp-op",
@@ -32,6 +39,15 @@ PATHS = {  # path name -> service id in the testbed federation
     # A SAML service in a browser already signed in at an OIDC service: answered from the
     # SSO session (no choice page, no source), the service's information screen included.
     "sso->saml": "sp-op",
+    # NC Connect's own accounts: the proxy's login form, the password checked against slapd.
+    "ldap->oidc": "rp-ldap",
+    "ldap->saml": "sp-ldap",
+}
+#: The account source of the ldap paths, and the services that accept only it.
+LDAP_SOURCE = "src-ldap"
+LDAP_SERVICES: dict[str, tuple] = {
+    "rp-ldap": ("oidc", [LDAP_SOURCE], ["given_name", "family_name", "birthdate"]),
+    "sp-ldap": ("saml2", [LDAP_SOURCE], ["given_name", "family_name", "birthdate"]),
 }
 #: Where the browser signs in first (not measured) for the SSO paths.
 FIRST_LOGIN = {"sso->saml": "rp-op"}
@@ -44,14 +60,56 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def one_login(service_url: str, i: int, first_url: str | None = None) -> tuple[float, str | None]:
+def add_ldap_source(fed: Federation, folder: Path) -> Slapd:
+    """A slapd seeded with the testbed citizens (password ``demo``) and its partner file; the
+    rate limit per address is raised: every benchmark browser comes from 127.0.0.1."""
+    slapd = Slapd(folder)
+    slapd.seed(accounts_ldif(CITIZENS))
+    slapd.start()
+    fed.env["NCC_BENCH_LDAP_PASSWORD"] = slapd.admin_password
+    partner = {
+        "kind": "source", "id": LDAP_SOURCE, "display_name": "Compte NC Connect",
+        "loa": "substantial", "protocol": "ldap",
+        "loa_mapping": {"values": {"TRUE": "substantial", "FALSE": "low"}},
+        "ldap": {"url": slapd.url, "base_dn": f"ou=personnes,{ACCOUNTS_SUFFIX}",
+                 "bind_dn": slapd.admin_dn(), "bind_password_env": "NCC_BENCH_LDAP_PASSWORD",
+                 "loa_attribute": "ncIdentiteVerifiee",
+                 "rate_limit": {"attempts": 10000, "minutes": 1}},
+        "attributes": {"given_name": {"from": "givenName"},
+                       "family_name": {"from": "ncNomNaissance"},
+                       "preferred_username": {"from": "sn"},
+                       "birthdate": {"from": "ncDateNaissance", "date_format": "%Y%m%d"},
+                       "gender": {"from": "ncSexe", "values": {"F": "female", "M": "male"}},
+                       "birthplace": {"from": "ncCommuneNaissance"},
+                       "birthcountry": {"from": "ncPaysNaissance"}, "email": {"from": "mail"},
+                       "phone_number": {"from": "mobile"}}}
+    (fed.folder / "partenaires" / f"{LDAP_SOURCE}.yaml").write_text(
+        yaml.safe_dump(partner, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return slapd
+
+
+def account_login(browser: Browser, service_url: str, citizen) -> requests.Response:
+    """Like :func:`login`, but the form is the proxy's own (the account source's)."""
+    page = start(browser, service_url)
+    if urlsplit(page.url).path == "/choix":
+        page = choose(browser, page, LDAP_SOURCE)
+    page = browser.submit(page, {"identifiant": citizen.username,
+                                 "mot_de_passe": citizen.password},
+                          form_selector="form#form-connexion")
+    return decide(browser, page) if on_consent_screen(page) else page
+
+
+def one_login(service_url: str, i: int, first_url: str | None = None,
+              account: bool = False) -> tuple[float, str | None]:
     citizen = CITIZENS[i % len(CITIZENS)]
     browser = Browser()
     if first_url is not None:
         login(browser, first_url, citizen)
     started = time.perf_counter()
     try:
-        if first_url is None:
+        if account:
+            page = account_login(browser, service_url, citizen)
+        elif first_url is None:
             page = login(browser, service_url, citizen)
         else:
             page = start(browser, service_url)
@@ -74,6 +132,7 @@ def pct(values: list[float], p: float) -> float:
 
 def run_path(name: str, service_url: str, n: int, c: int, max_seconds: float,
              first_url: str | None = None) -> dict:
+    account = name.startswith("ldap->")
     latencies: list[float] = []
     errors: dict[str, int] = {}
     deadline = time.monotonic() + max_seconds
@@ -82,7 +141,8 @@ def run_path(name: str, service_url: str, n: int, c: int, max_seconds: float,
         futures = []
         for i in range(n):
             futures.append(pool.submit(
-                lambda i=i: one_login(service_url, i, first_url) if time.monotonic() < deadline
+                lambda i=i: one_login(service_url, i, first_url, account)
+                if time.monotonic() < deadline
                 else (0.0, "skipped: time bound")))
         for f in futures:
             latency, err = f.result()
@@ -107,20 +167,24 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=120, help="time bound per path")
     args = ap.parse_args()
     n, c = min(args.n, 5000), min(args.c, 64)
+    paths = args.paths.split(",")
+    with_ldap = any(name.startswith("ldap->") for name in paths)
 
     with tempfile.TemporaryDirectory(prefix="ncc-bench-") as tmp:
         folder = Path(tmp)
         redis = RedisServer(folder / "redis") if args.store == "redis" else None
-        fed = build_federation(folder / "fed")
+        fed = build_federation(folder / "fed",
+                               {**DEFAULT_SERVICES, **LDAP_SERVICES} if with_ldap else None)
+        slapd = add_ldap_source(fed, folder / "slapd") if with_ldap else None
         try:
             proxy = fed.start_proxy(workers=args.workers, store=redis.url if redis else None)
-            for name in args.paths.split(","):
-                one_login(fed.url(PATHS[name]), 0)  # warm-up: metadata caches, JWKS
+            for name in paths:  # warm-up: metadata caches, JWKS, directory connections
+                one_login(fed.url(PATHS[name]), 0, account=name.startswith("ldap->"))
             print(f"proxy: {args.workers} gunicorn workers, store {args.store}; "
                   f"{n} logins per path, concurrency {c}")
             print(f"{'path':<12} {'ok':>6} {'err':>5} {'logins/s':>9} {'p50 ms':>8} "
                   f"{'p95 ms':>8} {'p99 ms':>8}")
-            for name in args.paths.split(","):
+            for name in paths:
                 first = fed.url(FIRST_LOGIN[name]) if name in FIRST_LOGIN else None
                 r = run_path(name, fed.url(PATHS[name]), n, c, args.max_seconds, first)
                 print(f"{r['path']:<12} {r['ok']:>6} {sum(r['errors'].values()):>5} "
@@ -130,9 +194,12 @@ def main() -> None:
             print("RSS per proxy worker (MiB): " + ", ".join(f"{k / 1024:.0f}" for k in rss))
             print("note: latency is a whole login (service, proxy, source login form, NC Connect's "
                   "information screen, back), peers included; for sso->saml the second service "
-                  "only; all on one 2-core machine")
+                  "only; for ldap->* the proxy's own login form and a bind to slapd instead of "
+                  "a source; all on one 2-core machine")
         finally:
             fed.stop()
+            if slapd:
+                slapd.stop()
             if redis:
                 redis.stop()
 

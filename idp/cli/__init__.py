@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import partner_changes, partners, proxy  # noqa: F401 - registers the commands
+from . import ldap, partner_changes, partners, proxy  # noqa: F401 - registers the commands
 from .base import main
 
 __all__ = ["main"]

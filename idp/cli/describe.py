@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..dictionary import PIVOT, Dictionary
 from ..dictionary.normalise import readings_for
 from ..partners import Registry, Service, Source
+from ..partners.schema import Directory, LdapConnection
 from .table import render_table
 
 #: ``saml2.signature`` of a SAML source, as ``partenaires show`` explains it.
@@ -17,14 +18,17 @@ def yes_no(value: bool) -> str:
 
 
 def partner_table(registry: Registry) -> str:
-    """One line per partner, services first: kind, id, name, protocol, active, level of
-    assurance, and the pivot (sources) or the number of attributes (services)."""
+    """One line per partner, services first, directories last: kind, id, name, protocol,
+    active, level of assurance, and the pivot (sources) or the number of attributes."""
     rows = [["service", s.id, s.name, s.protocol, yes_no(s.active), s.loa_min,
              f"{len(s.attributes)} attributes"]
             for s in sorted(registry.services.values(), key=lambda p: p.id)]
     rows += [["source", s.id, s.display_name, s.protocol, yes_no(s.active), s.loa,
               f"pivot: {yes_no(registry.gives_pivot(s.id))}"]
              for s in sorted(registry.sources.values(), key=lambda p: p.id)]
+    rows += [["directory", d.id, d.organisation, "ldap", yes_no(d.active), "-",
+              f"supplies {len(d.attributes)} attributes"]
+             for d in sorted(registry.directories.values(), key=lambda p: p.id)]
     return render_table(["KIND", "ID", "NAME", "PROTOCOL", "ACTIVE", "LOA", "DETAILS"], rows)
 
 
@@ -100,6 +104,9 @@ def _source(reg: Registry, dic: Dictionary, src: Source) -> list[str]:
                 else str(src.saml2.metadata_url))
         pairs += [("entity_id", src.saml2.entity_id), ("metadata", meta),
                   ("signature", SIGNATURES[src.saml2.signature])]
+    if src.ldap:
+        pairs += [*_ldap(src.ldap), ("login filter", src.ldap.login_filter),
+                  ("LoA from", src.ldap.loa_attribute or "none (loa_mapping.unstated)")]
     users = sorted(s.id for s in reg.services.values() if src.id in s.sources)
     pairs.append(("used by", ", ".join(users) or "no service"))
     declared = {name: how.model_dump(by_alias=True) for name, how in src.attributes.items()}
@@ -112,10 +119,36 @@ def _source(reg: Registry, dic: Dictionary, src: Source) -> list[str]:
                          rows, indent="  ")]
 
 
+def _ldap(conn: LdapConnection) -> list[tuple[str, str]]:
+    tls = "ldaps" if conn.url.startswith("ldaps://") else ("StartTLS" if conn.start_tls
+                                                           else "none")
+    return [("directory", f"{conn.url} (TLS: {tls})"), ("base", conn.base_dn),
+            ("bind", f"{conn.bind_dn}, password from env {conn.bind_password_env}"
+             if conn.bind_dn else "anonymous")]
+
+
+def _directory(reg: Registry, dic: Dictionary, d: Directory) -> list[str]:
+    """An administration directory (enrichment): who holds it, why, how the citizen is found."""
+    pairs = [("file", str(reg.files[d.id])), ("organisation", d.organisation),
+             ("contact", d.contact), ("active", yes_no(d.active)),
+             ("legal basis", d.legal_basis), ("legal reference", d.legal_reference or "none"),
+             *_ldap(d.ldap), ("match", d.match.filter), ("when down", d.when_unavailable)]
+    declared = {name: how.model_dump(by_alias=True) for name, how in d.attributes.items()}
+    readings = readings_for(dic, "ldap", declared)
+    rows = [[name, dic.attributes[name].label_fr, dic.attributes[name].sensitivity,
+             _conversion(declared[name]), " | ".join(readings[name]["external"])]
+            for name in d.attributes]
+    return [f"directory {d.id}", *_fields(pairs), "", f"Attributes supplied ({len(rows)}):",
+            render_table(["NAME", "LABEL (FR)", "SENSITIVITY", "CONVERSION", "READ FROM"],
+                         rows, indent="  ")]
+
+
 def describe(registry: Registry, dictionary: Dictionary, partner_id: str) -> str:
     """Everything about one partner (which must be in the registry)."""
     if partner_id in registry.services:
         lines = _service(registry, dictionary, registry.services[partner_id])
+    elif partner_id in registry.directories:
+        lines = _directory(registry, dictionary, registry.directories[partner_id])
     else:
         lines = _source(registry, dictionary, registry.sources[partner_id])
     return "\n".join(lines) + "\n"

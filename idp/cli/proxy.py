@@ -92,7 +92,8 @@ def serve(config: str, bind: str | None, workers: int | None, store: str | None,
               show_default=True, help="Where the demo keeps its generated keys and store.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Proxy workers.")
 def demo(data_dir: Path, workers: int) -> None:
-    """Start the demo federation on 127.0.0.1: proxy, two identity sources, two services."""
+    """Start the demo federation on 127.0.0.1: proxy, two identity sources, NC Connect's own
+    accounts and the Province Sud's directory on a real slapd, two services."""
     from ..demo.run import run_demo
 
     run_demo(data_dir.resolve(), workers)

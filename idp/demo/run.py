@@ -3,7 +3,10 @@
 The proxy is started exactly as in production (``ncconnect serve`` under
 gunicorn, settings ``config/demo.yaml``, partner files ``partenaires/demo/``);
 the four peers it talks to are started here, first, because the proxy reads
-their metadata when it starts.
+their metadata when it starts; so is a real ``slapd`` on port 8445 (NC Connect's
+own accounts and the Province Sud's directory, re-seeded from the demo citizens at
+every start, see :mod:`idp.demo.directory`), whose manager password reaches the
+proxy through ``NCC_DEMO_LDAP_PASSWORD`` like the other secrets.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import click
 import requests
 
 from ..keys import init_keys, rsa_key_pem, write_key_pair
+from ..testbed.slapd import PROVINCE_SUFFIX, Slapd
 from .citizens import CITIZENS
+from .directory import PROVINCE_RECORDS, VERIFIED, start_directories
 from .op import make_demo_op
 from .rp import make_demo_rp
 from .saml_idp import make_demo_idp
@@ -30,7 +35,12 @@ from .serve import BackgroundServer
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "demo.yaml"
 HOST = "127.0.0.1"
-PROXY, OP, IDP, RP, SP = 8440, 8441, 8442, 8443, 8444
+PROXY, OP, IDP, RP, SP, LDAP = 8440, 8441, 8442, 8443, 8444, 8445
+PARTNERS = ROOT / "partenaires" / "demo"
+#: The demo's partner files for the LDAP account source and the Province's directory.
+LDAP_SOURCE_FILE, DIRECTORY_FILE = "source-compte-nc-ldap.yaml", "annuaire-province-sud.yaml"
+#: Where the proxy reads the directory manager's password (bind_password_env of both files).
+LDAP_PASSWORD_ENV = "NCC_DEMO_LDAP_PASSWORD"
 #: Public on purpose: the hash in partenaires/demo/service-mairie-oidc.yaml is of this value.
 RP_SECRET = "demo-mairie-secret"  # noqa: S105 - demo-only, documented
 
@@ -101,9 +111,25 @@ def start_peers(data_dir: Path) -> tuple[list[BackgroundServer], dict[str, str]]
     return servers, {"NCC_DEMO_OIDC_SECRET": oidc_secret}
 
 
+def start_directory(data_dir: Path) -> Slapd:
+    """The account source's and the Province's directory: a real slapd on :data:`LDAP`,
+    re-seeded from the demo citizens at every start (nothing a previous run changed stays)."""
+    try:
+        return start_directories(data_dir / "ldap", port=LDAP)
+    except (RuntimeError, TimeoutError) as exc:
+        raise click.ClickException(f"the demo directory (slapd, port {LDAP}) did not start: "
+                                   f"{exc}") from exc
+
+
 def run_demo(data_dir: Path, workers: int) -> None:
     init_keys(data_dir / "keys")
-    servers, env = start_peers(data_dir)
+    directory = start_directory(data_dir)
+    try:
+        servers, env = start_peers(data_dir)
+    except BaseException:
+        directory.stop()
+        raise
+    env[LDAP_PASSWORD_ENV] = directory.admin_password
     cmd = [sys.executable, "-m", "idp.cli", "serve", "--config", str(CONFIG),
            "--workers", str(workers), "--data-dir", str(data_dir)]
     proxy = subprocess.Popen(cmd, env={**os.environ, **env}, start_new_session=True)
@@ -120,6 +146,7 @@ def run_demo(data_dir: Path, workers: int) -> None:
             proxy.wait(10)
         for s in servers:
             s.stop()
+        directory.stop()
 
 
 def banner() -> str:
@@ -143,4 +170,33 @@ NC Connect — fédération de démonstration prête (Ctrl-C pour arrêter)
 
   Citoyens de test (sur l'une ou l'autre source) :
 {people}
-"""
+{ldap_banner()}"""
+
+
+def ldap_banner() -> str:
+    """What each citizen shows through the LDAP account source and the Province's directory;
+    empty while their partner files are not in the demo registry."""
+    if not (PARTNERS / LDAP_SOURCE_FILE).exists():
+        return ""
+    enrichment = (PARTNERS / DIRECTORY_FILE).exists()
+    rows = []
+    for c in CITIZENS:
+        level = ("identité vérifiée au guichet (niveau substantiel)" if c.username in VERIFIED
+                 else "identité non vérifiée (niveau faible)")
+        known = "  + adresse Province Sud" if enrichment and c.username in PROVINCE_RECORDS else ""
+        rows.append(f"    {c.username:<20} {level:<50}{known}".rstrip())
+    lines = "\n".join(rows)
+    directory = ("""
+  « + adresse Province Sud » : à la Province démo, l'annuaire de la Province Sud complète
+  l'adresse (quelle que soit la source), affichée « fournie par la Province Sud ».
+  Annuaire de la Province Sud  """ f"{ldap_url()}, {PROVINCE_SUFFIX}\n" if enrichment else "")
+    return f"""
+  Source « Compte NC Connect » : formulaire du proxy, annuaire LDAP {ldap_url()}
+  (mêmes identifiants, mot de passe demo) :
+{lines}
+{directory}"""
+
+
+def ldap_url() -> str:
+    return f"ldap://{HOST}:{LDAP}"
+

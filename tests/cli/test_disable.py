@@ -52,6 +52,7 @@ def test_disabling_twice_says_so_and_changes_nothing(copy):
 
 def test_disabling_the_last_active_source_is_refused_and_nothing_is_written(copy):
     ncconnect("partenaires", "disable", "demo-oidc", "--config", copy.config)
+    ncconnect("partenaires", "disable", "compte-nc", "--config", copy.config)
     before = copy.snapshot()
     result = ncconnect("partenaires", "disable", "demo-saml", "--config", copy.config)
     assert result.exit_code == 2
@@ -63,7 +64,7 @@ def test_disabling_the_last_active_source_is_refused_and_nothing_is_written(copy
 
 def test_disabling_a_source_warns_about_services_left_without_one(copy):
     path = copy.registry().files["demo-mairie"]
-    path.write_text(path.read_text().replace("sources: [demo-oidc, demo-saml]",
+    path.write_text(path.read_text().replace("sources: [demo-oidc, demo-saml, compte-nc]",
                                              "sources: [demo-oidc]"))
     result = ncconnect("partenaires", "disable", "demo-oidc", "--config", copy.config)
     assert result.exit_code == 0, result.output

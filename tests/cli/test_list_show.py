@@ -35,7 +35,11 @@ def test_list_has_one_row_per_partner_with_what_the_registry_says(demo):
     result = ncconnect("partenaires", "list", "--config", demo.config)
     assert result.exit_code == 0, result.output
     rows = {r["ID"]: r for r in table_rows(result.output)}
-    assert set(rows) == set(reg.services) | set(reg.sources)
+    assert set(rows) == set(reg.services) | set(reg.sources) | set(reg.directories)
+    for d in reg.directories.values():
+        assert rows[d.id] == {"KIND": "directory", "ID": d.id, "NAME": d.organisation,
+                              "PROTOCOL": "ldap", "ACTIVE": yes_no(d.active), "LOA": "-",
+                              "DETAILS": f"supplies {len(d.attributes)} attributes"}
     for s in reg.services.values():
         assert rows[s.id] == {"KIND": "service", "ID": s.id, "NAME": s.name,
                               "PROTOCOL": s.protocol, "ACTIVE": yes_no(s.active),
@@ -118,7 +122,7 @@ def test_show_unknown_partner_exits_2_naming_the_folder_and_the_known_ids(demo):
     reg = demo.registry()
     result = ncconnect("partenaires", "show", "mairie", "--config", demo.config)
     assert result.exit_code == 2
-    known = ", ".join(sorted([*reg.services, *reg.sources]))
+    known = ", ".join(sorted(reg.files))
     assert result.stderr == (f"error: no partner 'mairie' in {demo.folder.resolve()} "
                              f"(known: {known})\n")
 
@@ -136,3 +140,17 @@ def test_terminal_escape_sequences_in_partner_text_are_not_printed(copy):
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     show = ncconnect("partenaires", "show", "demo-mairie", "--config", copy.config).stdout
     assert field(show, "organisation") == "Commune ?[2J?]0;titre? démo"
+
+
+def test_show_directory_and_ldap_source(demo):
+    """The demo's administration directory and LDAP account source: connection (never the
+    password, only the variable holding it), match rule, and what each attribute is read from."""
+    directory = ncconnect("partenaires", "show", "annuaire-province-sud", "--config", demo.config)
+    assert directory.exit_code == 0, directory.output
+    assert directory.output.startswith("directory annuaire-province-sud\n")
+    assert "{birthdate:%Y%m%d}" in directory.output
+    assert "password from env NCC_DEMO_LDAP_PASSWORD" in directory.output
+    assert "postalAddress" in directory.output
+    source = ncconnect("partenaires", "show", "compte-nc", "--config", demo.config)
+    assert source.exit_code == 0, source.output
+    assert "LoA from      ncIdentiteVerifiee" in source.output

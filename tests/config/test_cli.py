@@ -89,4 +89,4 @@ def test_demo_partner_registry_validates():
     demo = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
     result = CliRunner().invoke(main, ["partenaires", "validate", "--config", str(demo)])
     assert result.exit_code == 0, result.output
-    assert "2 services, 2 identity sources" in result.output
+    assert "2 services, 3 identity sources" in result.output

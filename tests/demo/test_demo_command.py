@@ -10,10 +10,11 @@ import time
 
 import pytest
 
-from idp.demo.citizens import CITIZENS
-from idp.demo.run import RP, SP, url
+from idp.demo.citizens import CITIZENS, Citizen, find_citizen
+from idp.demo.directory import PROVINCE_RECORDS, VERIFIED
+from idp.demo.run import RP, SP, banner, url
 from idp.testbed.browser import Browser, attributes_of
-from idp.testbed.login import login
+from idp.testbed.login import choose, decide, login, on_consent_screen, start
 from idp.testbed.servers import wait_for
 
 
@@ -49,3 +50,41 @@ def test_demo_saml_service_login_through_the_saml_source(demo):
     citizen = CITIZENS[2]
     attrs = attributes_of(login(Browser(), url(SP), citizen, source="demo-saml"))
     assert attrs["urn:oid:2.5.4.42"] == citizen.claims["given_name"]
+
+
+
+def _account_form(browser: Browser, service_url: str, citizen: Citizen):
+    """Through the demo's LDAP account source: the proxy's own form, not a source's."""
+    page = choose(browser, start(browser, service_url), "compte-nc")
+    return browser.submit(page, {"identifiant": citizen.username,
+                                 "mot_de_passe": citizen.password},
+                          form_selector="form#form-connexion")
+
+
+def test_demo_account_source_signs_in_at_the_oidc_service(demo):
+    citizen = find_citizen(CITIZENS, "teva.teriitehau")  # not verified: low, the Mairie's floor
+    browser = Browser()
+    page = _account_form(browser, url(RP), citizen)
+    attrs = attributes_of(decide(browser, page) if on_consent_screen(page) else page)
+    assert attrs["family_name"] == citizen.claims["family_name"]
+    assert attrs["birthdate"] == citizen.claims["birthdate"]
+
+
+def test_demo_province_directory_completes_the_address(demo):
+    citizen = find_citizen(CITIZENS, "jean.vautrin")
+    browser = Browser()
+    consent = _account_form(browser, url(SP), citizen)
+    assert on_consent_screen(consent), consent.url
+    assert "Province Sud" in consent.text  # the address is "fourni par la Province Sud"
+    attrs = attributes_of(decide(browser, consent))
+    assert attrs["urn:oid:2.5.4.16"] == PROVINCE_RECORDS[citizen.username].address
+
+
+def test_banner_says_which_citizen_shows_what():
+    lines = {line.split()[0]: line for line in banner().splitlines()
+             if "identité" in line and line.startswith("    ")}
+    assert set(lines) == {c.username for c in CITIZENS}
+    for username, line in lines.items():
+        assert ("vérifiée au guichet (niveau substantiel)" in line) == (username in VERIFIED)
+        assert line.endswith("+ adresse Province Sud") == (username in PROVINCE_RECORDS)
+    assert "ldap://127.0.0.1:8445" in banner()
