@@ -21,7 +21,7 @@ from .dictionary import Dictionary, load_dictionary
 from .dictionary.normalise import readings_for
 from .form_targets import origin, service_origins, source_login_origins
 from .partners import Registry, load_registry
-from .partners.schema import Service, Source
+from .partners.schema import LdapConnection, Service, Source
 from .schema_errors import ConfigError
 from .settings import Settings
 from .sso.logout_wiring import wire_logout
@@ -244,18 +244,28 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
     }}
 
 
+def bind_password(reg: Registry, partner_id: str, conn: LdapConnection,
+                  env: dict[str, str]) -> str | None:
+    """The password of NC Connect's account in a directory, from the environment variable its
+    partner file names (``None``: an anonymous search)."""
+    if not conn.bind_password_env:
+        return None
+    password = env.get(conn.bind_password_env)
+    if not password:
+        raise ConfigError(
+            f"{reg.files[partner_id]}: ldap.bind_password_env: environment variable "
+            f"{conn.bind_password_env} is not set: export the password of NC Connect's account "
+            f"in this directory ({conn.bind_dn})")
+    return password
+
+
 def _ldap_backend(st: Settings, reg: Registry, src: Source, env: dict[str, str],
                   common: dict) -> dict:
     """NC Connect's account source: its directory, its form's services and throttles."""
     assert src.ldap is not None
     ldap = src.ldap.model_dump(exclude={"bind_password_env"})
-    if src.ldap.bind_password_env:
-        password = env.get(src.ldap.bind_password_env)
-        if not password:
-            raise ConfigError(
-                f"{reg.files[src.id]}: ldap.bind_password_env: environment variable "
-                f"{src.ldap.bind_password_env} is not set: export the password of NC Connect's "
-                "account in this directory")
+    password = bind_password(reg, src.id, src.ldap, env)
+    if password is not None:
         ldap["bind_password"] = password
     return {"module": LDAP_BACKEND, "name": src.id, "config": {
         **common,
@@ -414,14 +424,7 @@ def _enrichment_service(reg: Registry, dic: Dictionary, env: dict[str, str]) -> 
     for d in reg.directories.values():
         if not d.active:
             continue
-        password = None
-        if d.ldap.bind_password_env:
-            password = env.get(d.ldap.bind_password_env)
-            if not password:
-                raise ConfigError(
-                    f"{reg.files[d.id]}: ldap.bind_password_env: environment variable "
-                    f"{d.ldap.bind_password_env} is not set: export the password of "
-                    f"{d.ldap.bind_dn}")
+        password = bind_password(reg, d.id, d.ldap, env)
         directories.append({
             "id": d.id, "organisation": d.organisation, "match": d.match.filter,
             "when_unavailable": d.when_unavailable,
