@@ -2,7 +2,11 @@
 
 It is what a data-protection officer asks for: per service its organisation,
 purpose and legal basis; per attribute who receives it, whether the usager may
-refuse it, the partner's justification and the attribute's sensitivity. It is
+refuse it, the partner's justification and the attribute's sensitivity; per
+administration directory (``kind: directory``, enrichment) its organisation, legal
+basis and the attributes it can supply, each with the services that may receive it
+from that directory and those that opted out (``enrichment: false``). Attribute names
+and labels only: never a value, nor how a directory is reached. It is
 built from the loaded registry and dictionary only (never from the YAML text),
 so it shows exactly what the proxy enforces, and is rendered as a terminal
 matrix, a CSV file (one row per service and attribute) or a standalone HTML page.
@@ -43,6 +47,9 @@ class Grant:
     justification: str
     #: The service's identity sources that provide this attribute.
     sources: tuple[str, ...]
+    #: The active administration directories that may complete it (none when the service
+    #: opted out of enrichment).
+    provided_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class ServiceRow:
     legal_basis: str
     legal_reference: str | None
     grants: tuple[Grant, ...]
+    #: ``False``: no administration directory completes what this service receives.
+    enrichment: bool = True
 
     @property
     def status(self) -> str:
@@ -66,10 +75,43 @@ class ServiceRow:
 
 
 @dataclass(frozen=True)
+class Supply:
+    """One attribute a directory can supply, and who may receive it from there."""
+
+    attribute: str
+    label_fr: str
+    sensitivity: str
+    #: Services allowed this attribute that accept enrichment.
+    receivers: tuple[ServiceRow, ...]
+    #: Services allowed this attribute that opted out (``enrichment: false``).
+    opted_out: tuple[ServiceRow, ...]
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    id: str
+    organisation: str
+    active: bool
+    legal_basis: str
+    legal_reference: str | None
+    supplies: tuple[Supply, ...]
+
+    @property
+    def status(self) -> str:
+        return "active" if self.active else "disabled"
+
+
+@dataclass(frozen=True)
 class DiffusionReport:
     folder: str
     columns: tuple[Column, ...]
     services: tuple[ServiceRow, ...]
+    directories: tuple[DirectoryRow, ...] = ()
+
+    @property
+    def opted_out(self) -> tuple[ServiceRow, ...]:
+        """Services that no administration directory completes (``enrichment: false``)."""
+        return tuple(s for s in self.services if not s.enrichment)
 
     def receivers(self, attribute: str) -> list[tuple[ServiceRow, Grant]]:
         return [(s, g) for s in self.services if (g := s.grant(attribute)) is not None]
@@ -78,6 +120,7 @@ class DiffusionReport:
 def build_report(registry: Registry, dictionary: Dictionary, folder: Path | str) -> DiffusionReport:
     columns = tuple(Column(name, a.label_fr, a.sensitivity)
                     for name, a in dictionary.attributes.items())
+    directories = [registry.directories[did] for did in sorted(registry.directories)]
     rows = []
     for sid in sorted(registry.services):
         s = registry.services[sid]
@@ -86,20 +129,35 @@ def build_report(registry: Registry, dictionary: Dictionary, folder: Path | str)
                   optional=s.attributes[c.name].optional,
                   justification=s.attributes[c.name].justification,
                   sources=tuple(src for src in s.sources
-                                if c.name in registry.sources[src].attributes))
+                                if c.name in registry.sources[src].attributes),
+                  # What the proxy does: only active directories, never for an opted-out service.
+                  provided_by=tuple(d.id for d in directories
+                                    if s.enrichment and d.active and c.name in d.attributes))
             for c in columns if c.name in s.attributes)
         rows.append(ServiceRow(id=s.id, name=s.name, organisation=s.organisation,
                                protocol=s.protocol, active=s.active, purpose=s.purpose,
                                legal_basis=s.legal_basis, legal_reference=s.legal_reference,
-                               grants=grants))
-    return DiffusionReport(str(folder), columns, tuple(rows))
+                               grants=grants, enrichment=s.enrichment))
+    dir_rows = tuple(
+        DirectoryRow(id=d.id, organisation=d.organisation, active=d.active,
+                     legal_basis=d.legal_basis, legal_reference=d.legal_reference,
+                     supplies=tuple(
+                         Supply(attribute=c.name, label_fr=c.label_fr, sensitivity=c.sensitivity,
+                                receivers=tuple(r for r in rows
+                                                if r.enrichment and r.grant(c.name) is not None),
+                                opted_out=tuple(r for r in rows
+                                                if not r.enrichment
+                                                and r.grant(c.name) is not None))
+                         for c in columns if c.name in d.attributes))
+        for d in directories)
+    return DiffusionReport(str(folder), columns, tuple(rows), dir_rows)
 
 
 # --- CSV -----------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("service_id", "service_name", "organisation", "protocol", "active", "purpose",
                "legal_basis", "legal_reference", "attribute", "label_fr", "sensitivity",
-               "optional", "justification", "sources")
+               "optional", "justification", "sources", "enrichment", "provided_by")
 
 
 def yes_no(value: bool) -> str:
@@ -112,7 +170,8 @@ def csv_rows(report: DiffusionReport) -> list[dict[str, str]]:
              "legal_basis": s.legal_basis, "legal_reference": s.legal_reference or "",
              "attribute": g.attribute, "label_fr": g.label_fr, "sensitivity": g.sensitivity,
              "optional": yes_no(g.optional), "justification": g.justification,
-             "sources": ";".join(g.sources)}
+             "sources": ";".join(g.sources), "enrichment": yes_no(s.enrichment),
+             "provided_by": ";".join(g.provided_by)}
             for s in report.services for g in s.grants]
 
 
@@ -175,7 +234,32 @@ def render_text(report: DiffusionReport) -> str:
     if unused:
         lines += textwrap.wrap(f"released to no service: {', '.join(unused)}", width=96,
                                initial_indent="  ", subsequent_indent="    ")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + directory_lines(report)) + "\n"
+
+
+def flagged(services: tuple[ServiceRow, ...]) -> str:
+    return ", ".join(f"{s.id} [{s.status}]" for s in services) or "no service"
+
+
+def directory_lines(report: DiffusionReport) -> list[str]:
+    """Each administration directory, the attributes it can supply and who may receive them."""
+    lines = ["", "Directories (may complete a login for every service that does not opt out):"]
+    if not report.directories:
+        lines.append("  none in the registry")
+    for d in report.directories:
+        basis = d.legal_basis + (f" ({d.legal_reference})" if d.legal_reference else "")
+        lines += [f"  {d.id}: {d.organisation}",
+                  f"    status: {d.status}"
+                  + ("" if d.active else ", supplies nothing until it is enabled again"),
+                  f"    legal basis: {basis}"]
+        for a in d.supplies:
+            lines += [f"    {a.attribute} ({a.label_fr}), sensitivity {a.sensitivity}:",
+                      f"      may receive it: {flagged(a.receivers)}"]
+            if a.opted_out:
+                lines.append(f"      opted out: {flagged(a.opted_out)}")
+    lines.append("  services opted out of enrichment (enrichment: false): "
+                 + (", ".join(s.id for s in report.opted_out) or "none"))
+    return lines
 
 
 # --- HTML ----------------------------------------------------------------------------------

@@ -31,7 +31,11 @@ def expected_rows(setup) -> list[dict[str, str]]:
                 "attribute": name, "label_fr": dic.attributes[name].label_fr,
                 "sensitivity": dic.attributes[name].sensitivity,
                 "optional": yes_no(a.optional), "justification": a.justification,
-                "sources": ";".join(x for x in s.sources if name in reg.sources[x].attributes)})
+                "sources": ";".join(x for x in s.sources if name in reg.sources[x].attributes),
+                "enrichment": yes_no(s.enrichment),
+                "provided_by": ";".join(d for d in sorted(reg.directories)
+                                        if s.enrichment and reg.directories[d].active
+                                        and name in reg.directories[d].attributes)})
     return rows
 
 
@@ -48,7 +52,7 @@ def test_csv_has_one_row_per_service_and_attribute_as_the_registry_says(demo):
     assert reader.fieldnames == [
         "service_id", "service_name", "organisation", "protocol", "active", "purpose",
         "legal_basis", "legal_reference", "attribute", "label_fr", "sensitivity", "optional",
-        "justification", "sources"]
+        "justification", "sources", "enrichment", "provided_by"]
     assert list(reader) == expected_rows(demo)
 
 
@@ -87,7 +91,7 @@ def test_text_report_gives_each_justification_under_its_attribute(demo):
     out = ncconnect("partenaires", "diffusion", "--config", demo.config).stdout
     sections: dict[str, list[str]] = {}
     heading = ""
-    for line in out.split("Per attribute:\n")[1].splitlines():
+    for line in out.split("Per attribute:\n")[1].split("\n\nDirectories")[0].splitlines():
         if line.startswith("    "):
             sections[heading].append(line.strip())
         else:
@@ -138,3 +142,120 @@ def test_html_escapes_what_partners_wrote(copy):
     page = html_of(copy)
     assert page.find("script") is None and page.find("b") is None
     assert hostile in page.find("tr", attrs={"data-service": "demo-mairie"}).get_text()
+
+
+# --- administration directories (enrichment) -----------------------------------------------
+
+PROVINCE_SUD = "annuaire-province-sud"
+
+
+def opt_out(setup, service_id: str) -> None:
+    """``enrichment: false`` in the service's partner file."""
+    path = setup.registry().files[service_id]
+    path.write_text(path.read_text(encoding="utf-8") + "enrichment: false\n", encoding="utf-8")
+    assert setup.registry().services[service_id].enrichment is False
+
+
+def text_directories(setup) -> str:
+    result = ncconnect("partenaires", "diffusion", "--config", setup.config)
+    assert result.exit_code == 0, result.output
+    return result.stdout.split("\nDirectories (")[1]
+
+
+def directory_block(text: str, directory_id: str) -> list[str]:
+    """The lines of one directory, from its heading to the next unindented-by-four line."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"  {directory_id}: "))
+    block = [lines[start]]
+    for line in lines[start + 1:]:
+        if not line.startswith("    "):
+            break
+        block.append(line)
+    return block
+
+
+def test_text_names_each_directory_with_organisation_legal_basis_and_attributes(demo):
+    reg, dic = demo.registry(), demo.dictionary
+    text = text_directories(demo)
+    assert reg.directories
+    for d in reg.directories.values():
+        block = directory_block(text, d.id)
+        assert block[0] == f"  {d.id}: {d.organisation}"
+        assert f"    legal basis: {d.legal_basis} ({d.legal_reference})" in block
+        headings = [line.strip() for line in block if line.startswith("    ")
+                    and not line.startswith("      ") and line.strip().endswith(":")]
+        assert headings == [f"{n} ({dic.attributes[n].label_fr}), sensitivity "
+                            f"{dic.attributes[n].sensitivity}:"
+                            for n in dic.attributes if n in d.attributes]
+
+
+def test_text_lists_the_province_service_as_receiving_address_from_the_directory(demo):
+    block = directory_block(text_directories(demo), PROVINCE_SUD)
+    address = block.index("    address (Adresse postale), sensitivity medium:")
+    assert block[address + 1] == "      may receive it: demo-province [active]"
+    # demo-mairie may not receive address: the directory never completes it for that service.
+    assert all("demo-mairie" not in line for line in block)
+
+
+def test_text_lists_a_service_that_opts_out_as_opted_out_not_as_receiver(copy):
+    opt_out(copy, "demo-province")
+    text = text_directories(copy)
+    block = directory_block(text, PROVINCE_SUD)
+    address = block.index("    address (Adresse postale), sensitivity medium:")
+    assert block[address + 1:address + 3] == ["      may receive it: no service",
+                                              "      opted out: demo-province [active]"]
+    assert "  services opted out of enrichment (enrichment: false): demo-province" in \
+        text.splitlines()
+
+
+def test_csv_provided_by_names_the_directory_that_may_complete_the_province_address(demo):
+    out = ncconnect("partenaires", "diffusion", "--config", demo.config, "--format", "csv").stdout
+    rows = {(r["service_id"], r["attribute"]): r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["demo-province", "address"]["provided_by"] == PROVINCE_SUD
+    assert rows["demo-province", "address"]["sources"] == ""
+    assert {r["provided_by"] for key, r in rows.items() if key[1] != "address"} == {""}
+
+
+def test_csv_marks_an_opted_out_service_and_names_no_directory(copy):
+    opt_out(copy, "demo-province")
+    out = ncconnect("partenaires", "diffusion", "--config", copy.config, "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows == expected_rows(copy)
+    province = [r for r in rows if r["service_id"] == "demo-province"]
+    assert {(r["enrichment"], r["provided_by"]) for r in province} == {("no", "")}
+
+
+def test_html_directory_section_gives_legal_basis_and_receivers_per_attribute(demo):
+    reg, dic = demo.registry(), demo.dictionary
+    page = html_of(demo)
+    d = reg.directories[PROVINCE_SUD]
+    section = page.find("section", attrs={"data-directory": PROVINCE_SUD})
+    assert d.organisation in section.find("h3").get_text()
+    assert d.legal_reference in section.find("dl").get_text()
+    assert "Mission d'intérêt public" in section.find("dl").get_text()
+    table = section.find("table")
+    rows = {tr["data-attribute"]: tr for tr in table.select("tbody tr")}
+    assert list(rows) == [n for n in dic.attributes if n in d.attributes]
+    receivers = {n: [li["data-service"] for li in tr.select("td.destinataires li")]
+                 for n, tr in rows.items()}
+    assert receivers == {"phone_number": [], "address": ["demo-province"], "province": []}
+
+
+def test_html_lists_a_service_that_opts_out_in_the_refusal_column(copy):
+    opt_out(copy, "demo-province")
+    page = html_of(copy)
+    row = page.find("table", attrs={"data-directory": PROVINCE_SUD}).find(
+        "tr", attrs={"data-attribute": "address"})
+    assert row.select("td.destinataires li") == []
+    assert [li["data-service"] for li in row.select("td.refus li")] == ["demo-province"]
+    assert "demo-province" in page.find(id="refus-enrichissement").get_text()
+
+
+def test_directories_part_shows_no_connection_detail_of_a_directory(demo):
+    d = demo.registry().directories[PROVINCE_SUD]
+    secrets = [d.ldap.url, d.ldap.bind_dn, d.ldap.bind_password_env, d.ldap.base_dn,
+               d.match.filter, *(a.from_ for a in d.attributes.values() if a.from_)]
+    for fmt in ("text", "csv", "html"):
+        out = ncconnect("partenaires", "diffusion", "--config", demo.config,
+                        "--format", fmt).stdout
+        assert not [s for s in secrets if s in out], fmt
