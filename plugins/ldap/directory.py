@@ -14,7 +14,7 @@ keeps a pool that never reconnects once the directory restarts (SATOSA #173). He
   reading or comparing ``userPassword``.
 
 Failures of the directory itself are :class:`DirectoryUnavailable` (the caller shows its own
-page); a refused bind is an answer (:class:`BindOutcome`), not an error.
+page); a refused bind is an answer (:meth:`Directory.bind`), not an error.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import math
 import ssl
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ldap3 import (
@@ -35,15 +35,11 @@ from ldap3 import (
     Server,
     Tls,
 )
-from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPOperationResult
+from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
 logger = logging.getLogger("ncconnect.ldap")
 
-#: Bind results that are the directory's answer about the account, not a failure of the
-#: directory: invalidCredentials, constraintViolation (password policy: locked, expired…),
-#: insufficientAccessRights, unwillingToPerform (account disabled).
-ACCOUNT_REFUSALS = frozenset({49, 19, 50, 53})
 #: Longest value placed in a filter (a login, a name): longer input is not looked up.
 MAX_FILTER_VALUE = 256
 
@@ -73,17 +69,6 @@ class DirectorySettings:
                    start_tls=bool(conf.get("start_tls", False)), ca_file=conf.get("ca_file"),
                    connect_timeout=float(conf.get("connect_timeout", 3.0)),
                    search_timeout=float(conf.get("search_timeout", 5.0)))
-
-
-@dataclass(frozen=True)
-class BindOutcome:
-    """What the directory said to a password: accepted, or the result code and message and any
-    response controls (e.g. password policy) for the caller to explain."""
-
-    accepted: bool
-    result: int | None = None
-    description: str = ""
-    controls: Mapping[str, Any] = field(default_factory=dict)
 
 
 def filter_with(template: str, **values: str) -> str | None:
@@ -169,26 +154,24 @@ class Directory:
         ldap_filter = filter_with(template, **values)
         return [] if ldap_filter is None else self.search(ldap_filter, attributes, limit=limit)
 
-    def check_password(self, dn: str, password: str) -> BindOutcome:
-        """Bind as ``dn``: the directory decides (and applies its own password policy)."""
-        if not password or len(password) > 1024 or "\x00" in password:
-            return BindOutcome(False, 49, "invalidCredentials")
+    def bind(self, dn: str, password: str,
+             controls: Sequence[tuple[str, bool, Any]] = ()) -> tuple[bool, dict[str, Any]]:
+        """Bind as ``dn`` on a connection of its own (never the service connection): whether
+        the directory accepted the password, and its result (code, description, response
+        controls such as the password policy's). The directory's own trouble — unreachable,
+        silent, busy — is :class:`DirectoryUnavailable`; a refusal is an answer."""
+        conn = Connection(self.server, user=dn, password=password, raise_exceptions=False,
+                          receive_timeout=max(math.ceil(self.settings.search_timeout), 1),
+                          read_only=True)
         try:
-            conn = self._connect(dn, password)
-        except LDAPOperationResult as exc:
-            if exc.result not in ACCOUNT_REFUSALS:
-                raise DirectoryUnavailable(f"{self.settings.name}: bind result {exc.result}") \
-                    from exc
-            return BindOutcome(False, exc.result, exc.description or "",
-                               dict(getattr(exc, "controls", None) or {}))
-        except LDAPBindError:
-            return BindOutcome(False, 49, "invalidCredentials")
+            conn.open()
+            if self.settings.start_tls:
+                conn.start_tls()
+            accepted = conn.bind(controls=list(controls) or None)
+            return bool(accepted), dict(conn.result or {})
         except LDAPException as exc:
+            self.server = self._new_server()
             raise DirectoryUnavailable(f"{self.settings.name}: {type(exc).__name__}") from exc
-        try:
-            result = conn.result or {}
-            return BindOutcome(True, result.get("result"), result.get("description", ""),
-                               dict(result.get("controls") or {}))
         finally:
             try:
                 conn.unbind()

@@ -11,12 +11,8 @@ the result code alone decides: 49 is a wrong password, 53 a disabled account.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
-
-from ldap3 import Connection
-from ldap3.core.exceptions import LDAPException
 
 from plugins.ldap.directory import Directory, DirectoryUnavailable
 
@@ -61,24 +57,7 @@ def bind_as(directory: Directory, dn: str, password: str) -> Answer:
     :class:`DirectoryUnavailable`, the account's state an :class:`Answer`."""
     if not password or len(password) > 1024 or "\x00" in password:
         return Answer(State.REFUSED, 49)
-    settings = directory.settings
-    conn = Connection(directory.server, user=dn, password=password, raise_exceptions=False,
-                      receive_timeout=max(math.ceil(settings.search_timeout), 1),
-                      read_only=True)
-    try:
-        conn.open()
-        if settings.start_tls:
-            conn.start_tls()
-        accepted = conn.bind(controls=[(PPOLICY_OID, False, None)])
-        result = dict(conn.result or {})
-    except LDAPException as exc:
-        directory.server = directory._new_server()  # a failed address is not kept
-        raise DirectoryUnavailable(f"{settings.name}: {type(exc).__name__}") from exc
-    finally:
-        try:
-            conn.unbind()
-        except LDAPException:
-            pass
+    accepted, result = directory.bind(dn, password, [(PPOLICY_OID, False, None)])
     code = result.get("result")
     control = (result.get("controls") or {}).get(PPOLICY_OID) or {}
     error = policy_error(control.get("value") if isinstance(control, dict) else None)
@@ -92,4 +71,4 @@ def bind_as(directory: Directory, dn: str, password: str) -> Answer:
         return Answer(State.DISABLED, code)
     if code in (49, 19, 50):
         return Answer(State.REFUSED, code)
-    raise DirectoryUnavailable(f"{settings.name}: bind result {code}")
+    raise DirectoryUnavailable(f"{directory.settings.name}: bind result {code}")
