@@ -25,26 +25,12 @@ from urllib.parse import quote
 
 from ..servers import free_port
 from .apache import PrivateApache
-from .mod_auth_openidc import LOGGED_OUT_PAGE, SYSTEM_PYTHON
+from .application import LOGGED_OUT_PAGE, LOGGED_OUT_PATH, SYSTEM_PYTHON, environment_cgi
 from .process import require_executable, require_file
 
 ENDPOINT = "/mellon"
 PROTECTED = "/protege"
 ATTRIBUTES_PATH = f"{PROTECTED}/attributs.cgi"
-LOGGED_OUT_PATH = "/au-revoir.html"
-
-ATTRIBUTES_CGI = """#!%(python)s
-# What the application behind mod_auth_mellon receives: MELLON_* variables.
-import json
-import os
-
-PREFIX = "MELLON_"
-found = {k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)}
-print("Content-Type: application/json")
-print("Cache-Control: no-store")
-print()
-print(json.dumps({"remote_user": os.environ.get("REMOTE_USER"), "mellon": found}))
-"""
 
 
 class ModAuthMellonSP:
@@ -110,7 +96,8 @@ ScriptAlias {ATTRIBUTES_PATH} "{root}/cgi-bin/attributs.cgi"
                  "mellon/sp.cert": self.cert.read_text(encoding="utf-8"),
                  "mellon/sp.xml": self.metadata_xml(),
                  "mellon/idp.xml": idp_metadata_xml,
-                 "cgi-bin/attributs.cgi": ATTRIBUTES_CGI % {"python": self.python},
+                 "cgi-bin/attributs.cgi": environment_cgi(
+                     self.python, "mod_auth_mellon", "mellon", "MELLON_"),
                  f"htdocs{LOGGED_OUT_PATH}": LOGGED_OUT_PAGE}
         self.apache = PrivateApache(self.folder / "logs", ("auth_mellon",), self.site(), files,
                                     port=self.port, log_level="warn auth_mellon:info")

@@ -17,33 +17,13 @@ from urllib.parse import quote
 
 from ..servers import free_port
 from .apache import PrivateApache
+from .application import LOGGED_OUT_PAGE, LOGGED_OUT_PATH, SYSTEM_PYTHON, environment_cgi
 from .process import require_file
 
-SYSTEM_PYTHON = Path("/usr/bin/python3")
 PROTECTED = "/protege"
 #: The OIDC redirect URI: a path inside the protected location, served by the module itself.
 REDIRECT_PATH = f"{PROTECTED}/redirect_uri"
 CLAIMS_PATH = f"{PROTECTED}/claims.cgi"
-#: An unprotected page where RP-initiated logout ends (the post_logout_redirect_uri).
-LOGGED_OUT_PATH = "/au-revoir.html"
-
-CLAIMS_CGI = """#!%(python)s
-# What the application behind mod_auth_openidc receives: OIDC_CLAIM_* variables.
-import json
-import os
-
-PREFIX = "OIDC_CLAIM_"
-claims = {k[len(PREFIX):]: v for k, v in os.environ.items() if k.startswith(PREFIX)}
-print("Content-Type: application/json")
-print("Cache-Control: no-store")
-print()
-print(json.dumps({"remote_user": os.environ.get("REMOTE_USER"), "claims": claims}))
-"""
-
-LOGGED_OUT_PAGE = """<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8"><title>Déconnecté</title></head>
-<body><p id="deconnecte">Vous êtes déconnecté du service de test.</p></body></html>
-"""
 
 
 class ModAuthOpenidcRP:
@@ -58,7 +38,8 @@ class ModAuthOpenidcRP:
         self.scope = scope
         # Debian's interpreter, which www-data can run (not a virtualenv's or pyenv's).
         python = require_file(SYSTEM_PYTHON, "python3")
-        files = {f"cgi-bin/{CLAIMS_PATH.rsplit('/', 1)[1]}": CLAIMS_CGI % {"python": python},
+        files = {f"cgi-bin/{CLAIMS_PATH.rsplit('/', 1)[1]}": environment_cgi(
+            python, "mod_auth_openidc", "claims", "OIDC_CLAIM_"),
                  f"htdocs{LOGGED_OUT_PATH}": LOGGED_OUT_PAGE}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"

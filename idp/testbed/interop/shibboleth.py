@@ -45,7 +45,7 @@ from ...dictionary.model import load_dictionary
 from ..federation import DICTIONARY
 from ..servers import free_port
 from .apache import MODULES_DIR, PrivateApache
-from .mod_auth_openidc import LOGGED_OUT_PAGE, SYSTEM_PYTHON
+from .application import LOGGED_OUT_PAGE, LOGGED_OUT_PATH, SYSTEM_PYTHON, environment_cgi
 from .process import PeerProcess, require_executable, require_file, tail
 
 PACKAGE = "libapache2-mod-shib"
@@ -54,23 +54,11 @@ DEBIAN_CONFIG = Path("/etc/shibboleth")
 HANDLER = "/Shibboleth.sso"
 PROTECTED = "/protege"
 ATTRIBUTES_PATH = f"{PROTECTED}/attributs.cgi"
-LOGGED_OUT_PATH = "/au-revoir.html"
 
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 #: attribute-map ids of the NameID, by format.
 NAME_ID_IDS = {PERSISTENT: "persistent-id", TRANSIENT: "transient-id"}
-
-ATTRIBUTES_CGI = """#!%(python)s
-# What the application behind mod_shib receives: its whole CGI environment.
-import json
-import os
-
-print("Content-Type: application/json")
-print("Cache-Control: no-store")
-print()
-print(json.dumps({"remote_user": os.environ.get("REMOTE_USER"), "env": dict(os.environ)}))
-"""
 
 #: log4shib settings: everything at ``%(level)s`` into one file of the instance.
 LOGGER = """\
@@ -260,7 +248,7 @@ ScriptAlias {ATTRIBUTES_PATH} "{root}/cgi-bin/attributs.cgi"
             encoding="utf-8")
         (self.root / "shibboleth2.xml").chmod(0o644)
         self._start_shibd()
-        files = {"cgi-bin/attributs.cgi": ATTRIBUTES_CGI % {"python": self.python},
+        files = {"cgi-bin/attributs.cgi": environment_cgi(self.python, "mod_shib", "env"),
                  f"htdocs{LOGGED_OUT_PATH}": LOGGED_OUT_PAGE}
         self.apache = PrivateApache(self.logs / "apache", (), self.site(), files,
                                     port=self.port)
