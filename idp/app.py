@@ -42,9 +42,12 @@ from .stores import StoreUnavailable, open_store
 logger = logging.getLogger("ncconnect.app")
 
 STATIC = Path(__file__).parent / "static"
-FLOW_COOKIE = "ncc_flux"
+#: ``__Host-``: the browser only accepts it Secure, from this host, for Path=/ (no Domain),
+#: so a sibling site or a plain-http page can never plant or shadow a flow id.
+FLOW_COOKIE = "__Host-ncc_flux"
 FLOW_NAMESPACE = "flow"
 FLOW_ID_DECORATION = "ncc.flow_id"
+REPEATED_DECORATION = "ncc.repeated_params"
 MAX_FIELDS = 100
 #: Endpoints called server-to-server: errors are JSON, not pages.
 MACHINE_ENDPOINTS = frozenset({"oidc/token", "oidc/userinfo"})
@@ -56,9 +59,19 @@ def flow_id(context: Context) -> str:
     return context.get_decoration(FLOW_ID_DECORATION) or ""
 
 
-def _parse(data: str) -> dict[str, str]:
-    # Never raises: bad percent-escapes become U+FFFD; repeated keys keep the first;
-    # more than MAX_FIELDS fields (parse_qsl's ValueError) is no request of ours: empty.
+def repeated_params(context: Context) -> frozenset[str]:
+    """Names that appeared more than once in this request's query or form body.
+
+    The parsed parameters keep the first copy of each; a protocol endpoint must refuse a
+    message whose parameters are repeated (which copy a signature covers, and which one a
+    library reads, may differ: that gap is how a second, unsigned message slips through)."""
+    return context.get_decoration(REPEATED_DECORATION) or frozenset()
+
+
+def _parse(data: str, repeated: set[str]) -> dict[str, str]:
+    # Never raises: bad percent-escapes become U+FFFD; repeated keys keep the first and are
+    # added to ``repeated``; more than MAX_FIELDS fields (parse_qsl's ValueError) is no
+    # request of ours: empty.
     out: dict[str, str] = {}
     try:
         pairs = parse_qsl(data, keep_blank_values=True, max_num_fields=MAX_FIELDS,
@@ -66,6 +79,8 @@ def _parse(data: str) -> dict[str, str]:
     except ValueError:
         return out
     for k, v in pairs:
+        if k in out:
+            repeated.add(k)
         out.setdefault(k, v)
     return out
 
@@ -126,13 +141,16 @@ class NCConnectApp(SATOSABase):
         context.path = path
         context.request_method = method
         context.request_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
-        context.qs_params = _parse(environ.get("QUERY_STRING", ""))
+        repeated: set[str] = set()
+        context.qs_params = _parse(environ.get("QUERY_STRING", ""), repeated)
         if method == "POST":
             ctype = environ.get("CONTENT_TYPE", "")
             text = body.decode("utf-8", errors="replace")
-            context.request = _parse(text) if "application/x-www-form-urlencoded" in ctype else {}
+            context.request = (_parse(text, repeated)
+                               if "application/x-www-form-urlencoded" in ctype else {})
         else:
             context.request = dict(context.qs_params)
+        context.decorate(REPEATED_DECORATION, frozenset(repeated))
         context.server = {k: v for k, v in environ.items() if k.startswith("SERVER_")}
         context.http_headers = {k: v for k, v in environ.items()
                                 if k.startswith(("HTTP_", "REMOTE_"))}

@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from saml2.mdstore import InMemoryMetaData
 
+from .app import FLOW_COOKIE
 from .dictionary import Dictionary, load_dictionary
 from .dictionary.normalise import readings_for
 from .form_targets import origin, service_origins, source_login_origins
@@ -504,7 +505,7 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
                            *_history_services(settings, registry),
                            _sso_service_use(settings, registry)],
         "CONTEXT_STATE_DELETE": True,
-        "COOKIE_STATE_NAME": "ncc_flux",
+        "COOKIE_STATE_NAME": FLOW_COOKIE,
         # Partner logos served at /logos/<id> (checked by the registry).
         "NCC_LOGOS": {pid: str(registry.resolve(pid, p.logo))
                       for pid, p in [*registry.services.items(), *registry.sources.items()]

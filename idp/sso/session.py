@@ -9,7 +9,7 @@ its own minimisation, pairwise identifier and consent screen).
 Where things live (every worker and host sees the same, nothing per process):
 
 * ``sso-session`` / SHA-256 of the cookie value → :class:`SsoSession`. The browser
-  holds only the cookie ``ncc_session`` (256 random bits, ``Secure; HttpOnly;
+  holds only the cookie ``__Host-ncc_session`` (256 random bits, ``Secure; HttpOnly;
   SameSite=None; Path=/``): a copy of the store gives no usable cookie. The record's
   TTL is the idle lifetime, never beyond the absolute one; each use renews it.
 * ``sso-sessions`` / owner = the citizen's account key, item = the session's ``sid``
@@ -55,7 +55,8 @@ NAMESPACE = "sso-session"
 INDEX_NAMESPACE = "sso-sessions"
 SERVICES_NAMESPACE = "sso-session-services"
 LINK_NAMESPACE = "sso-session-link"
-COOKIE = "ncc_session"
+#: ``__Host-`` prefix: Secure, Path=/, no Domain, enforced by the browser.
+COOKIE = "__Host-ncc_session"
 #: Flow-state key: which session this login belongs to ({"key", "sid", "citizen", "expires_at"}).
 STATE_KEY = "ncc_sso"
 #: Name of the backend that answers from a session (not a partner id: those have no ':').

@@ -53,6 +53,8 @@ class IdentitySourceChoice(RequestMicroService):
         self.sources: dict[str, dict] = config["sources"]
         self.remember_ttl: int = config["remember_ttl"]
         self.secure: bool = config.get("secure_cookie", True)
+        # ``__Host-`` whenever the cookie is Secure (Path=/, no Domain: it qualifies).
+        self.remember_cookie = "__Host-" + REMEMBER_COOKIE if self.secure else REMEMBER_COOKIE
         self.csrf_secret = read_secret(Path(config["csrf_secret_path"]))
 
     def register_endpoints(self) -> list:
@@ -146,10 +148,10 @@ class IdentitySourceChoice(RequestMicroService):
             cookie.load(context.cookie or "")
         except CookieError:
             return None
-        morsel = cookie.get(REMEMBER_COOKIE)
+        morsel = cookie.get(self.remember_cookie)
         return morsel.value if morsel is not None and morsel.value in self.sources else None
 
     def _remember_cookie(self, source: str) -> str:
         secure = "; Secure" if self.secure else ""
-        return (f"{REMEMBER_COOKIE}={source}; Path=/; Max-Age={self.remember_ttl}; HttpOnly"
+        return (f"{self.remember_cookie}={source}; Path=/; Max-Age={self.remember_ttl}; HttpOnly"
                 f"{secure}; SameSite=Lax")

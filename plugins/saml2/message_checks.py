@@ -13,6 +13,8 @@ from .redirect_signature import ALLOWED_SIG_ALGS
 
 #: Digest algorithms accepted in XML signatures (no SHA-1).
 ALLOWED_DIGEST_ALGS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
+#: The parameters of the HTTP-Redirect and HTTP-POST bindings (SAML Bindings §3.4.4, §3.5.4).
+BINDING_PARAMS = frozenset({"SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature"})
 #: How old a request may be, and how far apart clocks may be.
 MAX_AGE = dt.timedelta(minutes=5)
 CLOCK_SKEW = dt.timedelta(minutes=3)
@@ -39,3 +41,10 @@ def issue_instant_problem(value: str | None, now: dt.datetime) -> str | None:
     if not now - MAX_AGE - CLOCK_SKEW <= issued <= now + CLOCK_SKEW:
         return "IssueInstant out of the accepted window"
     return None
+
+
+def repeated_params_problem(repeated: frozenset[str]) -> str | None:
+    """A binding parameter sent twice: which copy the signature covers and which one is read
+    could differ, so the message is refused whole rather than served from either copy."""
+    names = sorted(repeated & BINDING_PARAMS)
+    return f"{', '.join(names)} repeated" if names else None

@@ -133,7 +133,7 @@ def satosa_config(base_url: str, backends: list[dict[str, Any]]) -> dict[str, An
                               "name": "testfront", "config": {}}],
         "BACKEND_MODULES": backends,
         "CONTEXT_STATE_DELETE": True,
-        "COOKIE_STATE_NAME": "ncc_flux",
+        "COOKIE_STATE_NAME": "__Host-ncc_flux",
     }
 
 

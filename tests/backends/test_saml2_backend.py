@@ -125,6 +125,14 @@ def test_unsigned_response_is_refused(proxy, saml_source, browser):
     assert_refused(post(browser, acs, fields, saml_source.response(sign_assertion=False)))
 
 
+def test_response_with_its_saml_response_repeated_is_refused(proxy, saml_source, browser):
+    """A valid signed response followed by a second copy: refused whole, never served from
+    either copy."""
+    acs, fields = start(proxy, browser)
+    repeated = list(fields.items()) + [("SAMLResponse", fields["SAMLResponse"])]
+    assert_refused(browser.post(acs, repeated))  # type: ignore[arg-type]
+
+
 def test_assertion_changed_after_signing_is_refused(proxy, saml_source, browser):
     acs, fields = start(proxy, browser)
     xml = saml_source.response()

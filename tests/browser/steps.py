@@ -42,8 +42,9 @@ def later_visit_remembering_the_choice(page: Page, new_page: Callable[..., Page]
                                        **options: object) -> Page:
     """A new page that keeps only the remembered-choice cookie of ``page``'s browser: a later
     visit, after the single sign-on session has ended but within the months of the choice."""
-    kept = [c for c in page.context.cookies() if c["name"] == REMEMBER_COOKIE]
-    assert kept, f"no {REMEMBER_COOKIE} cookie after choosing a source"
+    name = "__Host-" + REMEMBER_COOKIE  # the proxy under test is Secure: prefixed
+    kept = [c for c in page.context.cookies() if c["name"] == name]
+    assert kept, f"no {name} cookie after choosing a source"
     later = new_page(**options)
     later.context.add_cookies(kept)
     return later

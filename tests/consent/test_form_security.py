@@ -91,7 +91,7 @@ def test_screen_sets_no_cookie_but_the_flow_one(cf, citizen):
     screen_steps = [r for r in browser.history if r.url == f"{cf.proxy_url}/consentement"]
     assert {r.request.method for r in screen_steps} == {"GET", "POST"}  # page, form's answer
     names = {h.split("=", 1)[0] for r in screen_steps for h in r.raw.headers.getlist("Set-Cookie")}
-    assert names <= {"ncc_flux"}
+    assert names <= {"__Host-ncc_flux"}
 
 
 def test_cookies_hold_no_personal_data(cf, citizen):

@@ -91,4 +91,4 @@ def test_the_four_peers_name_their_cookies_apart(rsa_pem, saml_keys):
                      "http://127.0.0.1:8440/saml2/metadata", "Province"),
     ]
     names = {peer.cookie_name for peer in peers}
-    assert len(names) == 4 and "ncc_flux" not in names
+    assert len(names) == 4 and "__Host-ncc_flux" not in names

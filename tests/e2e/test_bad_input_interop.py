@@ -485,8 +485,6 @@ def test_a_second_unsigned_saml_request_in_a_redirect_query_is_never_acted_on(
     log.check(personal=(mine["subject"], theirs["subject"]))
 
 
-@pytest.mark.xfail(strict=True, reason="later issue: the first of repeated query parameters "
-                   "is served (idp.app._parse keeps it; the signature covers it)")
 def test_a_redirect_query_with_two_saml_requests_is_refused(ifed, store, victim, log):
     attacker, own = _signed_in(ifed, store, ATTACKER, ["sp-ssp"])
     mine, theirs = _entry(store, own, "sp-ssp"), _entry(store, victim, "sp-ssp")

@@ -34,7 +34,7 @@ def test_chosen_source_is_used_and_remembered(fed, citizen):
     assert urlsplit(page.url).netloc == urlsplit(fed.url("src-idp")).netloc
     assert attributes_of(sign_in(browser, page, citizen))["given_name"]
     # The SSO session would answer the next visit at once; the remembered choice outlives it.
-    for cookie in [c for c in browser.session.cookies if c.name == "ncc_session"]:
+    for cookie in [c for c in browser.session.cookies if c.name == "__Host-ncc_session"]:
         browser.session.cookies.clear(cookie.domain, cookie.path, cookie.name)
     again = start(browser, fed.url("rp-choix"))
     soup = BeautifulSoup(again.text, "html.parser")

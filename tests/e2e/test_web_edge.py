@@ -21,7 +21,7 @@ def test_flow_cookie_is_opaque_httponly_secure(fed):
     browser = Browser()
     start(browser, fed.url("rp-choix"))
     set_cookie = next(h for r in browser.history for h in [r.headers.get("Set-Cookie", "")]
-                      if h.startswith("ncc_flux="))
+                      if h.startswith("__Host-ncc_flux="))
     assert "HttpOnly" in set_cookie and "Secure" in set_cookie and "SameSite=" in set_cookie
     value = set_cookie.split(";")[0].split("=", 1)[1]
     assert len(value) >= 40 and "." not in value  # a random id, not data
@@ -45,7 +45,7 @@ def test_oversized_body_is_refused_before_parsing(fed):
 
 def test_malformed_cookie_header_does_not_break_the_flow(fed):
     resp = requests.get(f"{fed.proxy_url}/.well-known/openid-configuration",
-                        headers={"Cookie": 'ncc_flux="abc; ;;=x; $Version=1; ncc_flux=""'},
+                        headers={"Cookie": '__Host-ncc_flux="abc; ;;=x; $Version=1; __Host-ncc_flux=""'},
                         timeout=10)
     assert resp.status_code == 200
 

@@ -416,7 +416,7 @@ def satosa_config(base_url: str, keys: KeyPaths, store_url: str, rps: dict[str, 
                             "config": {"pairwise_secret_path": str(keys.pairwise_secret),
                                        "sectors": {cid: f"service:{cid}" for cid in rps}}}],
         "CONTEXT_STATE_DELETE": True,
-        "COOKIE_STATE_NAME": "ncc_flux",
+        "COOKIE_STATE_NAME": "__Host-ncc_flux",
     }
 
 

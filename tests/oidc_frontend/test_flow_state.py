@@ -18,7 +18,7 @@ from .conftest import DEFERRED, IDENTITY, NO_SUBJECT, Login, redirect_query
 def flow_cookie(resp) -> str:
     cookie = SimpleCookie()
     cookie.load(resp.headers["Set-Cookie"])
-    return f"ncc_flux={cookie['ncc_flux'].value}"
+    return f"__Host-ncc_flux={cookie['__Host-ncc_flux'].value}"
 
 
 def test_login_answered_in_a_later_request_gets_its_code(op):

@@ -304,7 +304,7 @@ def federation(tmp_path_factory) -> Federation:
                        "sectors": {s.entity_id: s.entity_id for s in SPS.values()}},
         }],
         "CONTEXT_STATE_DELETE": True,
-        "COOKIE_STATE_NAME": "ncc_flux",
+        "COOKIE_STATE_NAME": "__Host-ncc_flux",
     }
     app = NCConnectApp(config, store_url=f"sqlite:///{tmp}/s.db", flow_ttl=900,
                        max_body=262144, https=False)

@@ -91,3 +91,31 @@ def test_bad_signature_is_refused_even_when_the_sp_does_not_require_one(federati
         entityid=IDP_ENTITY, binding=BINDING_HTTP_REDIRECT, sign=True, sigalg=SIG_RSA_SHA256)
     resp = federation.browser().get(dict(info["headers"])["Location"])
     _assert_refused(resp, caplog, "signature missing or invalid")
+
+
+def test_redirect_request_with_its_saml_request_repeated_is_refused(federation, caplog):
+    """The first copy is signed and valid; a second copy after it must not be ignored, or a
+    library that reads the other copy than the one the signature covers could be fooled."""
+    _reqid, url = federation.request_url("signed", relay_state="genuine", sign=True)
+    _other, other_url = federation.request_url("signed", relay_state="genuine", sign=False)
+    second = dict(parse_qsl(urlsplit(other_url).query))["SAMLRequest"]
+    resp = federation.browser().get(f"{url}&{urlencode({'SAMLRequest': second})}")
+    _assert_refused(resp, caplog, "SAMLRequest repeated")
+
+
+def test_redirect_request_with_its_signature_repeated_is_refused(federation, caplog):
+    _reqid, url = federation.request_url("signed", relay_state="genuine", sign=True)
+    resp = federation.browser().get(f"{url}&Signature=AAAA")
+    _assert_refused(resp, caplog, "Signature repeated")
+
+
+def test_post_request_with_its_saml_request_repeated_is_refused(federation, caplog):
+    client = federation.clients["signed"]
+    _reqid, request = client.create_authn_request(destination=SSO_POST, sign=True,
+                                                  sign_alg=SIG_RSA_SHA256,
+                                                  digest_alg=DIGEST_SHA256)
+    encoded = base64.b64encode(str(request).encode()).decode()
+    body = urlencode([("SAMLRequest", encoded), ("SAMLRequest", encoded)])
+    resp = federation.browser().post(SSO_POST, data=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    _assert_refused(resp, caplog, "SAMLRequest repeated")

@@ -120,7 +120,7 @@ def test_each_service_sees_its_own_stable_session_id():
 
 
 def test_the_cookie_is_host_wide_secure_httponly_and_cross_site():
-    assert cookie_header("v" * 43, 28800) == ("ncc_session=" + "v" * 43 + "; Path=/; "
+    assert cookie_header("v" * 43, 28800) == ("__Host-ncc_session=" + "v" * 43 + "; Path=/; "
                                               "Max-Age=28800; HttpOnly; Secure; SameSite=None")
 
 

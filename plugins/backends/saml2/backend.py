@@ -44,7 +44,7 @@ from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
 from idp import loa
-from idp.app import flow_id
+from idp.app import flow_id, repeated_params
 from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
@@ -52,6 +52,7 @@ from idp.quoting import quoted
 from idp.sso.logout import logout_hub
 from idp.sso.session import SOURCE_SESSION_DECORATION
 from idp.stores import open_store
+from plugins.saml2.message_checks import repeated_params_problem
 
 from .attributes import attributes_by_name
 from .authn_request import redirect_request
@@ -146,7 +147,10 @@ class SAML2Backend(BackendModule):
         binding = BINDING_HTTP_POST if context.request_method == "POST" \
             else BINDING_HTTP_REDIRECT
         params = context.request or {}
+        repeated = repeated_params_problem(repeated_params(context))
         try:
+            if repeated:
+                raise InvalidSamlResponse(repeated)
             answer = read_logout_response(self.client, self.idp_entity_id, binding, params,
                                           context.request_uri, self.slo_url)
         except InvalidSamlResponse as exc:
@@ -172,6 +176,9 @@ class SAML2Backend(BackendModule):
         if context.request_method != "POST":
             raise FlowError("requete_invalide", detail=f"{self.source_id}: ACS needs HTTP-POST")
         del context.state[self.name]
+        repeated = repeated_params_problem(repeated_params(context))
+        if repeated:
+            raise FlowError("reponse_source_invalide", detail=f"{self.source_id}: {repeated}")
         params = context.request or {}
         relay_state = params.get("RelayState", "")
         if not hmac.compare_digest(relay_state.encode(), pending["relay_state"].encode()):

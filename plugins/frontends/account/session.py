@@ -1,6 +1,6 @@
 """The account session: who is looking at ``/mon-compte``, held server-side.
 
-The browser holds only a random 256-bit id (cookie ``ncc_compte``, limited to
+The browser holds only a random 256-bit id (cookie ``__Secure-ncc_compte``, limited to
 ``/mon-compte``); the store holds the citizen's account key and the name the page
 greets them with, for ``lifetimes.account_session`` seconds, whatever worker serves
 the next request. The session is never extended: after its lifetime the citizen
@@ -19,7 +19,10 @@ from satosa.context import Context
 from idp.stores import Store
 
 NAMESPACE = "account-session"
-COOKIE = "ncc_compte"
+#: ``__Secure-`` (the cookie needs Path=/mon-compte, which ``__Host-`` forbids) whenever the
+#: proxy is served over https: a plain-http page can then neither set nor overwrite it.
+COOKIE_NAME = "ncc_compte"
+COOKIE = "__Secure-" + COOKIE_NAME
 COOKIE_PATH = "/mon-compte"
 #: ``secrets.token_urlsafe(32)``: 43 characters of the URL-safe base64 alphabet.
 _ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -38,6 +41,7 @@ class AccountSessions:
         self.store = store
         self.ttl = ttl
         self.secure = secure
+        self.cookie_name = COOKIE if secure else COOKIE_NAME
 
     def open(self, citizen: str, greeting: str) -> AccountSession:
         session = AccountSession(secrets.token_urlsafe(32), citizen, greeting)
@@ -47,7 +51,7 @@ class AccountSessions:
 
     def current(self, context: Context) -> AccountSession | None:
         """The session the request's cookie names, if it still exists."""
-        sid = _cookie_value(context.cookie or "")
+        sid = _cookie_value(context.cookie or "", self.cookie_name)
         if sid is None or not _ID.match(sid):
             return None
         record = self.store.get(NAMESPACE, sid) or {}
@@ -68,15 +72,15 @@ class AccountSessions:
     def _cookie(self, value: str, max_age: int) -> str:
         # Lax: following a link to /mon-compte keeps the session, a cross-site POST does not.
         secure = "; Secure" if self.secure else ""
-        return (f"{COOKIE}={value}; Path={COOKIE_PATH}; Max-Age={max_age}; HttpOnly{secure}; "
-                "SameSite=Lax")
+        return (f"{self.cookie_name}={value}; Path={COOKIE_PATH}; Max-Age={max_age}; "
+                f"HttpOnly{secure}; SameSite=Lax")
 
 
-def _cookie_value(header: str) -> str | None:
+def _cookie_value(header: str, name: str) -> str | None:
     cookie = SimpleCookie()
     try:
         cookie.load(header)
     except CookieError:
         return None
-    morsel = cookie.get(COOKIE)
+    morsel = cookie.get(name)
     return morsel.value if morsel is not None else None

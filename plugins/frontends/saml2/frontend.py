@@ -41,6 +41,7 @@ from satosa.frontends.base import FrontendModule
 from satosa.internal import InternalData
 from satosa.response import Response
 
+from idp.app import repeated_params
 from idp.authn_requirements import LevelNotMet, record, requirements_of
 from idp.autopost import autopost
 from idp.errors import FlowError
@@ -149,7 +150,8 @@ class SAML2Frontend(FrontendModule):
         message = read_slo_message(self.server, set(self.sps), binding, context.request or {},
                                    context.request_uri,
                                    slo_urls(self.conf["base_url"], self.name)[binding],
-                                   self.logout.store, self.unsigned_ok)
+                                   self.logout.store, self.unsigned_ok,
+                                   repeated_params(context))
         if isinstance(message, SloResponse):
             return self.logout.service_answered(context, message.in_response_to, message.sp,
                                                 message.success)
@@ -198,7 +200,7 @@ class SAML2Frontend(FrontendModule):
 
     def _start(self, context: Context, binding: str) -> Response:
         request = read_authn_request(self.server, set(self.sps), binding, context.request or {},
-                                     context.request_uri)
+                                     context.request_uri, repeated_params(context))
         sp = self.sps[request.sp]
         released = released_attributes(self.converter, sp["allowed_attributes"],
                                        request.requested_names)

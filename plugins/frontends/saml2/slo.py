@@ -43,6 +43,7 @@ from plugins.saml2.message_checks import (
     CLOCK_SKEW,
     MAX_AGE,
     issue_instant_problem,
+    repeated_params_problem,
     signature_algorithms_problem,
 )
 from plugins.saml2.redirect_signature import verify_redirect_signature
@@ -163,10 +164,14 @@ def _issuer(xml: str, kind: str) -> str:
 
 def read_slo_message(server: Server, known_sps: set[str], binding: str,
                      params: dict[str, str], request_uri: str | None, destination: str,
-                     seen: Store, unsigned_ok: frozenset[str] = frozenset()
-                     ) -> SloRequest | SloResponse:
+                     seen: Store, unsigned_ok: frozenset[str] = frozenset(),
+                     repeated: frozenset[str] = frozenset()) -> SloRequest | SloResponse:
     """Verify what arrived at our SingleLogoutService, or raise :class:`FlowError`.
-    ``unsigned_ok``: the SPs that may send unsigned messages."""
+    ``unsigned_ok``: the SPs that may send unsigned messages; ``repeated``: the request's
+    parameter names that appeared more than once."""
+    problem = repeated_params_problem(repeated)
+    if problem:
+        raise _refuse(problem)
     kinds = [k for k in ("SAMLRequest", "SAMLResponse") if params.get(k)]
     if len(kinds) != 1:
         raise _refuse("need exactly one of SAMLRequest and SAMLResponse")

@@ -32,7 +32,11 @@ from idp.authn_requirements import Requirements
 from idp.errors import FlowError
 from idp.partners.schema import LOA_LEVELS
 from plugins.saml2.inflate import UndecodableMessage, post_message_xml, redirect_message_xml
-from plugins.saml2.message_checks import issue_instant_problem, signature_algorithms_problem
+from plugins.saml2.message_checks import (
+    issue_instant_problem,
+    repeated_params_problem,
+    signature_algorithms_problem,
+)
 from plugins.saml2.redirect_signature import verify_redirect_signature
 
 from . import sp_metadata
@@ -142,8 +146,13 @@ def _check_xml_signature(server: Server, sp: str, binding: str, message: AuthnRe
 
 
 def read_authn_request(server: Server, known_sps: set[str], binding: str,
-                       params: dict[str, str], request_uri: str | None) -> SSORequest:
-    """Verify the AuthnRequest in ``params`` (query or form) or raise :class:`FlowError`."""
+                       params: dict[str, str], request_uri: str | None,
+                       repeated: frozenset[str] = frozenset()) -> SSORequest:
+    """Verify the AuthnRequest in ``params`` (query or form) or raise :class:`FlowError`.
+    ``repeated``: the request's parameter names that appeared more than once."""
+    problem = repeated_params_problem(repeated)
+    if problem:
+        raise _refuse(problem)
     encoded = params.get("SAMLRequest") or ""
     if not encoded:
         raise _refuse("no SAMLRequest")
