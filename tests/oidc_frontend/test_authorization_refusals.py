@@ -192,3 +192,41 @@ def test_refusal_by_the_identity_source_returns_access_denied(op):
     assert resp.status_code == 303
     assert query["error"] == "access_denied"
     assert query["state"] == params["state"] and query["iss"] == op.base_url
+
+
+# -- repeated parameters (RFC 6749 §3.1: "MUST NOT be included more than once") ----------
+
+
+def _with_repeated(op, name: str, second: str):
+    params, _ = op.authorization_params(op.rps[CONFIDENTIAL])
+    pairs = list(params.items()) + [(name, second)]
+    return params, op.http.get(op.url("oidc/authorize"), params=pairs, allow_redirects=False,
+                               timeout=10)
+
+
+def test_a_repeated_redirect_uri_ends_on_our_page(op):
+    _params, resp = _with_repeated(op, "redirect_uri", "https://evil.example/callback")
+
+    assert_our_page(resp, "requete_invalide")
+
+
+def test_a_repeated_client_id_ends_on_our_page(op):
+    _params, resp = _with_repeated(op, "client_id", PUBLIC)
+
+    assert_our_page(resp, "requete_invalide")
+
+
+def test_a_repeated_scope_is_refused_at_the_registered_redirect_uri(op):
+    params, resp = _with_repeated(op, "scope", "openid email")
+
+    assert resp.status_code == 303
+    query = redirect_query(resp, params["redirect_uri"])
+    assert query["error"] == "invalid_request" and "scope repeated" in query["error_description"]
+    assert query["state"] == params["state"] and "code" not in query
+
+
+def test_a_repeated_state_is_refused_without_echoing_either_copy(op):
+    params, resp = _with_repeated(op, "state", "autre-etat")
+
+    query = redirect_query(resp, params["redirect_uri"])
+    assert query["error"] == "invalid_request" and "state" not in query

@@ -126,11 +126,21 @@ class _Refuser:
 
 
 def validate_authorization_request(params: Mapping[str, Any], clients: ClientRegistry,
-                                   scope_map: Mapping[str, tuple[str, ...]]
+                                   scope_map: Mapping[str, tuple[str, ...]],
+                                   repeated: frozenset[str] = frozenset()
                                    ) -> tuple[Client, PendingAuthorization, Requirements]:
+    """``repeated``: parameter names sent more than once, which RFC 6749 §3.1 forbids. A
+    repeated ``client_id`` or ``redirect_uri`` leaves no address to trust (our page); any other
+    is answered ``invalid_request`` at the registered redirect URI."""
+    if repeated & {"client_id", "redirect_uri"}:
+        raise FlowError("requete_invalide",
+                        detail="authorization request: client_id or redirect_uri repeated")
     client, redirect_uri = trusted_client(params, clients)
     r = _Refuser(params, redirect_uri)
-    r.state = r.get("state", MAX_STATE)
+    if "state" not in repeated:
+        r.state = r.get("state", MAX_STATE)
+    if repeated:
+        raise r.refuse("invalid_request", f"{', '.join(sorted(repeated))} repeated")
 
     if r.present("request"):
         raise r.refuse("request_not_supported", "request objects are not supported")

@@ -18,6 +18,7 @@ from satosa.frontends.base import FrontendModule
 from satosa.internal import InternalData
 from satosa.response import Response
 
+from idp.app import repeated_params
 from idp.authn_requirements import LevelNotMet, record, requirements_of
 from idp.errors import FlowError
 from idp.refusals import (
@@ -101,7 +102,7 @@ class OIDCFrontend(FrontendModule):
         params = context.request if isinstance(context.request, dict) else {}
         try:
             client, pending, requirements = validate_authorization_request(
-                params, self.clients, self.settings.scopes)
+                params, self.clients, self.settings.scopes, repeated_params(context))
         except AuthorizationRefused as refused:
             logger.info("authorization request refused",
                         extra={"error": refused.error, "reason": refused.description})
