@@ -47,6 +47,7 @@ from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.pages import lang_of, render
 from idp.refusals import ACCESS_DENIED, consent_required, refusal
+from idp.same_origin import posted_from
 from idp.stores import open_store
 
 from .consent_records import forget, kept, new_record, remember, remembered
@@ -154,6 +155,8 @@ class ConsentScreen(ResponseMicroService):
         # Taken before anything is checked: whatever this post is, the response is used up.
         parked = self._parked(self.store.take(PENDING_NAMESPACE, ref), context)
         form = context.request if isinstance(context.request, dict) else {}
+        if not posted_from(context, self.base_url):
+            raise FlowError("csrf", status=403, detail="consent form posted from another origin")
         if not csrf_ok(self.csrf_secret, flow_id(context), FORM, form.get("csrf")):
             raise FlowError("csrf", status=403, detail="consent form token invalid")
         data = InternalData.from_dict(parked["data"])

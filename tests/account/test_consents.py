@@ -87,6 +87,17 @@ def test_withdrawal_with_another_sessions_token_is_refused(proxy):
     assert sorted(proxy.store.items(NAMESPACE, key)) == ["rp-op", "sp-idp"]
 
 
+def test_a_withdrawal_posted_from_another_origin_is_refused(proxy):
+    browser, key, page = _signed_in_with_consents(proxy, MARIE)
+    token = BeautifulSoup(page.text, "html.parser").select_one(
+        f"{withdraw_form(page, 'rp-op')} input[name=csrf]")["value"]
+    resp = browser.session.post(f"{proxy.url}{PATH}/consentements/retirer",
+                                data={"service": "rp-op", "csrf": token}, timeout=30,
+                                allow_redirects=False, headers={"Origin": "https://pirate.example"})
+    assert resp.status_code == 403 and error_code_of(resp) == "compte_formulaire_invalide"
+    assert sorted(proxy.store.items(NAMESPACE, key)) == ["rp-op", "sp-idp"]
+
+
 def test_the_sign_out_token_does_not_withdraw_a_consent(proxy):
     browser, key, page = _signed_in_with_consents(proxy, MARIE)
     token = BeautifulSoup(page.text, "html.parser").select_one(

@@ -108,6 +108,23 @@ def test_a_confirmation_with_a_forged_token_is_refused(fed, store, citizen):
     assert store.get("sso-session", record["key"]) is not None
 
 
+def test_a_confirmation_posted_from_another_origin_is_refused(fed, store, citizen):
+    browser, _ = _signed_in(fed, citizen)
+    record = session_of(store, browser)
+    page = browser.get(_logout_url(fed))
+    form = BeautifulSoup(page.text, "html.parser").select_one(CONFIRM_FORM)
+    fields = {i["name"]: i.get("value", "") for i in form.select("input")}
+
+    refused = browser.session.post(f"{fed.proxy_url}/oidc/logout",
+                                   data={**fields, "confirmer": "oui"}, timeout=30,
+                                   allow_redirects=False,
+                                   headers={"Origin": "https://pirate.example"})
+
+    assert refused.status_code == 403
+    assert error_code_of(refused) == "deconnexion_formulaire_invalide"
+    assert store.get("sso-session", record["key"]) is not None
+
+
 def test_another_browser_cannot_confirm_for_the_citizen(fed, store, citizen):
     browser, _ = _signed_in(fed, citizen)
     record = session_of(store, browser)

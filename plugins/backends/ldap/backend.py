@@ -49,6 +49,7 @@ from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.messages import message
 from idp.pages import lang_of, render
+from idp.same_origin import posted_from
 from idp.stores import open_store
 from plugins.ldap.directory import Directory, DirectorySettings, DirectoryUnavailable
 
@@ -137,8 +138,7 @@ class LdapBackend(BackendModule):
         if context.request_method != "POST":
             return self._form(context)
         params = context.request or {}
-        origin = (context.http_headers or {}).get("HTTP_ORIGIN")
-        if origin is not None and origin != self.own_origin:
+        if not posted_from(context, self.own_origin):
             raise FlowError("csrf", 403, f"{self.source_id}: login form posted from another "
                             "origin")
         if not csrf_ok(self.csrf_secret, flow_id(context), FORM, params.get("csrf")):

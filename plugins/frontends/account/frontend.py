@@ -30,6 +30,7 @@ from idp.csrf import csrf_ok, csrf_token
 from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.pages import error_page, lang_of, render
+from idp.same_origin import posted_from
 from idp.sso.logout import logout_hub
 from idp.sso.session import cookie_value, digest
 from idp.stores import open_store
@@ -220,6 +221,9 @@ class AccountFrontend(FrontendModule):
         if session is None:
             return None
         fields = context.request if isinstance(context.request, dict) else {}
+        if not posted_from(context, self.base_url):
+            raise FlowError("compte_formulaire_invalide", 403, f"{form}: posted from another "
+                            "origin")
         if not csrf_ok(self.csrf_secret, session.id, form, fields.get("csrf")):
             raise FlowError("compte_formulaire_invalide", 403, f"{form}: CSRF token invalid")
         return session

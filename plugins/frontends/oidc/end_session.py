@@ -30,6 +30,7 @@ from satosa.response import Response
 from idp.autopost import FORM_ACTION_HEADER
 from idp.errors import FlowError
 from idp.pages import render
+from idp.same_origin import posted_from
 from idp.sso.logout import SingleLogout
 from idp.sso.session import SsoSession
 
@@ -129,6 +130,9 @@ class EndSession:
             # Expired or answered, the session ended meanwhile, or another browser: the form
             # was shown for a session this browser does not hold.
             raise FlowError("deconnexion_expiree", detail="end_session: no pending confirmation")
+        if not posted_from(context, self.action):
+            raise FlowError("deconnexion_formulaire_invalide", 403,
+                            "end_session: confirmation posted from another origin")
         if not self.hub.csrf_valid(browser, params.get("csrf")):
             raise FlowError("deconnexion_formulaire_invalide", 403,
                             "end_session: CSRF token invalid")

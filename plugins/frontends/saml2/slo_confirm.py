@@ -9,10 +9,9 @@ without ``id_token_hint`` (:mod:`plugins.frontends.oidc.end_session`):
   csrf_token`) and a one-time ``demande`` id naming the request, kept server-side for ten
   minutes with the answer the SP is owed (``saml-logout-pending``);
 * the confirming POST must come from the browser holding that very session, and from our own
-  origin: the page sets ``Referrer-Policy: same-origin`` for itself (ours is ``no-referrer``
-  everywhere, under which browsers send ``Origin: null`` with a POST), so a browser always
-  states ``Origin``; any other origin, ``null`` included, is refused. A client that sends no
-  ``Origin`` at all (no browser does for a POST) is left to the token.
+  origin (:mod:`idp.same_origin`: ``Sec-Fetch-Site`` and ``Origin``). The page also sets
+  ``Referrer-Policy: same-origin`` for itself (ours is ``no-referrer`` everywhere, under which
+  browsers send ``Origin: null`` with a POST), so a browser states our origin.
 
 Before the page: what the request names must fit this browser's session — the NameID this SP
 received in it, and a SessionIndex, when given, naming it (:meth:`SAML2Frontend.
@@ -37,6 +36,7 @@ from satosa.response import Response
 from idp.autopost import FORM_ACTION_HEADER
 from idp.errors import FlowError
 from idp.pages import render
+from idp.same_origin import posted_from
 from idp.sso.front_channel import origin_of
 from idp.sso.logout import SingleLogout
 from idp.sso.session import SsoSession
@@ -104,7 +104,7 @@ class UnsignedLogout:
         if pending is None or browser is None or pending.get("key") != browser.key:
             # Expired or answered, the session ended meanwhile, or another browser.
             raise FlowError("deconnexion_expiree", detail="SAML logout: no pending confirmation")
-        if not self._same_origin(context):
+        if not posted_from(context, self.own_origin):
             raise FlowError("deconnexion_formulaire_invalide", 403,
                             "SAML logout confirmation posted from another origin")
         if not self.hub.csrf_valid(browser, params.get("csrf")):
@@ -122,10 +122,6 @@ class UnsignedLogout:
                     extra={"sp": finish.get("entity_id")})
         return self.hub.logout(context, [browser], initiator=service_id, finish=finish,
                                reason="saml_slo_unsigned_confirmed")
-
-    def _same_origin(self, context: Context) -> bool:
-        origin = (context.http_headers or {}).get("HTTP_ORIGIN")
-        return origin is None or origin == self.own_origin
 
     def _kept(self, context: Context, finish: Mapping[str, Any], service_id: str) -> Response:
         """Nothing ended: the page says so; the SP's ``RequestDenied`` is behind "Continuer"."""
