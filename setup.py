@@ -6,7 +6,7 @@ setup(
     description="NC Connect: the identity federation proxy of New Caledonia, built on SATOSA",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["idp", "idp.*", "plugins", "plugins.*"]),
-    package_data={"idp": ["templates/*.html", "templates/*/*.html", "static/*",
+    package_data={"idp": ["templates/*.html", "templates/*/*.html", "static/*", "places/*.tsv",
                           "testbed/ldap/*"],
                   "idp.demo": ["templates/*.html", "static/*"]},
     install_requires=[
@@ -27,6 +27,7 @@ setup(
         "defusedxml>=0.7,<1",
         "werkzeug>=3,<4",
         "beautifulsoup4>=4.12",
+        "pycountry>=24.6",  # country names in French and English (idp/places)
     ],
     extras_require={
         "test": [

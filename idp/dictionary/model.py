@@ -43,7 +43,9 @@ class SamlName(Strict):
 class Attribute(Strict):
     label_fr: str = Field(min_length=2)
     label_en: str = Field(min_length=2)
-    description_fr: str = Field(min_length=10)
+    #: What the usager reads under the label on the consent screen, in plain words.
+    description_fr: str = Field(min_length=10, max_length=400)
+    description_en: str = Field(min_length=10, max_length=400)
     format: Format
     sensitivity: Literal["low", "medium", "high"]
     oidc: OidcName
@@ -96,6 +98,14 @@ class Dictionary(Strict):
 
     def formats(self) -> dict[str, str]:
         return {name: a.format for name, a in self.attributes.items()}
+
+    def screen_words(self) -> dict[str, dict[str, str]]:
+        """attribute -> what the screens show of it: labels and descriptions in French and
+        English, and its format (to show a value as a person reads it), in dictionary order."""
+        return {name: {"label_fr": a.label_fr, "label_en": a.label_en,
+                       "description_fr": a.description_fr, "description_en": a.description_en,
+                       "format": a.format}
+                for name, a in self.attributes.items()}
 
 
 def load_dictionary(path: Path) -> Dictionary:

@@ -13,9 +13,19 @@ the same file is valid or not depending on the deployment.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 ID_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"
 
@@ -39,6 +49,117 @@ PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+#: Languages a text the usager reads may be written in: French always, English if given.
+TEXT_LANGS = ("fr", "en")
+
+
+class Text(str):
+    """A text the usager reads (a purpose, a justification, a name): the French text, with
+    its English version when the partner file gives one.
+
+    It *is* the French string, so reports, logs and the CLI use it as they always did;
+    the screens ask :meth:`in_lang`. A partner writes either a plain (French) string or
+    ``{fr: ..., en: ...}``."""
+
+    en: str | None
+
+    def __new__(cls, fr: str, en: str | None = None) -> Text:
+        text = super().__new__(cls, fr)
+        text.en = en
+        return text
+
+    def __reduce__(self) -> tuple:
+        return (Text, (str(self), self.en))
+
+    @property
+    def fr(self) -> str:
+        return str(self)
+
+    def in_lang(self, lang: str) -> tuple[str, str]:
+        """(text, language it is written in): the English text on an English page when there
+        is one, else the French one, which the page then marks ``lang="fr"``."""
+        if lang == "en" and self.en:
+            return self.en, "en"
+        return str(self), "fr"
+
+    def translations(self) -> dict[str, str]:
+        """``{"fr": ..., "en": ...}`` (no ``en`` when the partner gave none)."""
+        return {"fr": str(self), **({"en": self.en} if self.en else {})}
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: Text) -> yaml.Node:
+    if text.en:
+        return dumper.represent_dict(text.translations())
+    return dumper.represent_str(str(text))
+
+
+# A partner file written back (``partenaires add``) keeps the texts as they were given.
+yaml.SafeDumper.add_representer(Text, _represent_text)
+
+
+def _text_validator(min_length: int, max_length: int | None):
+    bounds = (f"{min_length} to {max_length} characters" if max_length
+              else f"at least {min_length} characters")
+
+    def check(lang: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"{lang} must be a text, not {type(value).__name__}")
+        if not value.strip():
+            raise ValueError(f"{lang} is empty: write the English text, or remove {lang}"
+                             if lang == "en" else "fr is empty: write the French text")
+        if len(value) < min_length or (max_length is not None and len(value) > max_length):
+            raise ValueError(f"{lang} must be {bounds} (it has {len(value)})")
+        return value
+
+    def validate(value: Any) -> Text:
+        if isinstance(value, Text):
+            return value
+        if isinstance(value, str):
+            if min_length and not value.strip():
+                raise ValueError("is empty: write the French text")
+            if len(value) < min_length or (max_length is not None and len(value) > max_length):
+                raise ValueError(f"must be {bounds} (it has {len(value)})")
+            return Text(value)
+        if isinstance(value, dict):
+            unknown = [str(k) for k in value if k not in TEXT_LANGS]
+            if unknown:
+                raise ValueError(f"{', '.join(repr(k) for k in unknown)} is not a language "
+                                 "NC Connect shows: give fr (required) and en (optional)")
+            if value.get("fr") is None:
+                raise ValueError("fr is required: the French text every usager can read "
+                                 "(en is optional)")
+            fr = check("fr", value["fr"])
+            en = check("en", value["en"]) if value.get("en") is not None else None
+            return Text(fr, en)
+        raise ValueError("must be a text in French, or {fr: <French text>, en: <English "
+                         "text>} to give its English version too")
+
+    return validate
+
+
+def _text_out(value: Text) -> str | dict[str, str]:
+    return value.translations() if isinstance(value, Text) and value.en else str(value)
+
+
+def LocalisedText(min_length: int = 0, max_length: int | None = None) -> Any:  # noqa: N802
+    """A text the usager reads: a French string, or ``{fr: ..., en: ...}`` (fr required,
+    en optional); each language checked against the same bounds."""
+    return Annotated[str, PlainValidator(_text_validator(min_length, max_length)),
+                     PlainSerializer(_text_out),
+                     WithJsonSchema({"anyOf": [
+                         {"type": "string"},
+                         {"type": "object", "required": ["fr"],
+                          "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
+                          "additionalProperties": False}]})]
+
+
+def text_in(value: object, lang: str) -> tuple[str, str]:
+    """(text, its language) of a partner's text, plain string or :class:`Text`."""
+    if isinstance(value, Text):
+        return value.in_lang(lang)
+    return ("" if value is None else str(value)), "fr"
 
 
 class OidcClient(Strict):
@@ -247,7 +368,8 @@ class DirectoryMatch(Strict):
 class ReleasedAttribute(Strict):
     """Why a service may receive one attribute; optional ones can be unticked by the usager."""
 
-    justification: str = Field(min_length=10, max_length=500)
+    #: Why, in the words the usager reads: a French string or ``{fr: ..., en: ...}``.
+    justification: LocalisedText(10, 500)
     optional: bool = False
 
 
@@ -279,13 +401,16 @@ class SourceAttribute(Strict):
 class Service(Strict):
     kind: Literal["service"]
     id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=2)
-    organisation: str = Field(min_length=2)
+    #: Texts the usager reads (name, organisation, purpose, and each attribute's
+    #: justification) are a French string or ``{fr: ..., en: ...}``: English pages show the
+    #: English text where there is one, the French one (marked as French) otherwise.
+    name: LocalisedText(2, 200)
+    organisation: LocalisedText(2, 200)
     contact: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     logo: str | None = None
     active: bool = True
     #: The finalité, in the words the usager reads on the consent screen.
-    purpose: str = Field(min_length=10, max_length=500)
+    purpose: LocalisedText(10, 500)
     legal_basis: LegalBasis
     #: The text that founds the processing (délibération, arrêté…), when there is one.
     legal_reference: str | None = None
@@ -314,8 +439,9 @@ class Service(Strict):
 class Source(Strict):
     kind: Literal["source"]
     id: str = Field(pattern=ID_PATTERN)
-    display_name: str = Field(min_length=2)
-    description: str = ""
+    #: On the choice and consent screens: a French string or ``{fr: ..., en: ...}``.
+    display_name: LocalisedText(2, 200)
+    description: LocalisedText(0, 300) = Text("")
     logo: str | None = None
     active: bool = True
     #: The highest eIDAS level this source's authentication reaches (its ceiling): a login
@@ -345,8 +471,9 @@ class Directory(Strict):
     kind: Literal["directory"]
     id: str = Field(pattern=ID_PATTERN)
     #: Shown beside each value it supplied, after "fourni par" / "provided by": write it as it
-    #: reads there ("la Province Sud").
-    organisation: str = Field(min_length=2)
+    #: reads there ("la Province Sud"); a French string or ``{fr: ..., en: ...}``
+    #: (``{fr: la Province Sud, en: the Province Sud}``).
+    organisation: LocalisedText(2, 200)
     contact: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     active: bool = True
     legal_basis: LegalBasis

@@ -37,7 +37,8 @@ def test_screen_shows_each_attribute_with_its_french_label_and_value(cf, citizen
 def test_screen_shows_each_attribute_description_from_the_dictionary(cf, citizen):
     soup = _soup(to_screen(Browser(), cf, "rp-accord", citizen))
     birth = soup.select_one("li[data-name=family_name] .description").get_text(strip=True)
-    assert birth == "Le nom de famille inscrit sur votre acte de naissance."
+    assert birth == ("Le nom de famille inscrit sur votre acte de naissance, même si vous en "
+                     "utilisez un autre au quotidien.")
 
 
 def test_screen_names_the_service_its_organisation_purpose_and_legal_basis(cf, citizen):

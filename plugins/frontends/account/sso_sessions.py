@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from idp.sso.logout import SingleLogout
 from idp.sso.session import SsoSession
+from plugins.micro_services.consent_view import Shown, localised
 
 from .view import LOA_LABELS, Instant, local_time
 
@@ -29,11 +30,11 @@ from .view import LOA_LABELS, Instant, local_time
 class SessionRow:
     ref: str
     current: bool
-    source_name: str
+    source_name: Shown
     loa_label: str
     started: Instant
     last_used: Instant
-    services: list[str]
+    services: list[Shown]
 
 
 def session_ref(secret: bytes, sid: str) -> str:
@@ -61,11 +62,11 @@ class CitizenSessions:
             rows.append(SessionRow(
                 ref=session_ref(self.secret, sid),
                 current=current_key is not None and entry.get("key") == current_key,
-                source_name=self.hub.names.sources.get(source, source),
+                source_name=localised(self.hub.names.sources.get(source, source), lang),
                 loa_label=LOA_LABELS[lang].get(level, level),
                 started=_instant(entry.get("created"), lang),
                 last_used=_instant(entry.get("last_used"), lang),
-                services=[service_names.get(s, s) for s in services]))
+                services=[localised(service_names.get(s, s), lang) for s in services]))
         return sorted(rows, key=lambda r: r.last_used.iso, reverse=True)
 
     def named(self, citizen: str, ref: object) -> SsoSession | None:
