@@ -1,4 +1,11 @@
-"""The ``ncconnect`` group and what its commands share: the settings option, error exits."""
+"""The ``ncconnect`` group and what its commands share: the settings option, error exits.
+
+Which settings a command reads: ``--config``, else the environment variable
+``NCCONNECT_CONFIG``, else ``config/proxy.yaml``, the production settings (found in the
+current folder, or else in the NC Connect checkout the command is installed from, so
+``.venv/bin/ncconnect`` works from any folder). The demo federation's are
+``config/demo.yaml``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,10 @@ from ..schema_errors import ConfigError
 from ..settings import Settings, load_settings
 
 DEFAULT_CONFIG = "config/proxy.yaml"
+#: Environment variable naming the settings file when ``--config`` is not given.
+CONFIG_ENV = "NCCONNECT_CONFIG"
+#: The checkout holding ``idp/`` (its ``config/`` when the command runs from elsewhere).
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 #: Name of the gunicorn master's pid file in the data folder (``serve`` writes it).
 PID_FILE = "ncconnect.pid"
@@ -37,8 +48,19 @@ def terminal_safe(text: str) -> str:
 
 
 def config_option(help_text: str = "Settings file, or a folder holding proxy.yaml."):
-    return click.option("--config", "config", default=DEFAULT_CONFIG, show_default=True,
-                        help=help_text)
+    return click.option("--config", "config", default=DEFAULT_CONFIG, envvar=CONFIG_ENV,
+                        show_default=True, show_envvar=True,
+                        help=f"{help_text} (The demo federation: config/demo.yaml.)")
+
+
+def settings_file(config: str | Path) -> Path:
+    """The settings file ``--config`` names (a folder means its ``proxy.yaml``); the default,
+    when the current folder has no ``config/proxy.yaml``, is the checkout's."""
+    path = config_path(config)
+    if str(config) == DEFAULT_CONFIG and not path.exists() \
+            and (CHECKOUT / DEFAULT_CONFIG).is_file():
+        return CHECKOUT / DEFAULT_CONFIG
+    return path
 
 
 @dataclass
@@ -48,6 +70,8 @@ class PartnerContext:
     settings: Settings
     dictionary: Dictionary
     folder: Path
+    #: The settings file read (named in messages about the registry it points to).
+    config: Path = Path(DEFAULT_CONFIG)
 
     @property
     def allow_loopback_http(self) -> bool:
@@ -55,12 +79,20 @@ class PartnerContext:
 
 
 def partner_context(config: str) -> PartnerContext:
+    path = settings_file(config)
     try:
-        settings = load_settings(config_path(config))
+        settings = load_settings(path)
         dictionary = load_dictionary(settings.path(settings.dictionary))
     except ConfigError as exc:
         fail(exc)
-    return PartnerContext(settings, dictionary, settings.path(settings.partners_dir))
+    return PartnerContext(settings, dictionary, settings.path(settings.partners_dir), path)
+
+
+def empty_registry(ctx: PartnerContext) -> str:
+    """What to say when the settings point to a folder with no partner file at all."""
+    return (f"{ctx.folder}: no partner file in this registry (settings {ctx.config}): add "
+            f"partner files there, or choose the settings with --config or {CONFIG_ENV} "
+            "(the demo federation: --config config/demo.yaml)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

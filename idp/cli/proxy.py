@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from ..assemble import assemble, config_path
+from ..assemble import assemble
 from ..keys import init_keys
 from ..schema_errors import ConfigError
 from ..settings import load_settings
-from .base import PID_FILE, config_option, fail, main
+from .base import PID_FILE, config_option, fail, main, settings_file
 
 
 @main.group()
@@ -25,9 +25,10 @@ def keys() -> None:
               help="Write into DATA_DIR/keys instead of the settings' data_dir.")
 @click.option("--force", is_flag=True, help="Replace existing keys (invalidates issued tokens).")
 def keys_init(config: str, data_dir: Path | None, force: bool) -> None:
-    """Create the OIDC and SAML signing keys and the pairwise and CSRF secrets."""
+    """Create the OIDC and SAML signing keys and the pairwise, CSRF and at-rest secrets."""
     try:
-        folder = (data_dir / "keys") if data_dir else load_settings(config_path(config)).keys.folder
+        folder = (data_dir / "keys") if data_dir \
+            else load_settings(settings_file(config)).keys.folder
     except ConfigError as exc:
         fail(exc)
     written = init_keys(folder, force=force)
@@ -43,7 +44,7 @@ def keys_init(config: str, data_dir: Path | None, force: bool) -> None:
 def check(config: str) -> None:
     """Validate settings, dictionary and partner files, and fetch SAML metadata, without serving."""
     try:
-        settings = load_settings(config_path(config))
+        settings = load_settings(settings_file(config))
         fed = assemble(settings, dict(os.environ))
     except ConfigError as exc:
         fail(exc)
@@ -70,7 +71,7 @@ def serve(config: str, bind: str | None, workers: int | None, store: str | None,
     and replaces the workers; logins in progress continue, their state is in the store."""
     from ..gunicorn_app import ProxyServer
 
-    path = config_path(config)
+    path = settings_file(config)
     try:
         data_dir = data_dir.resolve() if data_dir else None
         settings = load_settings(path, store=store, data_dir=data_dir)

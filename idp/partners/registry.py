@@ -14,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..dictionary import PIVOT, Dictionary
 from ..dictionary.formats import FORMATS
 from ..schema_errors import ConfigError, explain
+from .match_filter import placeholders
 from .match_filter import problems as match_problems
 from .schema import LOA_LEVELS, Directory, Service, Source
 
@@ -33,6 +34,10 @@ class Registry:
     #: Administration directories that may complete a login (enrichment).
     directories: dict[str, Directory] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    #: Problems of attributes a service may receive and never can (see :func:`providers`):
+    #: empty unless ``load_registry(..., keep_undeliverable=True)`` kept them instead of
+    #: refusing the registry (the diffusion report shows them).
+    undeliverable: list[str] = field(default_factory=list)
 
     def oidc_services(self) -> list[Service]:
         return [s for s in self.services.values() if s.protocol == "oidc"]
@@ -181,11 +186,15 @@ def _loads_as_ca_bundle(file: Path) -> bool:
     return True
 
 
-def load_registry(folder: Path, dictionary: Dictionary,
-                  allow_loopback_http: bool = False) -> Registry:
+def load_registry(folder: Path, dictionary: Dictionary, allow_loopback_http: bool = False,
+                  *, keep_undeliverable: bool = False) -> Registry:
     """Every ``*.yaml`` directly in ``folder`` (subfolders such as demo/ are separate
     registries), checked against the attribute dictionary; all problems are reported at once,
-    and any problem refuses the whole registry: the proxy never runs half-configured."""
+    and any problem refuses the whole registry: the proxy never runs half-configured.
+
+    ``keep_undeliverable``: when the only problems are attributes that a service may receive
+    and that nothing it accepts provides, return the registry with them in
+    ``Registry.undeliverable`` instead (for the diffusion report, which flags them)."""
     if not folder.is_dir():
         raise ConfigError(f"{folder}: partner folder not found: create it or fix 'partners_dir'")
     reg = Registry()
@@ -215,6 +224,11 @@ def load_registry(folder: Path, dictionary: Dictionary,
             reg.sources[partner.id] = partner
     problems += _cross_checks(reg)
     problems += _dictionary_checks(reg, dictionary)
+    undeliverable = _delivery_problems(reg, dictionary)
+    if keep_undeliverable and not problems:
+        reg.undeliverable = undeliverable
+    else:
+        problems += undeliverable
     if problems:
         raise ConfigError("\n".join(problems))
     return reg
@@ -273,3 +287,89 @@ def _dictionary_checks(reg: Registry, dictionary: Dictionary) -> list[str]:
                     problems.append(f"{where}.values.{code}: {value!r} is not a valid "
                                     f"{dictionary.attributes[name].format} value")
     return problems
+
+
+@dataclass(frozen=True)
+class Providers:
+    """What may provide one attribute to one service, active or disabled partners alike (a
+    disabled partner comes back by editing one line; see the diffusion report for now)."""
+
+    #: The service's accepted sources that declare it in their ``attributes``.
+    sources: tuple[str, ...]
+    #: Directories supplying it that may complete it for this service: the service accepts
+    #: enrichment, and one of its sources gives what the directory's match filter needs.
+    directories: tuple[str, ...]
+    #: Directories supplying it that this service opted out of (``enrichment: false``).
+    opted_out: tuple[str, ...] = ()
+    #: Directories supplying it that never find the citizen from what the service's sources
+    #: give: directory id -> the match attributes none of them provides.
+    unmatched: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def deliverable(self) -> bool:
+        return bool(self.sources or self.directories)
+
+
+def providers(reg: Registry, service: Service, attribute: str) -> Providers:
+    """Who may ever give ``attribute`` to ``service``: an accepted source that declares it
+    (what minimisation counts as provided; OIDC, SAML and LDAP sources alike declare what they
+    provide in ``attributes``, ``from:`` only renames), or an administration directory that
+    supplies it, when the service accepts enrichment and the directory can find the citizen:
+    its match filter needs attributes that one accepted source provides (or that another
+    directory may add first). The pairwise identifier (``sub``, the NameID) is not an
+    attribute of the dictionary: it is always given, and never listed here."""
+    accepted = [reg.sources[x] for x in service.sources if x in reg.sources]
+    sources = tuple(x.id for x in accepted if attribute in x.attributes)
+    supplying = [d for d in reg.directories.values() if attribute in d.attributes]
+    if not service.enrichment:
+        return Providers(sources, (), tuple(d.id for d in supplying))
+    directories, unmatched = [], []
+    for d in supplying:
+        # What another directory may have added before this one looks the citizen up: only
+        # what the service may receive (enrichment adds nothing else). A generous bound (the
+        # order of directories is ignored): never a false error.
+        added = {a for o in reg.directories.values() if o.id != d.id
+                 for a in o.attributes} & service.attributes.keys()
+        needed = [p.name for p in placeholders(d.match.filter)]
+        gaps = [[n for n in needed if n not in src.attributes and n not in added]
+                for src in accepted]
+        if any(not gap for gap in gaps) or not accepted:
+            directories.append(d.id)
+        else:
+            missing = sorted({n for gap in gaps for n in gap}, key=needed.index)
+            unmatched.append((d.id, tuple(missing)))
+    return Providers(sources, tuple(directories), (), tuple(unmatched))
+
+
+def _delivery_problems(reg: Registry, dictionary: Dictionary) -> list[str]:
+    """An attribute a service may receive that nothing it accepts provides: the partner file
+    (and the diffusion report) would promise what the proxy never releases."""
+    problems = []
+    for s in reg.services.values():
+        known = [x for x in s.sources if x in reg.sources]
+        if not known:
+            continue  # its sources are unknown: already an error of their own
+        for name in s.attributes:
+            if name not in dictionary.attributes:
+                continue
+            p = providers(reg, s, name)
+            if not p.deliverable:
+                problems.append(f"{reg.files[s.id]}: attributes.{name}: "
+                                + undeliverable_reason(p, known))
+    return problems
+
+
+def undeliverable_reason(p: Providers, sources: list[str]) -> str:
+    """Why nothing provides the attribute, and the fix (after ``file: attributes.name: ``)."""
+    head = f"none of this service's sources ({', '.join(sources)}) provides it"
+    fix = ("declare it in the attributes of one of these sources if it sends it, add a source "
+           "that provides it to sources, or remove it from attributes")
+    if p.opted_out:
+        return (f"{head}, and this service opted out of the directories that supply it "
+                f"({', '.join(p.opted_out)}) with enrichment: false: it is never released: "
+                f"remove enrichment: false, {fix}")
+    if p.unmatched:
+        needs = ", ".join(f"{d} needs {', '.join(missing)}" for d, missing in p.unmatched)
+        return (f"{head}, and the directories that supply it cannot find the citizen from what "
+                f"these sources give ({needs}): it is never released: {fix}")
+    return f"{head}, nor does any directory: it is never released: {fix}"

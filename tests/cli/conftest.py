@@ -35,8 +35,9 @@ class Setup:
     def dictionary(self) -> Dictionary:
         return load_dictionary(DICTIONARY)
 
-    def registry(self) -> Registry:
-        return load_registry(self.folder, self.dictionary, allow_loopback_http=True)
+    def registry(self, keep_undeliverable: bool = False) -> Registry:
+        return load_registry(self.folder, self.dictionary, allow_loopback_http=True,
+                             keep_undeliverable=keep_undeliverable)
 
     def snapshot(self) -> dict[str, bytes]:
         """Every file of the partner folder, to show that nothing was written."""

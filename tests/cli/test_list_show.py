@@ -129,10 +129,9 @@ def test_show_unknown_partner_exits_2_naming_the_folder_and_the_known_ids(demo):
 
 def test_terminal_escape_sequences_in_partner_text_are_not_printed(copy):
     path = copy.registry().files["demo-mairie"]
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("organisation: Commune démo",
-                                 'organisation: "Commune \\e[2J\\e]0;titre\\a démo"'),
-                    encoding="utf-8")
+    partner = yaml.safe_load(path.read_text(encoding="utf-8"))
+    partner["organisation"] = "Commune \x1b[2J\x1b]0;titre\x07 démo"
+    path.write_text(yaml.safe_dump(partner, allow_unicode=True), encoding="utf-8")
     assert "\x1b" in copy.registry().services["demo-mairie"].organisation
     for command in (["list"], ["show", "demo-mairie"], ["diffusion"]):
         result = ncconnect("partenaires", *command, "--config", copy.config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 import subprocess
 import sys
@@ -90,3 +91,71 @@ def test_demo_partner_registry_validates():
     result = CliRunner().invoke(main, ["partenaires", "validate", "--config", str(demo)])
     assert result.exit_code == 0, result.output
     assert "2 services, 3 identity sources" in result.output
+
+
+# --- which settings the admin commands read ------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTRY_COMMANDS = [["partenaires", "validate"], ["partenaires", "list"],
+                     ["partenaires", "show", "demo-mairie"], ["partenaires", "diffusion"],
+                     ["ldap", "check"]]
+
+
+def empty_settings(tmp_path: Path) -> Path:
+    (tmp_path / "partenaires").mkdir()
+    settings = tmp_path / "proxy.yaml"
+    settings.write_text(yaml.safe_dump({
+        "base_url": "https://connect.example.nc", "partners_dir": "partenaires",
+        "dictionary": str(ROOT / "attributs" / "dictionnaire.yaml")}), encoding="utf-8")
+    return settings
+
+
+@pytest.mark.parametrize("command", REGISTRY_COMMANDS, ids=" ".join)
+def test_an_empty_registry_is_an_error_naming_the_settings_read(tmp_path, command):
+    settings = empty_settings(tmp_path)
+    result = CliRunner().invoke(main, [*command, "--config", str(settings)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {tmp_path / 'partenaires'}: no partner file in this registry (settings "
+        f"{settings}): add partner files there, or choose the settings with --config or "
+        "NCCONNECT_CONFIG (the demo federation: --config config/demo.yaml)\n")
+
+
+@pytest.mark.parametrize("command", REGISTRY_COMMANDS[:4], ids=" ".join)
+def test_ncconnect_config_names_the_settings_when_config_is_not_given(command):
+    result = CliRunner().invoke(main, command,
+                                env={"NCCONNECT_CONFIG": str(ROOT / "config" / "demo.yaml")})
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_names_the_registry_it_checked():
+    result = CliRunner().invoke(main, ["partenaires", "validate", "--config",
+                                       str(ROOT / "config" / "demo.yaml")])
+    assert result.stdout == ("ok: 2 services, 3 identity sources, 1 directory in "
+                             f"{ROOT / 'partenaires' / 'demo'}\n")
+
+
+def test_validate_refuses_a_registry_without_an_active_identity_source(tmp_path):
+    settings = empty_settings(tmp_path)
+    (tmp_path / "partenaires" / "src.yaml").write_text(yaml.safe_dump({
+        "kind": "source", "id": "src-a", "display_name": "Source A", "protocol": "oidc",
+        "loa": "low", "active": False, "attributes": {"given_name": {}},
+        "oidc": {"issuer": "https://op.example.nc", "client_id": "ncc",
+                 "client_secret_env": "SRC_A_SECRET"}}), encoding="utf-8")
+    result = CliRunner().invoke(main, ["partenaires", "validate", "--config", str(settings)])
+    assert result.exit_code == 2
+    assert "partenaires: no active identity source: the proxy needs one" in result.stderr
+
+
+def test_the_default_settings_are_the_checkouts_production_ones_from_any_folder(tmp_path):
+    """``config/proxy.yaml`` of the current folder, else of the checkout the command comes
+    from: a fresh clone's production registry (``partenaires/``) is empty, and says so."""
+    run = subprocess.run([sys.executable, "-m", "idp.cli", "partenaires", "validate"],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                         env={k: v for k, v in os.environ.items() if k != "NCCONNECT_CONFIG"})
+    production = ROOT / "partenaires"
+    if run.returncode == 0:
+        assert run.stdout.endswith(f" in {production}\n")
+    else:
+        assert run.stderr.startswith(f"error: {production}: no partner file in this registry "
+                                     f"(settings {ROOT / 'config' / 'proxy.yaml'})")

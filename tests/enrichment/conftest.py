@@ -13,6 +13,9 @@ A private ``slapd`` (idp/testbed/slapd.py) holds the Province suffix, seeded fro
 The testbed's OIDC source is re-declared without ``phone_number``: the phone then comes from
 the directory only, which shows that what enrichment adds is still cut by minimisation.
 ``src-piege``, a SAML source, knows one account whose names look like LDAP filters.
+``src-complet``, a SAML source declared to provide address, phone and province (its citizen
+sends none of them), is the one source of ``rp-refus``, which opts out of enrichment: a
+service may only be allowed what one of its sources or directories provides.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ SERVICES: dict[str, tuple] = {
                     {"consent": {"remember_days": 0}}),
     "rp-sans-tel": ("oidc", ["src-op"], ["given_name", "family_name", "address", "province"],
                     {"consent": {"remember_days": 0}}),
-    "rp-refus": ("oidc", ["src-op"],
+    "rp-refus": ("oidc", ["src-complet"],
                  ["given_name", "family_name", "address", "phone_number", "province"],
                  {"consent": {"remember_days": 0}, "enrichment": False}),
     "rp-cafat": ("oidc", ["src-op"], ["given_name", "family_name", "cafat_number"],
@@ -72,6 +75,9 @@ SERVICES: dict[str, tuple] = {
 #: A source account whose names are shaped like LDAP filters (Marie-Claire's birth otherwise).
 TRAP = Citizen("piege", "demo", {**CITIZENS[0].claims, "given_name": "*)(uid=*",
                                  "family_name": "*", "preferred_username": "x)(|(uid=*"})
+#: Marie-Claire at ``src-complet``: her pivot (the directory knows her), no phone.
+MARIE_SANS_TEL = Citizen(CITIZENS[0].username, CITIZENS[0].password,
+                         {k: v for k, v in CITIZENS[0].claims.items() if k != "phone_number"})
 
 
 def directory_file(url: str, base_dn: str, bind_dn: str | None, **extra: Any) -> dict:
@@ -136,6 +142,8 @@ def fed(tmp_path_factory, slapd: Slapd, silent_port: int) -> Iterator[Federation
             "attributes": {"ridet": {"from": "ncRidet"}}})
         add_saml_source(federation, "src-piege", citizens=[TRAP], partner={"attributes": {
             a: {} for a in SOURCE_ATTRIBUTES if a != "phone_number"}})
+        add_saml_source(federation, "src-complet", citizens=[MARIE_SANS_TEL], partner={
+            "attributes": {a: {} for a in [*SOURCE_ATTRIBUTES, "address", "province"]}})
         federation.start_proxy(workers=2)
         yield federation
     finally:
