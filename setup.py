@@ -28,6 +28,12 @@ setup(
         "werkzeug>=3,<4",
         "beautifulsoup4>=4.12",
         "pycountry>=24.6",  # country names in French and English (idp/places)
+        # In-process XML signatures and encryption (plugins/saml2/crypto). Pinned together:
+        # xmlsec's wheel bundles libxmlsec1 1.3.9 and libxml2 2.14.6, and refuses to load
+        # next to an lxml built on another libxml2 ("lxml & xmlsec libxml2 library version
+        # mismatch"); lxml 6.2.0's wheel bundles that same libxml2 2.14.6.
+        "xmlsec==1.3.17",
+        "lxml==6.2.0",
     ],
     extras_require={
         "test": [

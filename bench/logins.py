@@ -6,13 +6,15 @@ Starts (all on 127.0.0.1, free ports) a whole federation — demo identity sourc
 and services, NC Connect's LDAP account source on a real slapd seeded with the same
 citizens, the proxy via ``ncconnect serve`` — runs N logins per path at
 concurrency C, checks every login's result page, and prints logins/s, latency
-percentiles, errors and the RSS of every proxy worker. Bounded: at most N logins
+percentiles, errors, the proxy workers' CPU time per login and the RSS of every proxy
+worker. Bounded: at most N logins
 per path and --max-seconds per path.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -51,6 +53,16 @@ LDAP_SERVICES: dict[str, tuple] = {
 }
 #: Where the browser signs in first (not measured) for the SSO paths.
 FIRST_LOGIN = {"sso->saml": "rp-op"}
+
+
+def cpu_ms(pids: list[int]) -> float:
+    """CPU time of the proxy's workers so far, their waited-for children (``xmlsec1`` with
+    ``saml.crypto: xmlsec1``) included, in milliseconds."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -183,19 +195,26 @@ def main() -> None:
             print(f"proxy: {args.workers} gunicorn workers, store {args.store}; "
                   f"{n} logins per path, concurrency {c}")
             print(f"{'path':<12} {'ok':>6} {'err':>5} {'logins/s':>9} {'p50 ms':>8} "
-                  f"{'p95 ms':>8} {'p99 ms':>8}")
+                  f"{'p95 ms':>8} {'p99 ms':>8} {'CPU ms':>7}")
+            workers = proxy.worker_pids()
             for name in paths:
                 first = fed.url(FIRST_LOGIN[name]) if name in FIRST_LOGIN else None
+                cpu_before = cpu_ms(workers)
                 r = run_path(name, fed.url(PATHS[name]), n, c, args.max_seconds, first)
+                done = r["ok"] + sum(r["errors"].values())
+                cpu = (cpu_ms(workers) - cpu_before) / done if done else float("nan")
                 print(f"{r['path']:<12} {r['ok']:>6} {sum(r['errors'].values()):>5} "
                       f"{r['rate']:>9.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f}"
+                      f" {cpu:>7.0f}"
                       + (f"  errors: {r['errors']}" if r["errors"] else ""))
             rss = [rss_kib(pid) for pid in proxy.worker_pids()]
             print("RSS per proxy worker (MiB): " + ", ".join(f"{k / 1024:.0f}" for k in rss))
             print("note: latency is a whole login (service, proxy, source login form, NC Connect's "
                   "information screen, back), peers included; for sso->saml the second service "
                   "only; for ldap->* the proxy's own login form and a bind to slapd instead of "
-                  "a source; all on one 2-core machine")
+                  "a source; all on one 2-core machine; CPU ms: proxy workers' CPU per login "
+                  "(their child processes included; for sso->saml, the unmeasured first "
+                  "login too)")
         finally:
             fed.stop()
             if slapd:

@@ -1,4 +1,5 @@
-"""The pysaml2 SP client, without its in-process memory of who logged in.
+"""The pysaml2 SP client, without its in-process memory of who logged in, and with the
+crypto backend the settings choose (:mod:`plugins.saml2.crypto`).
 
 ``Saml2Client`` keeps every parsed assertion (names, attributes) in an
 in-memory identity cache meant for SAML logout. We never use it: it would grow
@@ -12,6 +13,8 @@ from typing import Any
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 
+from plugins.saml2.crypto.context import DEFAULT, install
+
 
 class _NoIdentityCache:
     """Stands in for pysaml2's identity cache and remembers nothing."""
@@ -24,4 +27,6 @@ class _NoIdentityCache:
 
 
 def make_client(conf: SPConfig) -> Saml2Client:
-    return Saml2Client(config=conf, identity_cache=_NoIdentityCache())
+    """A client of ``conf`` (:func:`.sp_config.build_sp_config` records its ``crypto``)."""
+    client = Saml2Client(config=conf, identity_cache=_NoIdentityCache())
+    return install(client, getattr(conf, "crypto", DEFAULT))

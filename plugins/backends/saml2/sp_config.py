@@ -14,7 +14,8 @@ The NameID format we ask for (``NameIDPolicy``, and in our metadata) follows the
 partner file's ``saml2.name_id``: an IdP that only issues transient identifiers to us
 answers ``InvalidNameIDPolicy`` to a request for persistent ones. Which signatures pysaml2
 requires follows ``saml2.signature`` (:func:`.signature_policy.pysaml2_flags`; our own
-checks come before and after it).
+checks come before and after it). Signatures and decryption go through the crypto backend
+the settings choose (``saml.crypto``, :mod:`plugins.saml2.crypto`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from typing import Any
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import SPConfig
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
-from saml2.sigver import get_xmlsec_binary
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from plugins.saml2.crypto.context import Crypto, crypto_of
 
 from .encryption import key_pair
 from .signature_policy import policy_of, pysaml2_flags
@@ -43,7 +45,6 @@ def sp_config_dict(config: dict[str, Any]) -> dict[str, Any]:
         "key_file": config["key_path"],
         "cert_file": config["cert_path"],
         "encryption_keypairs": [{"key_file": encryption_key, "cert_file": encryption_cert}],
-        "xmlsec_binary": get_xmlsec_binary(),
         "metadata": {"inline": [config["idp_metadata_xml"]]},
         "only_use_keys_in_metadata": True,
         "accepted_time_diff": TIME_SLACK,
@@ -66,9 +67,18 @@ def sp_config_dict(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_sp_config(config: dict[str, Any]) -> SPConfig:
+class ProxySPConfig(SPConfig):
+    """pysaml2's SP configuration, and the crypto backend its client gets
+    (:func:`.client.make_client`): ``saml.crypto`` of the settings."""
+
+    crypto: Crypto = "in_process"
+
+
+def build_sp_config(config: dict[str, Any]) -> ProxySPConfig:
     """A loaded SPConfig; raises ``ValueError`` when the IdP metadata cannot serve this source."""
-    conf = SPConfig().load(sp_config_dict(config))
+    crypto = crypto_of(config)
+    conf = ProxySPConfig().load(sp_config_dict(config))
+    conf.crypto = crypto
     idp = config["idp_entity_id"]
     try:
         sso = conf.metadata.single_sign_on_service(idp, BINDING_HTTP_REDIRECT)

@@ -4,7 +4,7 @@ Algorithms, pinned whatever pysaml2's defaults are (it hard-codes 3DES-CBC):
 
 * the assertion: **AES-256-GCM** (``xmlenc11#aes256-gcm``), a fresh 256-bit key per answer;
 * that key, for the SP's RSA key from its metadata (``KeyDescriptor use="encryption"`` or
-  without ``use``): **RSA-OAEP** as ``xmlenc#rsa-oaep-mgf1p``. xmlsec1 1.2.37, our crypto
+  without ``use``): **RSA-OAEP** as ``xmlenc#rsa-oaep-mgf1p``. xmlsec1 1.2.37, the fallback crypto
   backend, does not know ``xmlenc11#rsa-oaep`` at all, and its mgf1p transform refuses any
   ``DigestMethod`` but SHA-1 (both tried: "failed to encrypt"). SHA-1 inside OAEP is no
   collision use (OAEP's proof needs none), and mgf1p is what every SAML SP decrypts.
@@ -14,7 +14,9 @@ Order (pysaml2's own sequence in ``Entity._response``): the assertion is signed,
 encrypted, then the Response is signed over the ``EncryptedAssertion``. Only the step that
 picks the template and the session key is ours (:func:`encrypt_for`, called by
 ``ProxyIdP._encrypt_assertion``), and it goes through the crypto backend's
-``encrypt_assertion``: an in-process backend replacing xmlsec1 covers it too.
+``encrypt_assertion``: the in-process backend (:mod:`plugins.saml2.crypto`, default) or
+xmlsec1 (``saml.crypto: xmlsec1``); the in-process one gets the SP's certificate as PEM text,
+xmlsec1 as a temporary file.
 
 pysaml2 silently sends the assertion in clear when the SP's metadata has no encryption key:
 the frontend refuses such an SP at start, and :func:`check_encrypted` refuses to send an
@@ -63,10 +65,13 @@ def encrypt_for(server: Server, key: tuple[str | None, str], response: Any,
     """The Response with its (signed) assertion encrypted for ``key``, by the crypto backend."""
     name, cert = key
     wrapped, unwrapped = get_pem_wrapped_unwrapped(cert)
-    cert_file = make_temp(wrapped.encode("ascii"), decode=False,
-                          delete_tmpfiles=server.config.delete_tmpfiles)
     template = pre_encryption_part(msg_enc=BLOCK_CIPHER, key_enc=KEY_TRANSPORT, key_name=name,
                                    encrypt_cert=unwrapped)
+    if getattr(server.sec.crypto, "name", None) == "in_process":  # takes the PEM text itself
+        return server.sec.encrypt_assertion(response, wrapped, template,
+                                            key_type=SESSION_KEY, node_xpath=node_xpath)
+    cert_file = make_temp(wrapped.encode("ascii"), decode=False,
+                          delete_tmpfiles=server.config.delete_tmpfiles)
     return server.sec.encrypt_assertion(response, cert_file.name, template,
                                         key_type=SESSION_KEY, node_xpath=node_xpath)
 

@@ -17,6 +17,8 @@ from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from plugins.saml2.crypto.context import crypto_of, install
+
 from . import sp_metadata
 from .encryption import EncryptionKeyMissing, encrypt_for, rsa_certs
 from .name_id import FORMATS, allowed_formats
@@ -137,7 +139,7 @@ def build_server(conf: dict[str, Any], name: str, internal_attributes: dict) -> 
     config = IdPConfig().load(idp_config_dict(conf, name))
     # Same list object as the metadata store's: ours wins for NameFormat uri.
     config.attribute_converters.insert(0, UriNameConverter(saml_names(internal_attributes)))
-    server = ProxyIdP(config=config)
+    server = install(ProxyIdP(config=config), crypto_of(conf))
     for entity_id, sp in conf["sps"].items():
         if sp.get("encrypt_assertions") and not rsa_certs(
                 sp_metadata.encryption_certs(server.metadata, entity_id)):

@@ -45,6 +45,7 @@ from plugins.saml2.message_checks import (
     issue_instant_problem,
     repeated_params_problem,
     signature_algorithms_problem,
+    xml_signature_algorithms_problem,
 )
 from plugins.saml2.redirect_signature import verify_redirect_signature
 
@@ -97,6 +98,9 @@ def _top_status(message: Any) -> tuple[str | None, str | None]:
 def _check_xml_signature(server: Server, xml: str, kind: str) -> Any:
     """POST binding: a signature must be there, verify with the issuer's metadata keys,
     and use algorithms we accept."""
+    problem = xml_signature_algorithms_problem(xml)
+    if problem:
+        raise _refuse(f"{kind} {problem}")
     check = getattr(server.sec, f"correctly_signed_{kind}")
     try:
         message = check(xml, must=True)
