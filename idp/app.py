@@ -13,6 +13,7 @@ We keep SATOSA's contracts (frontends, backends, micro-services, ``Context``,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import mimetypes
@@ -38,6 +39,7 @@ from .errors import FlowError
 from .headers import secure_headers
 from .pages import STATUS_TEXT, error_page
 from .stores import StoreUnavailable, open_store
+from .stores.sealing import Unsealable, seal, unseal
 
 logger = logging.getLogger("ncconnect.app")
 
@@ -57,6 +59,17 @@ MAX_QUERY = 8192
 def flow_id(context: Context) -> str:
     """The opaque id of the login flow this request belongs to (CSRF binding)."""
     return context.get_decoration(FLOW_ID_DECORATION) or ""
+
+
+def flow_key(fid: str) -> str:
+    """Where a flow's state is stored: the SHA-256 of the cookie value, never the value."""
+    return hashlib.sha256(fid.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def flow_ref(context: Context) -> str:
+    """What other records keep to bind themselves to this flow (the flow's store key): a copy
+    of the store must hand out neither the flow cookie nor the key that opens its state."""
+    return flow_key(flow_id(context))
 
 
 def repeated_params(context: Context) -> frozenset[str]:
@@ -236,7 +249,7 @@ class NCConnectApp(SATOSABase):
             cookie = SimpleCookie()
         morsel = cookie.get(FLOW_COOKIE)
         fid = morsel.value if morsel is not None else ""
-        data = self.store.get(FLOW_NAMESPACE, fid) if 20 <= len(fid) <= 64 else None
+        data = self._open_state(fid) if 20 <= len(fid) <= 64 else None
         state = State()
         if data is not None:
             state.data = data
@@ -245,16 +258,33 @@ class NCConnectApp(SATOSABase):
         context.state = state
         context.decorate(FLOW_ID_DECORATION, fid)
 
+    def _open_state(self, fid: str) -> dict[str, Any] | None:
+        """The flow's state, sealed under its cookie value (:mod:`idp.stores.sealing`): the
+        store holds it under the value's hash, and nothing in the store opens it."""
+        key = flow_key(fid)
+        record = self.store.get(FLOW_NAMESPACE, key)
+        if record is None:
+            return None
+        try:
+            data = unseal(fid, FLOW_NAMESPACE, key, record.get("sealed"))
+        except Unsealable:
+            logger.warning("flow state does not open: a new flow starts")
+            return None
+        return data if isinstance(data, dict) else None
+
     def _save_state(self, resp: Response, context: Context) -> None:
         fid = flow_id(context)
         state = context.state
         if state.delete:
-            self.store.delete(FLOW_NAMESPACE, fid)
+            self.store.delete(FLOW_NAMESPACE, flow_key(fid))
             resp.headers.append(("Set-Cookie", self._cookie("", 0)))
             return
         if len(state.data) <= 1:  # only SATOSA's session id: nothing worth keeping
             return
-        self.store.put(FLOW_NAMESPACE, fid, dict(state.data), self.flow_ttl)
+        key = flow_key(fid)
+        self.store.put(FLOW_NAMESPACE, key,
+                       {"sealed": seal(fid, FLOW_NAMESPACE, key, dict(state.data))},
+                       self.flow_ttl)
         resp.headers.append(("Set-Cookie", self._cookie(fid, self.flow_ttl)))
 
     def _cookie(self, value: str, max_age: int) -> str:

@@ -27,6 +27,7 @@ from .schema_errors import ConfigError
 from .settings import Settings
 from .sso.logout_wiring import wire_logout
 from .sso.session import BACKEND_NAME as SSO_BACKEND_NAME
+from .stores.sealing import ensure_at_rest_key
 
 #: Largest SAML metadata document accepted from a file or URL.
 MAX_METADATA_BYTES = 1024 * 1024
@@ -194,6 +195,7 @@ def _saml_frontend(st: Settings, reg: Registry) -> dict:
             "cert_path": str(st.keys.saml_cert),
             "lifetimes": {"assertion": st.lifetimes.saml_assertion, "flow": st.lifetimes.flow},
             "sso_sessions": True,  # IsPassive is answered from the SSO session
+            "crypto": st.saml.crypto,  # plugins.saml2.crypto
             "sps": sps,
         },
     }
@@ -242,6 +244,7 @@ def _backend(st: Settings, reg: Registry, dic: Dictionary, src: Source,
         # A key pair of its own for the assertions sources encrypt to us.
         "encryption_key_path": str(st.keys.saml_encryption_key),
         "encryption_cert_path": str(st.keys.saml_encryption_cert),
+        "crypto": st.saml.crypto,  # plugins.saml2.crypto
     }}
 
 
@@ -299,14 +302,17 @@ def _choice_service(st: Settings, reg: Registry,
         "csrf_secret_path": str(st.keys.csrf_secret),
         "secure_cookie": True,
         "remember_ttl": st.lifetimes.remembered_choice,
-        "services": {requester_of(s): {"service_id": s.id, "name": s.name,
+        "services": {requester_of(s): {"service_id": s.id, "name": s.name.translations(),
                                        "sources": [x for x in s.sources if reg.sources[x].active],
                                        "origins": service_origins(s.oidc.redirect_uris
                                                                   if s.oidc else [])}
                      for s in reg.services.values() if s.active} | _account_choice(reg),
-        "sources": {x.id: {"display_name": x.display_name, "description": x.description,
+        "sources": {x.id: {"display_name": x.display_name.translations(),
+                           "description": x.description.translations(),
                            "loa": x.loa, "logo": f"/logos/{x.id}" if x.logo else None,
-                           "origins": source_origins.get(x.id, [])}
+                           "origins": source_origins.get(x.id, []),
+                           # How a SAML service names it in <IDPList> (source_hint).
+                           "entity_id": x.saml2.entity_id if x.saml2 else None}
                     for x in reg.sources.values() if x.active},
     }}
 
@@ -320,20 +326,28 @@ def _consent_service(st: Settings, reg: Registry, dic: Dictionary) -> dict:
                 "csrf_secret_path": str(st.keys.csrf_secret),
                 "lifetimes": {"consent_screen": st.lifetimes.consent_screen},
                 "own_requesters": [ACCOUNT_REQUESTER],
+                # Texts the usager reads as {fr, en} (en absent: shown in French).
                 "services": {requester_of(s): {
-                    "service_id": s.id, "name": s.name, "organisation": s.organisation,
-                    "logo": s.logo, "purpose": s.purpose, "legal_basis": s.legal_basis,
+                    "service_id": s.id, "name": s.name.translations(),
+                    "organisation": s.organisation.translations(),
+                    "logo": f"/logos/{s.id}" if s.logo else None,  # served by app._logo
+                    "purpose": s.purpose.translations(), "legal_basis": s.legal_basis,
                     "legal_reference": s.legal_reference,
                     "remember_days": s.consent.remember_days,
                     # Where the answer to the form may redirect: the page's CSP form-action.
                     "redirect_uris": list(s.oidc.redirect_uris) if s.oidc else [],
-                    "attributes": {name: {"justification": a.justification,
+                    "attributes": {name: {"justification": a.justification.translations(),
                                           "optional": a.optional}
                                    for name, a in s.attributes.items()},
                 } for s in reg.services.values() if s.active},
-                "dictionary": {name: {"label_fr": a.label_fr, "label_en": a.label_en,
-                                      "description_fr": a.description_fr, "format": a.format}
-                               for name, a in dic.attributes.items()},
+                "dictionary": dic.screen_words(),
+                # "Vous êtes connecté(e) avec …": the source of the login, with its logo.
+                "sources": {x.id: {"display_name": x.display_name.translations(),
+                                   "logo": f"/logos/{x.id}" if x.logo else None}
+                            for x in reg.sources.values()},
+                # "fourni par …" beside what a directory supplied, in the page's language.
+                "directories": {d.id: {"organisation": d.organisation.translations()}
+                                for d in reg.directories.values()},
             }}
 
 
@@ -361,6 +375,8 @@ def _account_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
         "history_days": st.lifetimes.history_days,
         "services": {s.id: s.name for s in reg.services.values()}
         | {ACCOUNT_REQUESTER: ACCOUNT_NAME},
+        # Names in the page's language where the partner file gives one ({fr, en}).
+        "sources": {x.id: x.display_name.translations() for x in reg.sources.values()},
         "attribute_labels": {name: {"fr": a.label_fr, "en": a.label_en}
                              for name, a in dic.attributes.items()},
     }}
@@ -385,7 +401,7 @@ def _history_services(st: Settings, reg: Registry) -> list[dict]:
 
 
 def _sso_lifetimes(st: Settings) -> dict:
-    return {"store_url": st.store_url,
+    return {"store_url": st.store_url, "at_rest_key_path": str(st.keys.at_rest_key),
             "lifetimes": {"idle": st.lifetimes.sso_idle, "absolute": st.lifetimes.sso_absolute}}
 
 
@@ -478,6 +494,9 @@ def _micro_services(st: Settings, reg: Registry, dic: Dictionary,
 
 
 def assemble(settings: Settings, env: dict[str, str]) -> Federation:
+    # Created on first start when a data folder predates it (records it sealed then are
+    # simply unreadable: they fail closed).
+    ensure_at_rest_key(settings.keys.at_rest_key)
     missing = settings.keys.missing()
     if missing:
         raise ConfigError(f"{missing[0]}: key missing: run 'ncconnect keys init "

@@ -12,6 +12,16 @@ from .wsgi import make_app
 logger = logging.getLogger("ncconnect.reload")
 
 
+def _close_stores(_server: object, _worker: object) -> None:
+    from .stores import close_all
+
+    try:
+        close_all()
+    except Exception as exc:  # noqa: BLE001 - a worker exits whatever its store says
+        logger.warning("stores not closed cleanly at worker exit",
+                       extra={"problem": type(exc).__name__})
+
+
 class ProxyServer(BaseApplication):
     """gunicorn with our app factory; the federation is assembled once, before forking,
     so every worker serves the exact same registry and keys.
@@ -48,6 +58,9 @@ class ProxyServer(BaseApplication):
             "control_socket_disable": True,
             # Written by the master at start, removed at exit: 'partenaires reload' reads it.
             "pidfile": str(pid_file) if pid_file else None,
+            # Each worker closes its stores as it exits: the embedded store sweeps expired
+            # rows a last time (its timer thread dies with the worker).
+            "worker_exit": _close_stores,
         }
         super().__init__()
 

@@ -3,7 +3,9 @@
 One RSA key signs ID tokens, one key/certificate pair signs SAML, another pair
 receives encrypted SAML assertions from identity sources (a key used for one purpose
 only: rolling one never touches the other, and a decryption key is never a signing
-key); two random secrets derive pairwise identifiers and CSRF tokens. They must be
+key); two random secrets derive pairwise identifiers and CSRF tokens, a third (the
+at-rest key, also created at start when missing) seals in the store what is needed
+without the citizen's cookie (:mod:`idp.stores.sealing`). They must be
 identical on every worker and host, which is why they are files and not generated at
 start. ``init_keys`` only adds what is missing, so a data folder made before a key
 existed gets it from ``ncconnect keys init`` without losing the others.
@@ -55,9 +57,16 @@ class KeyPaths:
     def csrf_secret(self) -> Path:
         return self.folder / "csrf.secret"
 
+    @property
+    def at_rest_key(self) -> Path:
+        """Seals in the store what other channels need without the citizen's cookie
+        (:mod:`idp.stores.sealing`); never in the store itself."""
+        return self.folder / "at-rest.secret"
+
     def all(self) -> list[Path]:
         return [self.oidc_signing_key, self.saml_key, self.saml_cert, self.saml_encryption_key,
-                self.saml_encryption_cert, self.pairwise_secret, self.csrf_secret]
+                self.saml_encryption_cert, self.pairwise_secret, self.csrf_secret,
+                self.at_rest_key]
 
     def missing(self) -> list[Path]:
         return [p for p in self.all() if not p.is_file()]
@@ -116,7 +125,7 @@ def init_keys(folder: Path, common_name: str = "NC Connect", force: bool = False
         write_key_pair(paths.saml_encryption_key, paths.saml_encryption_cert,
                        f"{common_name} (encryption)")
         written += [paths.saml_encryption_key, paths.saml_encryption_cert]
-    for secret in (paths.pairwise_secret, paths.csrf_secret):
+    for secret in (paths.pairwise_secret, paths.csrf_secret, paths.at_rest_key):
         if secret in todo:
             _write_private(secret, secrets.token_hex(32).encode())
             written.append(secret)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .keys import KeyPaths
 from .schema_errors import ConfigError, explain
@@ -30,6 +37,46 @@ class Lifetimes(BaseModel):
     sso_absolute: int = Field(8 * 3600, ge=300, le=7 * 86400)
 
 
+class SamlSettings(BaseModel):
+    """``saml: {crypto: in_process | xmlsec1}``: what signs, verifies, encrypts and decrypts
+    every SAML message (:mod:`plugins.saml2.crypto`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    crypto: str = "in_process"
+
+    @field_validator("crypto")
+    @classmethod
+    def _known_backend(cls, v: str) -> str:
+        from plugins.saml2.crypto.setting import check_crypto
+
+        return check_crypto(v)
+
+
+class HelpContact(BaseModel):
+    """NC Connect's help desk, shown on every error page ("Besoin d'aide ?"): at least one of
+    an e-mail address, a phone number (as citizens dial it, e.g. ``+687 27 00 00``) and an
+    https page."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[a-z]{2,}$")
+    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 .]{3,24}[0-9]$")
+    url: str | None = Field(None, max_length=2048, pattern=r"^https://[^\s<>\"]+$")
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> HelpContact:
+        if not (self.email or self.phone or self.url):
+            raise ValueError("give at least one of email, phone, url (or remove help)")
+        return self
+
+    @property
+    def tel(self) -> str | None:
+        """The ``tel:`` URI of :attr:`phone` (RFC 3966: digits and a leading ``+``)."""
+        if not self.phone:
+            return None
+        return "tel:" + ("+" if self.phone.startswith("+") else "") + "".join(
+            c for c in self.phone if c.isdigit())
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     base_url: str
@@ -41,6 +88,7 @@ class Settings(BaseModel):
     workers: int = Field(3, ge=1, le=64)
     bind: str = "127.0.0.1:9443"
     lifetimes: Lifetimes = Lifetimes()
+    saml: SamlSettings = SamlSettings()
     max_body_bytes: int = Field(256 * 1024, ge=4096, le=4 * 1024 * 1024)
     log_level: str = "INFO"
     #: gunicorn access log (path, method, status, worker pid; never the query string,
@@ -49,6 +97,8 @@ class Settings(BaseModel):
     #: Reverse proxies (addresses or networks) whose ``X-Forwarded-For`` names the client
     #: address, for the account source's rate limit; from anyone else it is ignored.
     trusted_proxies: list[str] = []
+    #: The help desk error pages point to (``help: {email, phone, url}``); none: no contact.
+    help: HelpContact | None = None
 
     #: Folder of the settings file: relative paths above are relative to it.
     origin: Path = Field(Path("."), exclude=True)

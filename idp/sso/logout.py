@@ -53,6 +53,7 @@ from ..errors import FlowError
 from ..keys import read_secret
 from ..pages import render
 from ..stores import open_store
+from ..stores.sealing import at_rest_key
 from .front_channel import Outgoing, origin_of, reachable
 from .logout_notices import Notice, deliver
 from .logout_plan import LogoutPlan
@@ -145,7 +146,9 @@ class SingleLogout:
     def __init__(self, conf: Mapping[str, Any]) -> None:
         life = conf["lifetimes"]
         self.store = open_store(str(conf["store_url"]))
-        self.sessions = SessionStore(self.store, int(life["idle"]), int(life["absolute"]))
+        self.at_rest = at_rest_key(conf)
+        self.sessions = SessionStore(self.store, int(life["idle"]), int(life["absolute"]),
+                                     self.at_rest)
         self.csrf_secret = read_secret(Path(conf["csrf_secret_path"]))
         names = conf.get("names") or {}
         self.names = Names(dict(names.get("services") or {}), dict(names.get("sources") or {}))
@@ -228,6 +231,9 @@ class SingleLogout:
         ending = list({s.key: s for s in sessions}.values())
         cookie = cookie_value(context)
         browser_key = digest(cookie) if cookie else None
+        # The source's subject is sealed under the cookie: the browser's own session, opened
+        # with it (the sessions passed may have been read without it, e.g. from Mon espace).
+        browser = self.sessions.find(cookie, time.time()) if cookie else None
         plan = LogoutPlan.new(finish or {"kind": "page"})
         if initiator:
             plan.informed.append(initiator)
@@ -243,8 +249,10 @@ class SingleLogout:
                 if service_id != initiator:
                     self._plan_service(plan, notices, entry)
             if session.key == browser_key:
+                opened = browser if browser is not None and browser.key == session.key \
+                    else session
                 source_steps.append({"kind": "source", "source_id": session.source,
-                                     "subject": session.subject,
+                                     "subject": opened.subject,
                                      "source_session": session.source_session})
         logger.info("sso sessions ended", extra={"reason": reason, "sessions": ended,
                                                  "back_channel": len(notices),
@@ -287,7 +295,7 @@ class SingleLogout:
             if outgoing is None:
                 continue
             plan.current = {**step, "request_id": outgoing.request_id}
-            plan.save(self.store)
+            plan.save(self.store, self.at_rest)
             if outgoing.request_id:
                 plan.wait_for(self.store, outgoing.request_id)
             response = outgoing.response(context)
@@ -341,7 +349,7 @@ class SingleLogout:
     def service_answered(self, context: Context, in_response_to: str, sp_entity_id: str,
                          success: bool) -> Response:
         """A SAML SP's LogoutResponse (verified by the SAML frontend) to one of our hops."""
-        plan = LogoutPlan.answered(self.store, in_response_to)
+        plan = LogoutPlan.answered(self.store, in_response_to, self.at_rest)
         if plan is None or plan.current is None or plan.current.get("kind") != "sp" \
                 or self.saml is None \
                 or self.saml.entity_of(str(plan.current["service_id"])) != sp_entity_id:
@@ -357,9 +365,9 @@ class SingleLogout:
         """The identity source sent the browser back (OIDC: ``state`` is the plan id; SAML:
         its LogoutResponse, verified by the backend, answers ``request_id``)."""
         if request_id is not None:
-            plan = LogoutPlan.answered(self.store, request_id)
+            plan = LogoutPlan.answered(self.store, request_id, self.at_rest)
         else:
-            plan = LogoutPlan.load(self.store, plan_id or "")
+            plan = LogoutPlan.load(self.store, plan_id or "", self.at_rest)
             if plan is not None and (plan.current or {}).get("request_id") is not None:
                 plan = None
         if plan is None or plan.current is None or plan.current.get("kind") != "source" \

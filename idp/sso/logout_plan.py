@@ -12,6 +12,9 @@ Outcomes are kept as ids (services, sources), never as names or identifiers of t
 citizen. A pending SAML hop needs a NameID and a SessionIndex: towards an SP, the ones that
 SP received from us (pairwise or transient); towards the source, the ones the source
 issued, exactly as it sent them. They go with the plan when it ends (ten minutes at most).
+The hops (``steps`` and ``current``, which hold those NameIDs and subjects) are sealed under
+the proxy's at-rest key (:mod:`idp.stores.sealing`): any worker must continue the plan, with
+or without the citizen's cookie; the outcomes (ids) stay readable.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..stores import Store
+from ..stores.sealing import AtRestKey, Unsealable
 
 NAMESPACE = "sso-logout"
 #: A SAML request we sent through the browser (its ID) -> the plan waiting for the answer.
@@ -54,34 +58,41 @@ class LogoutPlan:
         return not self.failed and not self.untold and all(
             v == "done" for v in self.sources.values())
 
-    def save(self, store: Store) -> None:
-        store.put(NAMESPACE, self.id, asdict(self), TTL)
+    def save(self, store: Store, at_rest: AtRestKey | None = None) -> None:
+        record = asdict(self)
+        hops = {"steps": record.pop("steps"), "current": record.pop("current")}
+        record["sealed"] = (at_rest or AtRestKey.ephemeral()).seal(NAMESPACE, self.id, hops)
+        store.put(NAMESPACE, self.id, record, TTL)
 
     def delete(self, store: Store) -> None:
         store.delete(NAMESPACE, self.id)
 
     @classmethod
-    def load(cls, store: Store, plan_id: str) -> LogoutPlan | None:
+    def load(cls, store: Store, plan_id: str,
+             at_rest: AtRestKey | None = None) -> LogoutPlan | None:
         if not plan_id or len(plan_id) > 64:
             return None
         record = store.get(NAMESPACE, plan_id)
         if record is None:
             return None
         try:
-            return cls(**record)
-        except TypeError:
-            return None
+            hops = (at_rest or AtRestKey.ephemeral()).unseal(NAMESPACE, plan_id,
+                                                             record.pop("sealed", None))
+            return cls(**record, steps=list(hops["steps"]), current=hops["current"])
+        except (TypeError, KeyError, Unsealable):
+            return None  # an older version's plan, or a damaged one: the logout ends here
 
     def wait_for(self, store: Store, request_id: str) -> None:
         store.put(STEP_NAMESPACE, request_id, {"plan": self.id}, TTL)
 
     @classmethod
-    def answered(cls, store: Store, request_id: str) -> LogoutPlan | None:
+    def answered(cls, store: Store, request_id: str,
+                 at_rest: AtRestKey | None = None) -> LogoutPlan | None:
         """The plan a SAML answer belongs to; the link is used once."""
         if not request_id or len(request_id) > 256:
             return None
         link = store.take(STEP_NAMESPACE, request_id)
-        plan = cls.load(store, str(link.get("plan", ""))) if link else None
+        plan = cls.load(store, str(link.get("plan", "")), at_rest) if link else None
         if plan is None or not plan.current or plan.current.get("request_id") != request_id:
             return None
         return plan

@@ -41,6 +41,7 @@ def logout_config(satosa: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "lifetimes": {"idle": settings.lifetimes.sso_idle,
                       "absolute": settings.lifetimes.sso_absolute},
         "csrf_secret_path": str(settings.keys.csrf_secret),
+        "at_rest_key_path": str(settings.keys.at_rest_key),
         "names": {"services": services,
                   "sources": {b["name"]: b["config"]["display_name"] for b in sources}},
     }

@@ -11,7 +11,11 @@ Where things live (every worker and host sees the same, nothing per process):
 * ``sso-session`` / SHA-256 of the cookie value → :class:`SsoSession`. The browser
   holds only the cookie ``__Host-ncc_session`` (256 random bits, ``Secure; HttpOnly;
   SameSite=None; Path=/``): a copy of the store gives no usable cookie. The record's
-  TTL is the idle lifetime, never beyond the absolute one; each use renews it.
+  TTL is the idle lifetime, never beyond the absolute one; each use renews it. The
+  source's subject and the attributes are sealed under the cookie (``sealed``,
+  :mod:`idp.stores.sealing`): only the browser's request opens them. What the source needs
+  for its own logout (``source_session``) is sealed under the proxy's at-rest key, since a
+  logout may start without the cookie. Times, levels, ids and the source stay readable.
 * ``sso-sessions`` / owner = the citizen's account key, item = the session's ``sid``
   → a small index entry: what *Mon espace NC Connect* lists, and how it finds the
   record to end it.
@@ -19,7 +23,8 @@ Where things live (every worker and host sees the same, nothing per process):
   session answered, with what single logout needs: the protocol, the ``subject`` the
   service received (OIDC: its pairwise ``sub``; SAML: the NameID, persistent, transient or
   email, with its ``name_id_format``) and the service's own session id (OIDC ``sid``
-  claim, SAML ``SessionIndex``).
+  claim, SAML ``SessionIndex``). The ``subject`` is sealed under the at-rest key
+  (``subject_sealed``): logout needs it without the cookie.
 * ``sso-session-link`` / a service's own session id → ``{"sid", "citizen",
   "service_id"}``: how a logout that names the session the way the service knows it
   (an ID token's ``sid``, a LogoutRequest's ``SessionIndex``) finds the session, on
@@ -41,13 +46,14 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from satosa.context import Context
 
 from idp.stores import Store
+from idp.stores.sealing import AtRestKey, Unsealable, seal, unseal
 
 logger = logging.getLogger("ncconnect.sso")
 
@@ -86,9 +92,10 @@ class SsoSession:
     sid: str
     citizen: str
     source: str
-    #: The source's subject (``<source id>:<sub or NameID>``), replayed as it came.
-    subject: str
-    attributes: dict[str, Any]
+    #: The source's subject (``<source id>:<sub or NameID>``), replayed as it came, and the
+    #: attributes: both empty when read without the cookie (not part of equality, for that).
+    subject: str = field(compare=False)
+    attributes: dict[str, Any] = field(compare=False)
     #: When the citizen authenticated at the source (epoch seconds).
     auth_time: int
     loa: str
@@ -99,29 +106,56 @@ class SsoSession:
     expires_at: int
     #: What the source needs to log this session out, as its backend recorded it (SAML: the
     #: NameID exactly as issued and the SessionIndex); ``None`` for sources that need
-    #: nothing, and in records written before it existed (they still load).
+    #: nothing.
     source_session: dict[str, Any] | None = None
+    #: ``subject`` and ``attributes`` sealed under the cookie, as stored. A session read
+    #: without the cookie (*Mon espace*, a logout started by a service) has this and an
+    #: empty ``subject`` and ``attributes``; rewriting it keeps the sealed values.
+    sealed: str = ""
 
     def alive(self, now: float, idle: int) -> bool:
         """Within both lifetimes (the store's TTL already enforces them; checked again so a
         clock or TTL quirk never extends a session)."""
         return now < self.expires_at and now - self.last_used < idle
 
-    def to_record(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_record(self, at_rest: AtRestKey) -> dict[str, Any]:
+        """What the store holds: no attribute value, no subject in clear."""
+        record = asdict(self)
+        del record["subject"], record["attributes"]
+        record["source_session"] = (at_rest.seal(NAMESPACE, self.key, self.source_session)
+                                    if self.source_session is not None else None)
+        return record
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> SsoSession | None:
+    def from_record(cls, record: dict[str, Any], at_rest: AtRestKey,
+                    cookie: str | None = None) -> SsoSession | None:
+        """The session a stored record holds; its subject and attributes only with the
+        ``cookie``. ``None`` (logged, without any value) for a record that does not open:
+        wrong cookie, tampered, or written by an older version (fail closed)."""
         try:
-            return cls(**record)
-        except TypeError:
-            logger.error("unreadable sso session record")
+            fields = {k: record[k] for k in _CLEAR_FIELDS}
+            sealed = record["sealed"]
+            recorded = record.get("source_session")
+            source_session = (at_rest.unseal(NAMESPACE, fields["key"], recorded)
+                              if recorded is not None else None)
+            opened = unseal(cookie, NAMESPACE, fields["key"], sealed) if cookie else {}
+            return cls(**fields, sealed=sealed, source_session=source_session,
+                       subject=str(opened.get("subject", "")),
+                       attributes=dict(opened.get("attributes") or {}))
+        except (KeyError, TypeError, AttributeError, Unsealable) as exc:
+            logger.error("unreadable sso session record", extra={"problem": type(exc).__name__})
             return None
 
     def index_entry(self) -> dict[str, Any]:
         return {"key": self.key, "source": self.source, "loa": self.loa,
                 "auth_time": self.auth_time, "created": self.created,
                 "last_used": self.last_used, "expires_at": self.expires_at}
+
+
+#: Fields of the record kept readable: ids, times, levels, the source (no personal data;
+#: ``citizen`` is the account key, an HMAC under the pairwise secret).
+_CLEAR_FIELDS = ("key", "sid", "citizen", "source", "auth_time", "loa", "acr", "issuer",
+                 "created", "last_used", "expires_at")
 
 
 def cookie_value(context: Context) -> str | None:
@@ -149,12 +183,14 @@ def service_sid_of(context: Context, service_id: str) -> str | None:
 
 
 class SessionStore:
-    def __init__(self, store: Store, idle: int, absolute: int) -> None:
+    def __init__(self, store: Store, idle: int, absolute: int,
+                 at_rest: AtRestKey | None = None) -> None:
         if not 0 < idle <= absolute:
             raise ValueError("sso lifetimes: need 0 < idle <= absolute")
         self.store = store
         self.idle = idle
         self.absolute = absolute
+        self.at_rest = at_rest or AtRestKey.ephemeral()
 
     def ttl(self, session: SsoSession, now: float) -> int:
         return max(1, int(min(self.idle, session.expires_at - now)))
@@ -164,7 +200,8 @@ class SessionStore:
         if cookie is None:
             return None
         record = self.store.get(NAMESPACE, digest(cookie))
-        session = SsoSession.from_record(record) if record is not None else None
+        session = SsoSession.from_record(record, self.at_rest, cookie) \
+            if record is not None else None
         return session if session is not None and session.alive(now, self.idle) else None
 
     def create(self, *, sid: str, citizen: str, source: str, subject: str,
@@ -174,10 +211,13 @@ class SessionStore:
         """A new session under a new cookie value: (cookie value, session)."""
         cookie = secrets.token_urlsafe(32)
         stamp = int(now)
-        session = SsoSession(key=digest(cookie), sid=sid, citizen=citizen, source=source,
+        key = digest(cookie)
+        sealed = seal(cookie, NAMESPACE, key, {"subject": subject, "attributes": attributes})
+        session = SsoSession(key=key, sid=sid, citizen=citizen, source=source,
                              subject=subject, attributes=attributes, auth_time=auth_time,
                              loa=loa, acr=acr, issuer=issuer, created=stamp, last_used=stamp,
-                             expires_at=stamp + self.absolute, source_session=source_session)
+                             expires_at=stamp + self.absolute, source_session=source_session,
+                             sealed=sealed)
         self._save(session, now)
         return cookie, session
 
@@ -187,14 +227,14 @@ class SessionStore:
         used = replace(session, last_used=int(now))
         ttl = self.ttl(used, now)
         # Only if still there, in one step: a logout between a read and a write must stick.
-        if not self.store.replace(NAMESPACE, used.key, used.to_record(), ttl):
+        if not self.store.replace(NAMESPACE, used.key, used.to_record(self.at_rest), ttl):
             return None
         self.store.put_item(INDEX_NAMESPACE, used.citizen, used.sid, used.index_entry(), ttl)
         return used
 
     def _save(self, session: SsoSession, now: float) -> None:
         ttl = self.ttl(session, now)
-        self.store.put(NAMESPACE, session.key, session.to_record(), ttl)
+        self.store.put(NAMESPACE, session.key, session.to_record(self.at_rest), ttl)
         self.store.put_item(INDEX_NAMESPACE, session.citizen, session.sid,
                             session.index_entry(), ttl)
 
@@ -231,16 +271,36 @@ class SessionStore:
             # (reading or deleting them here could leave it nothing to tell). An expired
             # session's leftovers expire on their own TTLs.
             return None
-        services = self.store.items(SERVICES_NAMESPACE, session.sid)
+        services = self.services(session.sid)
         for entry in services.values():
             if isinstance(entry.get("sid"), str):
                 self.store.delete(LINK_NAMESPACE, entry["sid"])
         self.store.delete_owner(SERVICES_NAMESPACE, session.sid)
         return services
 
+    def _seal_entry(self, sid: str, service_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """A services entry as stored: the subject the service knows sealed at rest."""
+        stored = {k: v for k, v in entry.items() if k != "subject"}
+        stored["subject_sealed"] = self.at_rest.seal(SERVICES_NAMESPACE, f"{sid}\x1f{service_id}",
+                                                     entry.get("subject"))
+        return stored
+
+    def _open_entry(self, sid: str, service_id: str,
+                    stored: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            subject = self.at_rest.unseal(SERVICES_NAMESPACE, f"{sid}\x1f{service_id}",
+                                          stored.get("subject_sealed"))
+        except Unsealable:
+            logger.error("unreadable sso service entry", extra={"service": service_id})
+            return None
+        entry = {k: v for k, v in stored.items() if k != "subject_sealed"}
+        entry["subject"] = subject
+        return entry
+
     def note_service(self, sid: str, service_id: str, entry: dict[str, Any], ttl: int,
                      citizen: str | None = None) -> None:
-        self.store.put_item(SERVICES_NAMESPACE, sid, service_id, entry, max(1, ttl))
+        self.store.put_item(SERVICES_NAMESPACE, sid, service_id,
+                            self._seal_entry(sid, service_id, entry), max(1, ttl))
         if citizen and isinstance(entry.get("sid"), str):
             self.store.put(LINK_NAMESPACE, entry["sid"], _link(sid, citizen, service_id),
                            max(1, ttl))
@@ -255,11 +315,12 @@ class SessionStore:
         the service. Should a logout close the session while this writes, the entry is
         removed again (the record ``key`` is taken before the services are deleted), so an
         ended session never gets an entry back."""
-        entry = self.store.items(SERVICES_NAMESPACE, sid).get(service_id)
+        entry = self.services(sid).get(service_id)
         if entry is None:
             return False
         self.store.put_item(SERVICES_NAMESPACE, sid, service_id,
-                            {**entry, "subject": name_id, "name_id_format": name_id_format},
+                            self._seal_entry(sid, service_id, {
+                                **entry, "subject": name_id, "name_id_format": name_id_format}),
                             max(1, int(expires_at - now)))
         if self.store.get(NAMESPACE, key) is None:
             self.store.delete_item(SERVICES_NAMESPACE, sid, service_id)
@@ -271,7 +332,7 @@ class SessionStore:
         entry = self.sessions_of(citizen).get(sid)
         key = entry.get("key") if isinstance(entry, dict) else None
         record = self.store.get(NAMESPACE, key) if isinstance(key, str) else None
-        session = SsoSession.from_record(record) if record is not None else None
+        session = SsoSession.from_record(record, self.at_rest) if record is not None else None
         if session is None or session.sid != sid or session.citizen != citizen:
             return None
         return session if session.alive(now, self.idle) else None
@@ -294,7 +355,11 @@ class SessionStore:
         return self.by_sid(citizen, sid, now), service_id
 
     def services(self, sid: str) -> dict[str, dict[str, Any]]:
-        return self.store.items(SERVICES_NAMESPACE, sid)
+        """The services ``sid`` answered, subjects opened (entries that do not open are left
+        out: a record of an older version)."""
+        opened = {item: self._open_entry(sid, item, stored)
+                  for item, stored in self.store.items(SERVICES_NAMESPACE, sid).items()}
+        return {item: entry for item, entry in opened.items() if entry is not None}
 
     def sessions_of(self, citizen: str) -> dict[str, dict[str, Any]]:
         """The citizen's live sessions, by ``sid`` (for *Mon espace NC Connect*)."""

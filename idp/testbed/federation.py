@@ -23,6 +23,7 @@ from ..demo.saml_idp import DemoIdP, make_demo_idp
 from ..demo.saml_sp import make_demo_sp
 from ..demo.serve import BackgroundServer
 from ..keys import init_keys, rsa_key_pem, write_key_pair
+from .records import register_at_rest_key
 from .servers import GunicornProxy, free_port
 
 DICTIONARY = Path(__file__).resolve().parents[2] / "attributs" / "dictionnaire.yaml"
@@ -202,6 +203,7 @@ def build_federation(folder: Path, services: dict | None = None,
         fed.add(sid, app, port)
 
     init_keys(folder / "data" / "keys")
+    register_at_rest_key(folder / "data" / "keys" / "at-rest.secret")  # tests open records
     _write(fed.config, {
         "base_url": proxy, "data_dir": "data", "store": "embedded",
         "partners_dir": "partenaires", "dictionary": str(DICTIONARY),

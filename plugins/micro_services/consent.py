@@ -15,11 +15,13 @@ Refusing or cancelling answers the service through the frontends' error path
 service a signed ``RequestDenied`` Response.
 
 While the usager reads the page, the response waits server-side in the shared
-store (namespace ``consent-pending``, random key, short TTL) bound to the flow id;
-the flow state keeps only that key. The form's POST *takes* it — one-time, so a
-replay, a forged post or a token from another flow consumes it and releases
-nothing — and only then continues the chain. Nothing personal goes in a cookie or
-a log line: logs carry the service id, the decision and attribute *names*.
+store (namespace ``consent-pending``, short TTL) bound to the flow (by the flow's
+store key); the flow state keeps only its random reference. The store holds it under the
+reference's SHA-256, sealed under the reference itself (:mod:`idp.stores.sealing`).
+The form's POST *takes* it — one-time, so a replay, a forged post or a token from
+another flow consumes it and releases nothing — and only then continues the chain.
+Nothing personal goes in a cookie or a log line: logs carry the service id, the
+decision and attribute *names*.
 
 "Se souvenir de mon choix" files the decision under the citizen's account key
 (see :mod:`.consent_records`); a later login covered by it skips the screen.
@@ -27,6 +29,7 @@ a log line: logs carry the service id, the decision and attribute *names*.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -39,7 +42,7 @@ from satosa.internal import InternalData
 from satosa.micro_services.base import ResponseMicroService
 from satosa.response import Response, SeeOther
 
-from idp.app import flow_id
+from idp.app import flow_id, flow_ref
 from idp.authn_requirements import requirements_of
 from idp.autopost import FORM_ACTION_HEADER
 from idp.csrf import csrf_ok, csrf_token
@@ -49,9 +52,10 @@ from idp.pages import lang_of, render
 from idp.refusals import ACCESS_DENIED, consent_required, refusal
 from idp.same_origin import posted_from
 from idp.stores import open_store
+from idp.stores.sealing import Unsealable, seal, unseal
 
 from .consent_records import forget, kept, new_record, remember, remembered
-from .consent_view import screen_view
+from .consent_view import screen_view, source_used, source_view
 from .pairwise import citizen_of
 from .provenance import provenance_of
 
@@ -73,6 +77,11 @@ CONSENT_DECISIONS = ("accepter", "refuser")
 INFORMATION_DECISIONS = ("continuer", "annuler")
 
 
+
+def _parked_key(ref: str) -> str:
+    """Store key of a parked response: the SHA-256 of its reference, never the reference."""
+    return hashlib.sha256(ref.encode("utf-8", errors="surrogatepass")).hexdigest()
+
 class ConsentScreen(ResponseMicroService):
     """``config`` is what ``idp.assemble._consent_service`` builds."""
 
@@ -83,8 +92,12 @@ class ConsentScreen(ResponseMicroService):
         self.screen_ttl = int(config["lifetimes"]["consent_screen"])
         #: requester -> service entry (name, organisation, purpose, legal basis, attributes...).
         self.services: dict[str, dict[str, Any]] = dict(config["services"])
-        #: attribute -> {label_fr, label_en, description_fr, format}, in dictionary order.
+        #: attribute -> {label_fr, label_en, description_fr, description_en, format}, in
+        #: dictionary order.
         self.dictionary: dict[str, dict[str, str]] = dict(config["dictionary"])
+        #: source id -> {display_name: {fr, en}, logo}; directory id -> {organisation: {fr, en}}.
+        self.config_sources: dict[str, dict[str, Any]] = dict(config.get("sources") or {})
+        self.directories: dict[str, dict[str, Any]] = dict(config.get("directories") or {})
         #: NC Connect's own pages signing the citizen in (``/mon-compte``): nothing leaves
         #: NC Connect, so there is nothing to show. Listed one by one; anyone else unknown
         #: is refused.
@@ -120,8 +133,12 @@ class ConsentScreen(ResponseMicroService):
         if not fid:
             raise FlowError("session_expiree", detail="consent: response outside a flow")
         ref = secrets.token_urlsafe(32)
-        self.store.put(PENDING_NAMESPACE, ref, {"flow": fid, "data": data.to_dict()},
-                       self.screen_ttl)
+        # Parked under the hash of ``ref``, the response sealed under ``ref`` itself (a bearer
+        # secret kept only in the flow's own sealed state): the store cannot open it.
+        key = _parked_key(ref)
+        self.store.put(PENDING_NAMESPACE, key, {
+            "flow": flow_ref(context),
+            "sealed": seal(ref, PENDING_NAMESPACE, key, data.to_dict())}, self.screen_ttl)
         context.state[self.name] = {"pending": ref}
         return SeeOther(f"{self.base_url}/{PATH}")
 
@@ -134,13 +151,15 @@ class ConsentScreen(ResponseMicroService):
             raise FlowError("consentement_expire", detail="consent screen without a response")
         if context.request_method == "POST":
             return self._decide(context, ref)
-        parked = self._parked(self.store.get(PENDING_NAMESPACE, ref), context)
+        parked = self._parked(self.store.get(PENDING_NAMESPACE, _parked_key(ref)), context, ref)
         data = InternalData.from_dict(parked["data"])
         service = self._service(data.requester)
         lang = lang_of(context)
+        # The account used: the one the request went to, or the SSO session's own source.
+        source = source_view(self.config_sources, source_used(context), lang)
         page = render("consent.html", context, lang=lang,
                       **screen_view(service, data.attributes or {}, self.dictionary, lang,
-                                    provenance_of(context)),
+                                    provenance_of(context), source, self.directories),
                       decisions=_decisions(service),
                       csrf=csrf_token(self.csrf_secret, flow_id(context), FORM),
                       action=f"{self.base_url}/{PATH}")
@@ -153,7 +172,7 @@ class ConsentScreen(ResponseMicroService):
 
     def _decide(self, context: Context, ref: str) -> Response:
         # Taken before anything is checked: whatever this post is, the response is used up.
-        parked = self._parked(self.store.take(PENDING_NAMESPACE, ref), context)
+        parked = self._parked(self.store.take(PENDING_NAMESPACE, _parked_key(ref)), context, ref)
         form = context.request if isinstance(context.request, dict) else {}
         if not posted_from(context, self.base_url):
             raise FlowError("csrf", status=403, detail="consent form posted from another origin")
@@ -199,14 +218,21 @@ class ConsentScreen(ResponseMicroService):
         return service
 
     @staticmethod
-    def _parked(parked: dict[str, Any] | None, context: Context) -> dict[str, Any]:
-        if parked is None or not isinstance(parked.get("data"), dict):
+    def _parked(parked: dict[str, Any] | None, context: Context, ref: str) -> dict[str, Any]:
+        if parked is None:
             raise FlowError("consentement_expire",
                             detail="consent: response expired, already decided or replayed")
-        fid = flow_id(context)
-        if not fid or parked.get("flow") != fid:
+        if not flow_id(context) or parked.get("flow") != flow_ref(context):
             raise FlowError("consentement_expire", 403, "consent: response of another flow")
-        return parked
+        try:
+            data = unseal(ref, PENDING_NAMESPACE, _parked_key(ref), parked.get("sealed"))
+        except Unsealable:
+            # A record of an older version, or a damaged one: as if it had expired.
+            raise FlowError("consentement_expire",
+                            detail="consent: parked response does not open") from None
+        if not isinstance(data, dict):
+            raise FlowError("consentement_expire", detail="consent: parked response damaged")
+        return {"data": data}
 
     @staticmethod
     def _audit(service: dict[str, Any], decision: str, released: set[str] | frozenset[str],

@@ -40,6 +40,7 @@ from idp.sso.session import (
     cookie_value,
 )
 from idp.stores import open_store
+from idp.stores.sealing import at_rest_key
 
 logger = logging.getLogger("ncconnect.sso")
 
@@ -68,7 +69,7 @@ class SsoSessionRequest(RequestMicroService):
         super().__init__(*args, **kwargs)
         life = config["lifetimes"]
         self.sessions = SessionStore(open_store(config["store_url"]), int(life["idle"]),
-                                     int(life["absolute"]))
+                                     int(life["absolute"]), at_rest_key(config))
         self.services: dict[str, dict[str, Any]] = dict(config["services"])
 
     def process(self, context: Context, data: InternalData) -> Response:

@@ -66,6 +66,7 @@ from idp.sso.session import (
     service_sid,
 )
 from idp.stores import open_store
+from idp.stores.sealing import at_rest_key
 
 from .pairwise import ACCOUNT_SECTOR, SUBJECT_TYPE
 
@@ -82,7 +83,8 @@ def citizen_key(secret: bytes, attributes: Mapping[str, Any], source_subject: st
 
 def _sessions(config: Mapping[str, Any]) -> SessionStore:
     life = config["lifetimes"]
-    return SessionStore(open_store(config["store_url"]), int(life["idle"]), int(life["absolute"]))
+    return SessionStore(open_store(config["store_url"]), int(life["idle"]), int(life["absolute"]),
+                        at_rest_key(config))
 
 
 def _remember(context: Context, session: SsoSession) -> None:

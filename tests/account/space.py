@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from idp.demo.citizens import Citizen
 from idp.testbed.browser import Browser
 from idp.testbed.login import choose, sign_in
-from plugins.frontends.account.session import COOKIE
+from plugins.frontends.account.session import COOKIE, store_key
 from plugins.frontends.account.session import NAMESPACE as SESSION_NAMESPACE
 
 PATH = "/mon-compte"
@@ -38,7 +38,7 @@ def session_id(browser: Browser) -> str:
 
 def citizen_key(store, browser: Browser) -> str:
     """The account key the proxy filed this browser's citizen under (from their session)."""
-    record = store.get(SESSION_NAMESPACE, session_id(browser))
+    record = store.get(SESSION_NAMESPACE, store_key(session_id(browser)))
     assert record is not None, "no account session in the store"
     return record["citizen"]
 

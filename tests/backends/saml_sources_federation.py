@@ -27,10 +27,11 @@ from saml2.saml import NAMEID_FORMAT_TRANSIENT
 
 from idp.demo.citizens import CITIZENS, FRANCE, Citizen
 from idp.demo.saml_idp_encryption import AES256_GCM
-from idp.sso.session import COOKIE, NAMESPACE, digest
+from idp.sso.session import COOKIE
 from idp.stores import Store
 from idp.testbed.browser import Browser
 from idp.testbed.federation import Federation, add_saml_source, build_federation
+from idp.testbed.records import session_record as opened_session
 
 PASSWORD_PROTECTED = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 NAMES = ["given_name", "family_name", "birthdate"]
@@ -79,4 +80,4 @@ def proxy_log(fed: Federation) -> str:
 def session_record(store: Store, browser: Browser) -> dict | None:
     """The SSO session record of the browser's ``ncc_session`` cookie."""
     values = [c.value for c in browser.session.cookies if c.name == COOKIE and c.value]
-    return store.get(NAMESPACE, digest(values[-1])) if values else None
+    return opened_session(store, values[-1]) if values else None

@@ -16,10 +16,10 @@ from idp.sso.session import (
     LINK_NAMESPACE,
     NAMESPACE,
     SERVICES_NAMESPACE,
-    digest,
 )
 from idp.testbed.browser import Browser, attributes_of
 from idp.testbed.login import decide, login, on_consent_screen, start
+from idp.testbed.records import service_entries, session_record
 
 
 def cookie(browser: Browser, name: str) -> str | None:
@@ -49,12 +49,13 @@ def sign_in_to(fed, browser: Browser, citizen: Citizen, services: list[str],
 
 
 def session_of(store, browser: Browser) -> dict | None:
+    """The browser's SSO session record, opened with its cookie (the store holds it sealed)."""
     value = cookie(browser, COOKIE)
-    return store.get(NAMESPACE, digest(value)) if value else None
+    return session_record(store, value) if value else None
 
 
 def services_of(store, sid: str) -> dict[str, dict]:
-    return store.items(SERVICES_NAMESPACE, sid)
+    return service_entries(store, sid)
 
 
 def nothing_left_of(store, record: dict, services: dict[str, dict]) -> bool:

@@ -14,6 +14,7 @@ from saml2.samlp import STATUS_PARTIAL_LOGOUT, STATUS_UNKNOWN_PRINCIPAL
 
 from idp.sso.session import NAMESPACE
 from idp.testbed.browser import Browser
+from idp.testbed.records import put_session_record
 
 from .steps import result_lists, session_of, sign_in_to
 
@@ -71,7 +72,7 @@ def test_a_field_the_source_did_not_issue_gets_unknown_principal_and_our_page_sa
     else:
         kept["name_id"][field] = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" \
             if field == "format" else "http://autre.example.nc/metadata"
-    store.put(NAMESPACE, record["key"], record, 600)
+    put_session_record(store, record, 600)
 
     page = browser.get(f"{fed.url('rp-idp')}/logout")
 
@@ -86,8 +87,8 @@ def test_a_field_the_source_did_not_issue_gets_unknown_principal_and_our_page_sa
 def test_a_session_recorded_before_the_source_fields_were_kept_still_ends_on_our_page(
         fed, store, citizen):
     browser, record = _signed_in(fed, store, citizen)
-    del record["source_session"]  # a record written by the previous version
-    store.put(NAMESPACE, record["key"], record, 600)
+    record["source_session"] = None  # a session recorded without the source's fields
+    put_session_record(store, record, 600)
 
     page = browser.get(f"{fed.url('rp-idp')}/logout")
 

@@ -49,7 +49,7 @@ def test_a_session_is_found_by_its_cookie_and_stored_only_under_its_hash(backing
     cookie, session = new_session(sessions, now)
 
     assert sessions.find(cookie, now) == session
-    assert session.key == digest(cookie) and cookie not in str(session.to_record())
+    assert session.key == digest(cookie) and cookie not in str(session.to_record(sessions.at_rest))
     assert backing.get(NAMESPACE, cookie) is None
     assert sessions.sessions_of(session.citizen)[session.sid]["key"] == session.key
     assert sessions.find("x" * 43, now) is None

@@ -15,6 +15,7 @@ from idp.keys import read_secret
 from idp.sso.session import COOKIE, digest, service_sid
 from idp.testbed.browser import Browser, attributes_of
 from idp.testbed.login import decide, login, on_consent_screen, start
+from idp.testbed.records import service_entries, session_record
 from plugins.micro_services.session_record import citizen_key
 
 from .clients import SamlClient, answer_consent, cookie_of, set_cookie_headers
@@ -99,9 +100,11 @@ def test_session_is_stored_under_the_cookie_hash_and_filed_under_the_citizen(
     attributes_of(decide(browser, start(browser, fed.url("rp-b"))))
     cookie = cookie_of(browser, COOKIE)
 
-    record = store.get("sso-session", digest(cookie))
+    stored = store.get("sso-session", digest(cookie))
+    record = session_record(store, cookie)  # opened with the cookie: sealed in the store
 
-    assert record is not None and cookie not in str(record)
+    assert stored is not None and cookie not in str(stored) and "attributes" not in stored
+    assert record is not None
     assert record["source"] == "src-op" and record["loa"] == "substantial"
     assert record["acr"] == "http://eidas.europa.eu/LoA/substantial"
     assert record["attributes"]["family_name"] == [citizen.claims["family_name"]]
@@ -115,7 +118,7 @@ def test_session_is_stored_under_the_cookie_hash_and_filed_under_the_citizen(
     assert history["rp-b"]["source_id"] == "src-op", "the session's source, not the session"
     index = store.items("sso-sessions", owner)
     assert index[record["sid"]]["key"] == digest(cookie)
-    services = store.items("sso-session-services", record["sid"])
+    services = service_entries(store, record["sid"])
     assert set(services) == {"rp-a", "rp-b"}
     assert services["rp-a"]["protocol"] == "oidc"
     assert services["rp-a"]["subject"] == first["sub"]
@@ -135,7 +138,7 @@ def test_saml_session_index_is_the_services_own_session_id(fed, store, citizen):
     record = store.get("sso-session", digest(cookie_of(browser, COOKIE)))
     index = answer.assertion.authn_statement[0].session_index
     assert index == service_sid(record["sid"], "sp-a")
-    noted = store.items("sso-session-services", record["sid"])["sp-a"]
+    noted = service_entries(store, record["sid"])["sp-a"]
     assert noted["sid"] == index and noted["protocol"] == "saml2"
     assert noted["subject"] == answer.name_id.text
 

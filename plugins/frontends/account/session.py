@@ -1,14 +1,17 @@
 """The account session: who is looking at ``/mon-compte``, held server-side.
 
 The browser holds only a random 256-bit id (cookie ``__Secure-ncc_compte``, limited to
-``/mon-compte``); the store holds the citizen's account key and the name the page
-greets them with, for ``lifetimes.account_session`` seconds, whatever worker serves
-the next request. The session is never extended: after its lifetime the citizen
+``/mon-compte``); the store holds, under the id's SHA-256 (never the id), the citizen's
+account key and the name the page greets them with — sealed under the id
+(:mod:`idp.stores.sealing`): a copy of the store gives neither a usable cookie nor the
+name — for ``lifetimes.account_session`` seconds, whatever worker serves the next
+request. The session is never extended: after its lifetime the citizen
 signs in again, as on a shared computer they should.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from http.cookies import CookieError, SimpleCookie
 from satosa.context import Context
 
 from idp.stores import Store
+from idp.stores.sealing import Unsealable, seal, unseal
 
 NAMESPACE = "account-session"
 #: ``__Secure-`` (the cookie needs Path=/mon-compte, which ``__Host-`` forbids) whenever the
@@ -35,6 +39,15 @@ class AccountSession:
     citizen: str
     greeting: str
 
+    @property
+    def key(self) -> str:
+        """Where this session's records are stored: the SHA-256 of the cookie value."""
+        return store_key(self.id)
+
+
+def store_key(sid: str) -> str:
+    return hashlib.sha256(sid.encode("ascii")).hexdigest()
+
 
 class AccountSessions:
     def __init__(self, store: Store, ttl: int, secure: bool = True) -> None:
@@ -45,8 +58,9 @@ class AccountSessions:
 
     def open(self, citizen: str, greeting: str) -> AccountSession:
         session = AccountSession(secrets.token_urlsafe(32), citizen, greeting)
-        self.store.put(NAMESPACE, session.id, {"citizen": citizen, "greeting": greeting},
-                       self.ttl)
+        self.store.put(NAMESPACE, session.key, {
+            "citizen": citizen, "greeting": seal(session.id, NAMESPACE, session.key, greeting)},
+            self.ttl)
         return session
 
     def current(self, context: Context) -> AccountSession | None:
@@ -54,14 +68,19 @@ class AccountSessions:
         sid = _cookie_value(context.cookie or "", self.cookie_name)
         if sid is None or not _ID.match(sid):
             return None
-        record = self.store.get(NAMESPACE, sid) or {}
-        citizen, greeting = record.get("citizen"), record.get("greeting")
+        key = store_key(sid)
+        record = self.store.get(NAMESPACE, key) or {}
+        citizen = record.get("citizen")
         if not isinstance(citizen, str) or not citizen:
             return None
+        try:
+            greeting = unseal(sid, NAMESPACE, key, record.get("greeting"))
+        except Unsealable:
+            return None  # an older version's record, or a damaged one: sign in again
         return AccountSession(sid, citizen, greeting if isinstance(greeting, str) else "")
 
     def end(self, session: AccountSession) -> None:
-        self.store.delete(NAMESPACE, session.id)
+        self.store.delete(NAMESPACE, session.key)
 
     def cookie(self, session: AccountSession) -> str:
         return self._cookie(session.id, self.ttl)

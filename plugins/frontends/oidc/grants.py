@@ -1,7 +1,10 @@
 """Codes and access tokens, kept in the shared store so any worker can serve any step.
 
 Records are keyed by the SHA-256 of the code or token, not by its value: a copy
-of the store (SQLite file, Redis dump) hands out no usable credential. A code is
+of the store (SQLite file, Redis dump) hands out no usable credential. What a grant holds
+(``sub``, claims, nonce…) is sealed under the code, then under the access token
+(:mod:`idp.stores.sealing`): only the holder of the code or token opens it, and a copy
+of the store reveals no claim value. A code is
 redeemed with ``take``, atomic across processes: of two concurrent redemptions
 exactly one gets the grant. A redeemed code leaves a marker naming the access
 token issued from it, so that a replay revokes that token (RFC 6749 §4.1.2).
@@ -16,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from idp.stores import Store
+from idp.stores.sealing import Unsealable, seal, unseal
 
 from .settings import Lifetimes
 
@@ -69,7 +73,10 @@ class GrantStore:
 
     def issue_code(self, grant: CodeGrant) -> str:
         code = secrets.token_urlsafe(32)
-        self.store.put(CODE_NS, digest(code), asdict(grant), ttl=self.lifetimes.code)
+        key = digest(code)
+        self.store.put(CODE_NS, key, {"client_id": grant.client_id,
+                                      "sealed": seal(code, CODE_NS, key, asdict(grant))},
+                       ttl=self.lifetimes.code)
         return code
 
     def redeem_code(self, code: str) -> CodeGrant | None:
@@ -78,8 +85,8 @@ class GrantStore:
         record = self.store.take(CODE_NS, key)
         if record is not None:
             try:
-                return CodeGrant.from_record(record)
-            except TypeError:
+                return CodeGrant.from_record(unseal(code, CODE_NS, key, record.get("sealed")))
+            except (TypeError, Unsealable):
                 logger.error("unreadable authorization code record")
                 return None
         redeemed = self.store.get(REDEEMED_NS, key)
@@ -93,18 +100,22 @@ class GrantStore:
         token = secrets.token_urlsafe(32)
         access = AccessGrant(client_id=grant.client_id, sub=grant.sub, claims=grant.claims)
         ttl = self.lifetimes.access_token
-        self.store.put(TOKEN_NS, digest(token), asdict(access), ttl=ttl)
+        key = digest(token)
+        self.store.put(TOKEN_NS, key, {"client_id": grant.client_id,
+                                       "sealed": seal(token, TOKEN_NS, key, asdict(access))},
+                       ttl=ttl)
         # The marker lives as long as the token it may have to revoke.
         self.store.put(REDEEMED_NS, digest(code),
                        {"access_token": digest(token), "client_id": grant.client_id}, ttl=ttl)
         return token
 
     def access_grant(self, token: str) -> AccessGrant | None:
-        record = self.store.get(TOKEN_NS, digest(token))
+        key = digest(token)
+        record = self.store.get(TOKEN_NS, key)
         if record is None:
             return None
         try:
-            return AccessGrant(**record)
-        except TypeError:
+            return AccessGrant(**unseal(token, TOKEN_NS, key, record.get("sealed")))
+        except (TypeError, Unsealable):
             logger.error("unreadable access token record")
             return None
