@@ -3,6 +3,13 @@
 Pages are returned as SATOSA ``Response`` objects so plugins can return them from
 their endpoints like any other response. The security headers are added by the
 application for every response, not here.
+
+An error page says, in this order: what happened (title), what to do (explanation), a link
+back to the service when the flow knows it, NC Connect's help desk (settings ``help``), and
+last, small, the code for the help desk. The service is known only once its frontend has
+validated the request against the registry (:func:`remember_service`: its name and the
+origin of the address registered for it that this request uses — the OIDC redirect URI
+matched exactly, the SAML ACS taken from its metadata), never from an unchecked parameter.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from satosa.response import Response
 
+from .form_targets import origin
 from .messages import message
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -26,17 +34,89 @@ STATUS_TEXT = {
 
 UI_TEXT: dict[str, dict[str, str]] = {
     "fr": {
-        "brand": "NC Connect", "skip": "Aller au contenu", "back": "Retour au service",
-        "reference": "Référence de l'erreur :", "lang_switch": "English",
+        "brand": "NC Connect", "skip": "Aller au contenu", "back": "Revenir au service",
+        "back_to": "Revenir sur le site de «\u00a0{name}\u00a0»",
+        "help": "Besoin d'aide ?",
+        "help_intro": "L'assistance NC Connect vous répond :",
+        "help_email": "par courriel\u00a0:", "help_phone": "par téléphone\u00a0:",
+        "help_url": "Page d'aide de NC Connect",
+        "reference": "Code\u00a0:", "lang_switch": "English",
         "footer": ("NC Connect — le service d'identification du gouvernement "
                    "de la Nouvelle-Calédonie"),
     },
     "en": {
         "brand": "NC Connect", "skip": "Skip to content", "back": "Back to the service",
-        "reference": "Error reference:", "lang_switch": "Français",
+        "back_to": "Back to the “{name}” site",
+        "help": "Need help?",
+        "help_intro": "The NC Connect help desk can help you:",
+        "help_email": "by e-mail:", "help_phone": "by phone:",
+        "help_url": "NC Connect help page",
+        "reference": "Code:", "lang_switch": "Français",
         "footer": "NC Connect — the sign-in service of the Government of New Caledonia",
     },
 }
+
+
+#: Flow-state key of the service this login is for, once its frontend validated the request.
+SERVICE_KEY = "ncc_service"
+_HELP: dict[str, str] = {}
+
+
+def configure_help(contact: Any) -> None:
+    """The help desk the error pages show (settings ``help``: a
+    :class:`idp.settings.HelpContact`, or ``None``)."""
+    _HELP.clear()
+    if contact is None:
+        return
+    for name in ("email", "phone", "url", "tel"):
+        value = getattr(contact, name, None)
+        if isinstance(value, str) and value:
+            _HELP[name] = value
+
+
+def remember_service(context: Any, name: Any, address: str | None) -> None:
+    """Note the service of this flow for the error pages' way back: ``name`` as registered (a
+    text, or its translations ``{"fr": ..., "en": ...}``), and the origin of ``address``, a
+    URL the registry holds for it (checked by the caller)."""
+    home = origin(address) if isinstance(address, str) else None
+    state = getattr(context, "state", None)
+    if state is None:
+        return
+    names = _names(name)
+    if home and names:
+        state[SERVICE_KEY] = {"name": names, "home": f"{home}/"}
+    else:
+        forget_service(context)
+
+
+def _names(name: Any) -> dict[str, str]:
+    if hasattr(name, "translations"):
+        name = name.translations()
+    if isinstance(name, str):
+        return {"fr": str(name)} if name else {}
+    if isinstance(name, dict):
+        return {k: str(v) for k, v in name.items() if k in UI_TEXT and isinstance(v, str) and v}
+    return {}
+
+
+def forget_service(context: Any) -> None:
+    """A new request: the way back to an earlier request's service no longer applies."""
+    state = getattr(context, "state", None)
+    if state is not None:
+        state.pop(SERVICE_KEY, None)
+
+
+def service_of(context: Any, lang: str = "fr") -> dict[str, str] | None:
+    """The service of this flow (``name`` in ``lang``, French when it has no such name, and
+    ``home``), once its frontend validated the request; ``None`` otherwise."""
+    state = getattr(context, "state", None)
+    data = state.get(SERVICE_KEY) if state is not None else None
+    if not isinstance(data, dict) or not isinstance(data.get("home"), str) \
+            or not origin(data["home"]):
+        return None
+    names = _names(data.get("name"))
+    name = names.get(lang) or names.get("fr")
+    return {"name": name, "home": data["home"]} if name else None
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +152,7 @@ def lang_of(context: Any) -> str:
 
 def render(template: str, context: Any = None, status: int = 200, **variables: Any) -> Response:
     lang = variables.pop("lang", None) or lang_of(context)
+    variables.setdefault("help", dict(_HELP))
     html = _env().get_template(template).render(lang=lang, ui=UI_TEXT[lang], **variables)
     return Response(
         html,
@@ -85,5 +166,5 @@ def error_page(code: str, context: Any = None, status: int = 400, reference: str
     title, explanation = message(code, lang)
     return render(
         "erreur.html", context, status, lang=lang, title=title, explanation=explanation,
-        code=code, reference=reference,
+        code=code, reference=reference, service=service_of(context, lang),
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from .app import NCConnectApp
 from .assemble import assemble, config_path
 from .logs import setup_logging
+from .pages import configure_help
 from .settings import load_settings
 
 
@@ -18,6 +19,7 @@ def make_app(config: str | Path, env: dict[str, str] | None = None,
                              data_dir=data_dir)
     setup_logging(settings.log_level)
     federation = assemble(settings, env)
+    configure_help(settings.help)  # the error pages' "Besoin d'aide ?"
     return NCConnectApp(
         federation.satosa,
         store_url=settings.store_url,

@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 
 from idp.demo.citizens import CITIZENS
 from idp.testbed.browser import Browser, error_code_of
-from plugins.frontends.account.session import COOKIE
+from plugins.frontends.account.session import COOKIE, store_key
 from plugins.frontends.account.session import NAMESPACE as SESSION_NAMESPACE
 from tests.account.space import (
     PATH,
@@ -66,9 +66,11 @@ def test_account_cookie_is_random_httponly_secure_lax_and_limited_to_my_space(pr
 def test_the_session_holds_only_my_account_key_and_greeting(proxy):
     browser = Browser()
     open_space(browser, proxy.url, MARIE)
-    record = proxy.store.get(SESSION_NAMESPACE, session_id(browser))
+    assert proxy.store.get(SESSION_NAMESPACE, session_id(browser)) is None  # its hash only
+    record = proxy.store.get(SESSION_NAMESPACE, store_key(session_id(browser)))
     assert set(record) == {"citizen", "greeting"}
     assert MARIE.username not in str(record)
+    assert MARIE.claims["given_name"] not in str(record)  # sealed under the cookie
 
 
 def test_an_unknown_session_cookie_sends_me_back_to_sign_in(proxy):
@@ -81,7 +83,8 @@ def test_an_expired_session_sends_me_back_to_sign_in(proxy):
     browser = Browser()
     open_space(browser, proxy.url, MARIE)
     sid = session_id(browser)
-    proxy.store.put(SESSION_NAMESPACE, sid, proxy.store.get(SESSION_NAMESPACE, sid), ttl=1)
+    key = store_key(sid)
+    proxy.store.put(SESSION_NAMESPACE, key, proxy.store.get(SESSION_NAMESPACE, key), ttl=1)
     time.sleep(1.5)
     assert urlsplit(browser.get(f"{proxy.url}{PATH}").url).path == "/choix"
 
@@ -95,7 +98,7 @@ def test_signing_out_ends_the_session_and_clears_the_cookie(proxy):
     assert "Vous êtes déconnecté de votre espace" in done.text
     cleared = [h for h in done.raw.headers.getlist("Set-Cookie") if h.startswith(f"{COOKIE}=")]
     assert cleared and "Max-Age=0" in cleared[0]
-    assert proxy.store.get(SESSION_NAMESPACE, sid) is None
+    assert proxy.store.get(SESSION_NAMESPACE, store_key(sid)) is None
     again = Browser()
     again.session.cookies.set(COOKIE, sid, domain="127.0.0.1", path=PATH)
     assert urlsplit(again.get(f"{proxy.url}{PATH}").url).path == "/choix"
@@ -108,7 +111,7 @@ def test_signing_out_without_a_valid_token_is_refused(proxy):
     resp = browser.post_form_data(f"{proxy.url}{PATH}/deconnexion", {"csrf": "forged"})
     assert resp.status_code == 403
     assert error_code_of(resp) == "compte_formulaire_invalide"
-    assert proxy.store.get(SESSION_NAMESPACE, sid) is not None
+    assert proxy.store.get(SESSION_NAMESPACE, store_key(sid)) is not None
 
 
 def test_forms_of_my_space_only_accept_post(proxy):
@@ -134,7 +137,10 @@ def test_cancelling_at_the_source_leaves_me_signed_out_with_a_french_explanation
     browser = Browser()
     page = browser.get(f"{proxy.url}{PATH}")
     page = browser.submit(page, {}, button=("source", "src-op"))
-    resp = browser.submit(page, {}, button=("action", "annuler"))
+    back = browser.submit(page, {}, button=("action", "annuler"))
+    # Back to the choice of account first; giving up there ends the sign-in.
+    assert urlsplit(back.url).path == "/choix" and "Vous avez annulé" in back.text
+    resp = browser.submit(back, {}, form_selector="form#form-retour", button=("retour", "1"))
     assert error_code_of(resp) == "compte_connexion_annulee"
     assert "Connexion à votre espace interrompue" in resp.text
     assert not [c for c in browser.session.cookies if c.name == COOKIE]

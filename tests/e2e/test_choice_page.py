@@ -63,6 +63,17 @@ def test_choice_without_csrf_token_is_refused(fed):
     assert error_code_of(resp) == "csrf"
 
 
+def test_choice_with_a_valid_token_posted_from_another_origin_is_refused(fed):
+    browser = Browser()
+    page = start(browser, fed.url("rp-choix"))
+    form = BeautifulSoup(page.text, "html.parser").select_one("form")
+    token = form.select_one("input[name=csrf]")["value"]
+    resp = browser.session.post(page.url, data={"csrf": token, "source": "src-op"}, timeout=30,
+                                allow_redirects=False, headers={"Origin": "https://pirate.example"})
+    assert resp.status_code == 403
+    assert error_code_of(resp) == "csrf"
+
+
 def test_choice_token_from_another_flow_is_refused(fed):
     mine, theirs = Browser(), Browser()
     my_page = start(mine, fed.url("rp-choix"))

@@ -45,7 +45,8 @@ def test_oversized_body_is_refused_before_parsing(fed):
 
 def test_malformed_cookie_header_does_not_break_the_flow(fed):
     resp = requests.get(f"{fed.proxy_url}/.well-known/openid-configuration",
-                        headers={"Cookie": '__Host-ncc_flux="abc; ;;=x; $Version=1; __Host-ncc_flux=""'},
+                        headers={"Cookie": '__Host-ncc_flux="abc; ;;=x; $Version=1; '
+                                           '__Host-ncc_flux=""'},
                         timeout=10)
     assert resp.status_code == 200
 

@@ -18,6 +18,9 @@ refused). The post:
    saying how to have the identity verified (``identite_non_verifiee``), with a link back to
    the choice when the service accepts other accounts — never a silent downgrade.
 
+The form's "Annuler" (same token and ``Origin`` check) goes back to the choice of account
+(:func:`plugins.micro_services.choix.back_to_choice`), as a cancel at any source does.
+
 A refused login takes at least :data:`REFUSAL_FLOOR` (see there why).
 
 The subject is ``<source>:<entryUUID>`` (the DN when the directory has no entryUUID). The
@@ -48,10 +51,11 @@ from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.keys import read_secret
 from idp.messages import message
-from idp.pages import lang_of, render
+from idp.pages import lang_of, render, service_of
 from idp.same_origin import posted_from
 from idp.stores import open_store
 from plugins.ldap.directory import Directory, DirectorySettings, DirectoryUnavailable
+from plugins.micro_services.choix import back_to_choice
 
 from .account_states import State, bind_as
 from .login_form import form_page
@@ -60,6 +64,8 @@ from .throttle import Throttle, client_address
 logger = logging.getLogger("ncconnect.backend.ldap")
 
 FORM = "connexion-compte"
+#: The form's "Annuler" button (``name=action``).
+CANCEL = "annuler"
 NOT_VERIFIED_TEMPLATE = "compte_non_verifie.html"
 #: The choice micro-service's name (idp.assemble._choice_service), whose state holds the
 #: request it offers sources for.
@@ -143,6 +149,12 @@ class LdapBackend(BackendModule):
                             "origin")
         if not csrf_ok(self.csrf_secret, flow_id(context), FORM, params.get("csrf")):
             raise FlowError("csrf", 403, f"{self.source_id}: login form token invalid")
+        if params.get("action") == CANCEL:
+            # "Annuler": back to the choice of account, where "Revenir au service" still gives
+            # the service access_denied.
+            logger.info("login cancelled by the citizen", extra={"source": self.source_id})
+            del context.state[self.name]
+            return back_to_choice(context, self.name, self.base_url)
         login = params.get("identifiant", "")
         password = params.get("mot_de_passe", "")
         login = login if isinstance(login, str) else ""
@@ -236,7 +248,7 @@ class LdapBackend(BackendModule):
         title, explanation = message("identite_non_verifiee", lang_of(context))
         return render(NOT_VERIFIED_TEMPLATE, context, 403, title=title,
                       explanation=explanation, code="identite_non_verifiee",
-                      choice_url=choice_url)
+                      choice_url=choice_url, service=service_of(context, lang_of(context)))
 
     def _form(self, context: Context, login: str = "", problem: str | None = None,
               until: float | None = None, status: int = 200) -> Response:

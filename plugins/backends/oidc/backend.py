@@ -36,12 +36,13 @@ from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
 from idp import loa
-from idp.app import flow_id
+from idp.app import flow_ref
 from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.sso.logout import logout_hub
 from idp.stores import open_store
+from plugins.micro_services.choix import back_to_choice
 
 from .discovery import Discovery, ProviderMetadata
 from .errors import InvalidSourceResponse, SourceUnavailable
@@ -60,8 +61,9 @@ PENDING_NAMESPACE = "oidc-pending"
 UNSPECIFIED_ACR = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
 MAX_PARAM = 2048
 #: Authorization errors that are the source's trouble, not the usager's answer: they end on
-#: our page (retry or choose another account). Any other ``error`` (access_denied,
-#: login_required, consent_required...) means "no" and the service gets access_denied.
+#: our page (retry or choose another account). ``access_denied`` is the citizen's cancel: back
+#: to the choice of account (:func:`plugins.micro_services.choix.back_to_choice`). Any other
+#: ``error`` (login_required, consent_required...) means "no": the service gets access_denied.
 SOURCE_ERRORS_UNAVAILABLE = {"server_error", "temporarily_unavailable"}
 SOURCE_ERRORS_MISCONFIGURED = {"invalid_request", "unauthorized_client",
                                "unsupported_response_type", "invalid_scope"}
@@ -114,7 +116,7 @@ class OIDCBackend(BackendModule):
         state, nonce, verifier = (secrets.token_urlsafe(32), secrets.token_urlsafe(32),
                                   new_verifier())
         context.state[self.name] = {"state": state, "nonce": nonce, "verifier": verifier}
-        self.store.put(PENDING_NAMESPACE, state, {"flow": flow_id(context)}, self.flow_ttl)
+        self.store.put(PENDING_NAMESPACE, state, {"flow": flow_ref(context)}, self.flow_ttl)
         query = urlencode({
             "response_type": "code", "client_id": self.client_id,
             "redirect_uri": self.redirect_uri, "scope": self.scope, "state": state,
@@ -141,7 +143,7 @@ class OIDCBackend(BackendModule):
         record = self.store.take(PENDING_NAMESPACE, state)
         if record is None:
             raise FlowError("reponse_rejouee", detail=f"{self.source_id}: callback already used")
-        if record.get("flow") != flow_id(context):
+        if record.get("flow") != flow_ref(context):
             raise FlowError("reponse_source_invalide",
                             detail=f"{self.source_id}: pending request of another flow")
         try:
@@ -158,7 +160,7 @@ class OIDCBackend(BackendModule):
             if iss != meta.issuer:
                 raise InvalidSourceResponse("authorization response: iss parameter mismatch")
         if "error" in params:
-            self._authorization_error(context, params["error"])
+            return self._authorization_error(context, params["error"])
         code = params.get("code", "")
         if not code or len(code) > MAX_PARAM:
             raise InvalidSourceResponse("authorization response: code missing or too long")
@@ -177,7 +179,7 @@ class OIDCBackend(BackendModule):
         return self.auth_callback_func(context, self._internal(
             meta, id_claims, claims, now, requirements_of(context).loa_min))
 
-    def _authorization_error(self, context: Context, error: str) -> None:
+    def _authorization_error(self, context: Context, error: str) -> Response:
         label = error if error.isascii() and len(error) < 64 else "?"
         if error in SOURCE_ERRORS_UNAVAILABLE:
             raise SourceUnavailable(f"authorization response: error {label}")
@@ -185,6 +187,10 @@ class OIDCBackend(BackendModule):
             raise InvalidSourceResponse(f"authorization response: error {label}")
         logger.info("source refused the login", extra={"source": self.source_id,
                                                        "error": label})
+        if error == "access_denied":
+            # The citizen cancelled at the source: back to the choice of account, where
+            # "Revenir au service" still gives the service access_denied.
+            return back_to_choice(context, self.name, self.base_url)
         raise SATOSAAuthenticationError(context.state, "access_denied")
 
     def _internal(self, meta: ProviderMetadata, id_claims: dict[str, Any],

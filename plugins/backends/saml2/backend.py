@@ -39,12 +39,11 @@ from saml2.response import AuthnResponse
 from saml2.samlp import STATUS_AUTHN_FAILED, STATUS_REQUEST_DENIED
 from satosa.backends.base import BackendModule
 from satosa.context import Context
-from satosa.exception import SATOSAAuthenticationError
 from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
 from idp import loa
-from idp.app import flow_id, repeated_params
+from idp.app import flow_ref, repeated_params
 from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
@@ -52,6 +51,7 @@ from idp.quoting import quoted
 from idp.sso.logout import logout_hub
 from idp.sso.session import SOURCE_SESSION_DECORATION
 from idp.stores import open_store
+from plugins.micro_services.choix import back_to_choice
 from plugins.saml2.message_checks import repeated_params_problem
 
 from .attributes import attributes_by_name
@@ -79,7 +79,9 @@ logger = logging.getLogger("ncconnect.backend.saml2")
 
 #: AuthnRequests waiting for their response, keyed by request ID (shared by all workers).
 OUTSTANDING_NAMESPACE = "saml-outstanding"
-#: Statuses meaning "the usager or the IdP said no": the service gets access_denied.
+#: Statuses meaning "the usager or the IdP said no": back to the choice of account
+#: (:func:`plugins.micro_services.choix.back_to_choice`); the service gets access_denied if the
+#: citizen then goes back to it.
 REFUSALS = {STATUS_REQUEST_DENIED, STATUS_AUTHN_FAILED}
 
 
@@ -132,7 +134,7 @@ class SAML2Backend(BackendModule):
         relay_state = secrets.token_urlsafe(32)
         request = redirect_request(self.client, self.idp_entity_id, self.acs_url, relay_state)
         self.store.put(OUTSTANDING_NAMESPACE, request.request_id,
-                       {"flow": flow_id(context), "source": self.source_id}, self.flow_ttl)
+                       {"flow": flow_ref(context), "source": self.source_id}, self.flow_ttl)
         context.state[self.name] = {"request_id": request.request_id, "relay_state": relay_state}
         logger.info("login sent to source", extra={"source": self.source_id})
         return SeeOther(request.location)
@@ -194,7 +196,7 @@ class SAML2Backend(BackendModule):
             raise FlowError("reponse_rejouee", detail=f"{self.source_id}: request already "
                             "answered or expired")
         try:
-            if record.get("flow") != flow_id(context):
+            if record.get("flow") != flow_ref(context):
                 raise InvalidSamlResponse("outstanding request belongs to another flow")
             return self._complete(context, xml, request_id)
         except InvalidSamlResponse as exc:
@@ -203,7 +205,7 @@ class SAML2Backend(BackendModule):
     def _complete(self, context: Context, xml: bytes, request_id: str) -> Response:
         shape = inspect(xml)
         if shape.status != STATUS_SUCCESS:
-            self._refusal(context, shape, request_id)
+            return self._refusal(context, shape, request_id)
         assertion_signed = shape.assertion_signed
         if shape.encrypted:
             # Opened once here and checked before pysaml2 decrypts anything (:mod:`.encryption`).
@@ -251,7 +253,7 @@ class SAML2Backend(BackendModule):
             raise InvalidSamlResponse("response could not be verified")
         return response
 
-    def _refusal(self, context: Context, shape: ResponseShape, request_id: str) -> None:
+    def _refusal(self, context: Context, shape: ResponseShape, request_id: str) -> Response:
         """A non-Success status: ours to honour only if it answers this very request."""
         if shape.in_response_to != request_id or shape.destination != self.acs_url:
             raise InvalidSamlResponse("error status not addressed to this request")
@@ -260,5 +262,7 @@ class SAML2Backend(BackendModule):
         if shape.status in REFUSALS or shape.sub_status in REFUSALS:
             logger.info("source refused the login", extra={"source": self.source_id,
                                                            "status": quoted(shape.sub_status)})
-            raise SATOSAAuthenticationError(context.state, "access_denied")
+            # The citizen cancelled (or failed) at the source: back to the choice of account,
+            # where "Revenir au service" still gives the service access_denied.
+            return back_to_choice(context, self.name, self.base_url)
         raise InvalidSamlResponse(f"status {quoted(shape.status)} / {quoted(shape.sub_status)}")

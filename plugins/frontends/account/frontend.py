@@ -74,7 +74,8 @@ class AccountFrontend(FrontendModule):
         self.history_days: int = int(conf["history_days"])
         self.sessions = AccountSessions(self.store, int(conf["session_ttl"]),
                                         conf.get("secure_cookie", True))
-        self.words = Vocabulary(attributes=conf["attribute_labels"], services=conf["services"])
+        self.words = Vocabulary(attributes=conf["attribute_labels"], services=conf["services"],
+                                sources=conf.get("sources") or {})
         #: The citizen's SSO sessions, ended by single logout (when the assembly configured it).
         self.sso: CitizenSessions | None = None
         if conf.get("logout"):
@@ -96,7 +97,7 @@ class AccountFrontend(FrontendModule):
         if session is None:
             return self._start_login(context)
         lang = lang_of(context)
-        notice = self.store.take(NOTICE_NAMESPACE, session.id) or {}
+        notice = self.store.take(NOTICE_NAMESPACE, session.key) or {}
         withdrawn = notice.get("withdrawn")
         history = history_of(self.store, session.citizen)
         page = render(
@@ -171,7 +172,7 @@ class AccountFrontend(FrontendModule):
         service_id = context.request.get("service", "")
         removed = withdraw(self.store, session.citizen, service_id)
         if removed:
-            self.store.put(NOTICE_NAMESPACE, session.id, {"withdrawn": service_id}, NOTICE_TTL)
+            self.store.put(NOTICE_NAMESPACE, session.key, {"withdrawn": service_id}, NOTICE_TTL)
         logger.info("consent withdrawn" if removed else "no consent to withdraw",
                     extra={"service": service_id if service_id in self.words.services else "?"})
         return SeeOther(f"{self.base_url}/{PAGE}")
@@ -180,7 +181,7 @@ class AccountFrontend(FrontendModule):
         session = self._posted(context, LOGOUT_FORM)
         if session is not None:
             self.sessions.end(session)
-            self.store.delete(NOTICE_NAMESPACE, session.id)
+            self.store.delete(NOTICE_NAMESPACE, session.key)
             logger.info("account session ended")
         resp = render("compte/deconnecte.html", context, page_url=f"{self.base_url}/{PAGE}")
         resp.headers.append(("Set-Cookie", self.sessions.clearing_cookie()))
@@ -206,7 +207,7 @@ class AccountFrontend(FrontendModule):
         if session is None:
             return SeeOther(f"{self.base_url}/{PAGE}")
         self.sessions.end(session)
-        self.store.delete(NOTICE_NAMESPACE, session.id)
+        self.store.delete(NOTICE_NAMESPACE, session.key)
         resp = self.sso.hub.logout(context, self.sso.all_of(session.citizen),
                                    finish={"kind": "compte", "back": f"{self.base_url}/{PAGE}"},
                                    reason="account_all")

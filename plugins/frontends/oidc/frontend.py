@@ -18,9 +18,11 @@ from satosa.frontends.base import FrontendModule
 from satosa.internal import InternalData
 from satosa.response import Response
 
+from idp import source_hint
 from idp.app import repeated_params
 from idp.authn_requirements import LevelNotMet, record, requirements_of
 from idp.errors import FlowError
+from idp.pages import forget_service, remember_service
 from idp.refusals import (
     ACCESS_DENIED,
     CONSENT_REQUIRED,
@@ -100,6 +102,7 @@ class OIDCFrontend(FrontendModule):
 
     def authorization_endpoint(self, context: Context) -> Response:
         params = context.request if isinstance(context.request, dict) else {}
+        forget_service(context)  # until this request's client is validated
         try:
             client, pending, requirements = validate_authorization_request(
                 params, self.clients, self.settings.scopes, repeated_params(context))
@@ -114,6 +117,14 @@ class OIDCFrontend(FrontendModule):
                                 pending.state)
         context.state[self.name] = pending.to_state()
         record(context, requirements)
+        # The error pages' way back: the registered redirect URI this request uses, exactly.
+        remember_service(context, client.name, pending.redirect_uri)
+        # FranceConnect's idp_hint: the source to go straight to, when the choice accepts it
+        # (idp.source_hint); prompt=select_account asks for the page, so no hint then.
+        hint = params.get("idp_hint")
+        prompt = params.get("prompt")
+        select = isinstance(prompt, str) and "select_account" in prompt.split()
+        source_hint.record(context, [] if select or not isinstance(hint, str) else [hint])
         internal_req = InternalData(
             requester=client.client_id,
             requester_name=[{"lang": "fr", "text": client.name}],

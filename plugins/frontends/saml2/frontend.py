@@ -41,10 +41,12 @@ from satosa.frontends.base import FrontendModule
 from satosa.internal import InternalData
 from satosa.response import Response
 
+from idp import source_hint
 from idp.app import repeated_params
 from idp.authn_requirements import LevelNotMet, record, requirements_of
 from idp.autopost import autopost
 from idp.errors import FlowError
+from idp.pages import forget_service, remember_service
 from idp.refusals import (
     ACCESS_DENIED,
     CONSENT_REQUIRED,
@@ -199,6 +201,7 @@ class SAML2Frontend(FrontendModule):
     # -- AuthnRequest ------------------------------------------------------------
 
     def _start(self, context: Context, binding: str) -> Response:
+        forget_service(context)  # until this request's SP is verified
         request = read_authn_request(self.server, set(self.sps), binding, context.request or {},
                                      context.request_uri, repeated_params(context))
         sp = self.sps[request.sp]
@@ -222,6 +225,10 @@ class SAML2Frontend(FrontendModule):
 
         context.state[self.name] = self._state_of(request, released, name_id_format)
         record(context, request.requirements)
+        # The error pages' way back: the ACS taken from the SP's registered metadata.
+        remember_service(context, sp["name"], request.acs)
+        # <Scoping><IDPList>: the source to go straight to, when the choice accepts it.
+        source_hint.record(context, request.idp_list)
         context.decorate(Context.KEY_FORCE_AUTHN, request.force_authn)
         internal_req = InternalData(requester=request.sp,
                                     requester_name=[{"lang": "fr", "text": sp["name"]}],

@@ -27,7 +27,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.samlp import AuthnRequest, authn_request_from_string
 from saml2.server import Server
 
-from idp import loa
+from idp import loa, source_hint
 from idp.authn_requirements import Requirements
 from idp.errors import FlowError
 from idp.partners.schema import LOA_LEVELS
@@ -36,6 +36,7 @@ from plugins.saml2.message_checks import (
     issue_instant_problem,
     repeated_params_problem,
     signature_algorithms_problem,
+    xml_signature_algorithms_problem,
 )
 from plugins.saml2.redirect_signature import verify_redirect_signature
 
@@ -71,6 +72,9 @@ class SSORequest:
     #: What the request demands of the authentication; ``None``: an authentication context
     #: NC Connect cannot provide.
     requirements: Requirements | None
+    #: ``ProviderID``s of ``<Scoping><IDPList>``: the sources the SP names (a hint,
+    #: :mod:`idp.source_hint`; bounded there, never a reason to refuse the request).
+    idp_list: tuple[str, ...] = ()
 
 
 def _refuse(why: str) -> FlowError:
@@ -167,6 +171,9 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
 
     if binding == BINDING_HTTP_REDIRECT:
         _check_redirect_signature(server, sp, params, request_uri)
+    problem = xml_signature_algorithms_problem(xml)
+    if problem:
+        raise _refuse(f"AuthnRequest {problem}")
     message = _parse(server, xml)
     _check_single_children(xml)
     if (message.issuer.text or "").strip() != sp:
@@ -198,7 +205,20 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
         is_passive=passive,
         name_id_policy=_name_id_policy(message),
         requirements=requirements_of_request(message, force, passive),
+        idp_list=_idp_list(message),
     )
+
+
+def _idp_list(message: AuthnRequest) -> tuple[str, ...]:
+    """The ``ProviderID``s of the request's ``<Scoping><IDPList>`` (one more than
+    :data:`idp.source_hint.MAX_HINTS` at most: a longer list is ignored there)."""
+    scoping = getattr(message, "scoping", None)
+    idp_list = getattr(scoping, "idp_list", None)
+    entries = getattr(idp_list, "idp_entry", None) or []
+    if not isinstance(entries, list):
+        return ()
+    ids = [getattr(e, "provider_id", None) for e in entries[:source_hint.MAX_HINTS + 1]]
+    return tuple(x if isinstance(x, str) else "" for x in ids)
 
 
 def _name_id_policy(message: AuthnRequest) -> NameIdPolicy:
