@@ -88,6 +88,9 @@ class SqliteStore(Store):
         self.sweep_seconds = float(sweep_seconds)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        # Readable by the proxy's user only: SQLite gives its -wal and -shm files the mode of
+        # the database file, so creating it 0600 covers all three.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         self._writes = 0
         self._sweeper: tuple[int, threading.Thread, threading.Event] | None = None
         self._sweeper_lock = threading.Lock()

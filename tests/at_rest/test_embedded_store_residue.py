@@ -100,3 +100,11 @@ def test_an_open_url_sets_the_sweep_interval(tmp_path):
 
     assert isinstance(store, SqliteStore) and store.sweep_seconds == 2.5
     assert store.path == f"{tmp_path}/s.db"
+
+
+def test_the_store_files_are_readable_by_the_proxys_user_only(tmp_path):
+    store = SqliteStore(tmp_path / "store.db")
+    store.put("flow", "k", {"v": 1}, 60)
+    for file in tmp_path.glob("store.db*"):
+        assert file.stat().st_mode & 0o077 == 0, f"{file.name} is readable by others"
+    store.close()

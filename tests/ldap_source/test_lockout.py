@@ -64,3 +64,22 @@ def test_a_right_password_clears_the_failures_counted(fed):
             assert problem_of(post_login(browser, form, uid, f"faux-{n}")) == "identifiants"
         signed_in = post_login(browser, form, uid, password_of(uid))
         assert signed_in.is_redirect, problem_of(signed_in)
+
+
+def test_the_failure_counter_names_no_login_a_copy_of_the_store_could_check(fed, redis_server):
+    """The counter's key is an HMAC under a key of the proxy's: hashing a guessed login (as
+    typed, or normalised) finds nothing in the store."""
+    import hashlib
+
+    import redis
+
+    from .conftest import SOURCE
+
+    uid = "lina.compteur"
+    browser = Browser()
+    browser.session.headers["X-Forwarded-For"] = new_address()
+    post_login(browser, open_form(browser, fed), uid, "faux")
+    keys = {k.decode() for k in redis.Redis.from_url(redis_server.url).keys("*ldap-echecs*")}
+    assert keys, "the failure was not counted in the shared store"
+    guess = hashlib.sha256(f"{SOURCE}\x00{uid}".encode()).hexdigest()
+    assert not any(guess in k for k in keys)

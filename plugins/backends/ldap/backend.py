@@ -59,7 +59,7 @@ from plugins.micro_services.choix import back_to_choice
 
 from .account_states import State, bind_as
 from .login_form import form_page
-from .throttle import Throttle, client_address
+from .throttle import Throttle, client_address, throttle_key
 
 logger = logging.getLogger("ncconnect.backend.ldap")
 
@@ -111,7 +111,8 @@ class LdapBackend(BackendModule):
         #: A DN under the base that no entry has: the bind an unknown login costs.
         self.nobody_dn = f"cn=ncc-inexistant-{self.source_id},{ldap['base_dn']}"
         self.store = open_store(config["store_url"])
-        self.throttle = Throttle(self.store, self.source_id, ldap["lockout"], ldap["rate_limit"])
+        self.throttle = Throttle(self.store, self.source_id, ldap["lockout"], ldap["rate_limit"],
+                                 throttle_key(read_secret(Path(config["csrf_secret_path"]))))
         self.trusted_proxies: list[str] = list(config.get("trusted_proxies") or [])
         self.csrf_secret = read_secret(Path(config["csrf_secret_path"]))
         self.services: dict[str, dict[str, Any]] = config.get("services") or {}
