@@ -494,10 +494,11 @@ def _micro_services(st: Settings, reg: Registry, dic: Dictionary,
 
 
 def assemble(settings: Settings, env: dict[str, str]) -> Federation:
-    # Created on first start when a data folder predates it (records it sealed then are
-    # simply unreadable: they fail closed).
-    ensure_at_rest_key(settings.keys.at_rest_key)
-    missing = settings.keys.missing()
+    # The at-rest key is created on the first start of a data folder that predates it (a
+    # folder with its other keys); a folder without keys is reported, and left untouched.
+    missing = [p for p in settings.keys.missing() if p != settings.keys.at_rest_key]
+    if not missing:
+        ensure_at_rest_key(settings.keys.at_rest_key)
     if missing:
         raise ConfigError(f"{missing[0]}: key missing: run 'ncconnect keys init "
                           f"--data-dir {settings.data}' first")

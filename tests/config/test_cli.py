@@ -69,6 +69,7 @@ def test_check_without_keys_says_how_to_create_them(tmp_path):
     result = CliRunner().invoke(main, ["check", "--config", str(settings)])
     assert result.exit_code == 2
     assert "ncconnect keys init" in result.output
+    assert not (tmp_path / "data").exists(), "a check must not create keys of its own"
 
 
 def test_settings_with_an_http_base_url_are_refused_outside_demo_mode(tmp_path):
