@@ -300,7 +300,8 @@ def disable_partner(folder: Path, partner_id: str, dictionary: Dictionary,
                     allow_loopback_http: bool) -> Disabled:
     """Set ``active: false`` in one partner's file, validated, atomically; idempotent."""
     current = check_folder(folder, dictionary, allow_loopback_http)
-    partner = current.services.get(partner_id) or current.sources.get(partner_id)
+    partner = (current.services.get(partner_id) or current.sources.get(partner_id)
+               or current.directories.get(partner_id))
     if partner is None:
         raise unknown_partner(folder, partner_id, current)
     path = current.files[partner_id]

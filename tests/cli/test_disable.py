@@ -40,6 +40,14 @@ def test_disabled_partner_is_inactive_in_a_registry_that_still_validates(copy):
     assert result.exit_code == 0, result.output
 
 
+def test_an_administration_directory_can_be_disabled_like_any_partner(copy):
+    result = ncconnect("partenaires", "disable", "annuaire-province-sud", "--config",
+                       copy.config)
+    assert result.exit_code == 0, result.output
+    assert copy.registry().directories["annuaire-province-sud"].active is False
+    assert ncconnect("partenaires", "validate", "--config", copy.config).exit_code == 0
+
+
 def test_disabling_twice_says_so_and_changes_nothing(copy):
     ncconnect("partenaires", "disable", "demo-mairie", "--config", copy.config)
     before = copy.snapshot()
