@@ -10,6 +10,7 @@ Nothing under /etc/ldap or /var/lib/ldap is read for data or written.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import signal
@@ -68,12 +69,15 @@ class Slapd:
                   f"modulepath {MODULE_DIR}", "moduleload back_mdb", global_conf]
         for i, suffix in enumerate(self.suffixes):
             db = self.folder / f"db{i}"
-            db.mkdir(exist_ok=True)
+            db.mkdir(mode=0o700, exist_ok=True)
             lines += ["", "database mdb", f'suffix "{suffix}"', f'rootdn "{self.admin_dn(suffix)}"',
                       f"rootpw {self.admin_password}", f"directory {db}", "maxsize 1073741824",
                       "index objectClass eq", "index uid eq", "index sn,givenName eq",
                       database_conf.get(suffix, "")]
-        self.conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        # 0600: it holds the manager's password in clear (slapd runs as this same user).
+        fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as conf:
+            conf.write("\n".join(lines) + "\n")
 
     def seed(self, ldif: str, suffix: str | None = None) -> None:
         """Load entries offline (``slapadd``): before :meth:`start`, or while stopped."""
