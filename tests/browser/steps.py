@@ -95,3 +95,19 @@ def focused(page: Page) -> dict[str, str]:
               value: el.value || "", text: (el.innerText || "").trim(),
               outline: style.outlineStyle + " " + style.outlineWidth};
     }""")
+
+
+def mairie_with_consent(name: str) -> tuple:
+    """A test service whose legal basis is consent, remembering the choice for 30 days, with
+    one optional attribute: its screen asks, with "Accepter" / "Refuser"."""
+    return ("oidc", ["src-op", "src-idp"], [], {
+        "name": name,
+        "purpose": "Délivrer vos actes d'état civil en ligne.",
+        "legal_basis": "consent",
+        "consent": {"remember_days": 30},
+        "attributes": {
+            "family_name": {"justification": "Établir l'acte au bon nom."},
+            "given_name": {"justification": "Établir l'acte au bon nom."},
+            "birthdate": {"justification": "Retrouver l'acte dans les registres."},
+            "email": {"justification": "Vous envoyer l'acte.", "optional": True},
+        }})

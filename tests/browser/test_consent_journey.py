@@ -13,22 +13,19 @@ from idp.demo.citizens import CITIZENS
 from idp.testbed.axe import assert_no_serious_violation
 from idp.testbed.federation import build_federation
 
-from .steps import CONNECT, RESULT, attributes_shown, choose_source, fill_source_form
+from .steps import (
+    CONNECT,
+    RESULT,
+    attributes_shown,
+    choose_source,
+    fill_source_form,
+    mairie_with_consent,
+)
 
 SERVICE = "rp-mairie"
 #: A service whose legal basis is consent, remembering the choice for 30 days, with one
 #: optional attribute: the screen asks, with "Accepter" / "Refuser".
-SERVICES = {SERVICE: ("oidc", ["src-op", "src-idp"], [], {
-    "name": "Mairie de test — état civil",
-    "purpose": "Délivrer vos actes d'état civil en ligne.",
-    "legal_basis": "consent",
-    "consent": {"remember_days": 30},
-    "attributes": {
-        "family_name": {"justification": "Établir l'acte au bon nom."},
-        "given_name": {"justification": "Établir l'acte au bon nom."},
-        "birthdate": {"justification": "Retrouver l'acte dans les registres."},
-        "email": {"justification": "Vous envoyer l'acte.", "optional": True},
-    }})}
+SERVICES = {SERVICE: mairie_with_consent("Mairie de test — état civil")}
 
 
 @pytest.fixture(scope="module")

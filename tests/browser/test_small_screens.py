@@ -15,23 +15,20 @@ from idp.demo.citizens import CITIZENS
 from idp.testbed.axe import assert_no_serious_violation
 from idp.testbed.federation import DEFAULT_SERVICES, build_federation
 
-from .steps import CONNECT, RESULT, choose_source, fill_source_form, open_choice_page
+from .steps import (
+    CONNECT,
+    RESULT,
+    choose_source,
+    fill_source_form,
+    mairie_with_consent,
+    open_choice_page,
+)
 
 MAIRIE = "rp-mairie"
 SERVICES = {
     **DEFAULT_SERVICES,
     # Consent, remembered: /mon-compte then has a consent, history and a session to list.
-    MAIRIE: ("oidc", ["src-op", "src-idp"], [], {
-        "name": "Mairie de test — état civil et démarches de la commune",
-        "purpose": "Délivrer vos actes d'état civil en ligne.",
-        "legal_basis": "consent",
-        "consent": {"remember_days": 30},
-        "attributes": {
-            "family_name": {"justification": "Établir l'acte au bon nom."},
-            "given_name": {"justification": "Établir l'acte au bon nom."},
-            "birthdate": {"justification": "Retrouver l'acte dans les registres."},
-            "email": {"justification": "Vous envoyer l'acte.", "optional": True},
-        }}),
+    MAIRIE: mairie_with_consent("Mairie de test — état civil et démarches de la commune"),
 }
 HELP = {"email": "assistance@connect.example.nc", "phone": "+687 27 00 00",
         "url": "https://connect.example.nc/aide"}
