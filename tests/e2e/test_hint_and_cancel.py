@@ -215,6 +215,7 @@ def test_cancel_at_the_only_source_shows_it_with_the_way_back(fed):
     back = _cancel_at_source(browser, page)
     assert _on_choice(back) == ["src-op"]
     assert BeautifulSoup(back.text, "html.parser").select_one("form#form-retour button")
+    assert "avec le compte ci-dessous" in back.text
     resp = _back_to_service(browser, back)
     assert error_code_of(resp) == "access_denied"
 
