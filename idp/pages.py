@@ -121,12 +121,24 @@ def service_of(context: Any, lang: str = "fr") -> dict[str, str] | None:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
+    # auto_reload off: templates ship with the code, no stat of the file on every page.
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
     )
+
+
+def preload_templates() -> int:
+    """Compile every template now (in gunicorn's master, before the workers fork: each
+    worker starts with them compiled instead of compiling each on its first page)."""
+    env = _env()
+    names = [n for n in env.list_templates() if n.endswith(".html")]
+    for name in names:
+        env.get_template(name)
+    return len(names)
 
 
 def lang_of(context: Any) -> str:
@@ -161,8 +173,11 @@ def render(template: str, context: Any = None, status: int = 200, **variables: A
     )
 
 
-def error_page(code: str, context: Any = None, status: int = 400, reference: str = "") -> Response:
-    lang = lang_of(context)
+def error_page(code: str, context: Any = None, status: int = 400, reference: str = "",
+               lang: str | None = None) -> Response:
+    """Our error page for ``code``; ``lang`` when the request is gone (a backend's error reaches
+    a frontend without it) and the language was noted while it was there."""
+    lang = lang if lang in ("fr", "en") else lang_of(context)
     title, explanation = message(code, lang)
     return render(
         "erreur.html", context, status, lang=lang, title=title, explanation=explanation,

@@ -146,6 +146,17 @@ def test_cancelling_at_the_source_leaves_me_signed_out_with_a_french_explanation
     assert not [c for c in browser.session.cookies if c.name == COOKIE]
 
 
+def test_giving_up_in_english_explains_it_in_english(proxy):
+    browser = Browser()
+    browser.session.headers["Accept-Language"] = "en-GB,en;q=0.9"
+    page = browser.get(f"{proxy.url}{PATH}")
+    page = browser.submit(page, {}, button=("source", "src-op"))
+    back = browser.submit(page, {}, button=("action", "annuler"))
+    resp = browser.submit(back, {}, form_selector="form#form-retour", button=("retour", "1"))
+    assert error_code_of(resp) == "compte_connexion_annulee"
+    assert '<html lang="en"' in resp.text
+
+
 def test_the_same_citizen_through_the_other_source_has_the_same_account(proxy):
     by_oidc, by_saml = Browser(), Browser()
     open_space(by_oidc, proxy.url, MARIE, source="src-op")

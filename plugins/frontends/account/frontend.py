@@ -136,7 +136,9 @@ class AccountFrontend(FrontendModule):
     # -- signing in through NC Connect -------------------------------------------
 
     def _start_login(self, context: Context) -> Response:
-        context.state[self.name] = {"requester": self.requester}
+        # The language is noted: a source's cancel reaches handle_backend_error without the
+        # request, and its page must still speak the citizen's language.
+        context.state[self.name] = {"requester": self.requester, "lang": lang_of(context)}
         request = InternalData(requester=self.requester,
                                requester_name=[{"lang": "fr", "text": self.requester_name}],
                                subject_type="pairwise")
@@ -158,10 +160,10 @@ class AccountFrontend(FrontendModule):
 
     def handle_backend_error(self, exception: Any) -> Response:
         state = getattr(exception, "state", None)
-        if state is not None:
-            state.pop(self.name, None)
+        pending = state.pop(self.name, None) if state is not None else None
+        lang = pending.get("lang") if isinstance(pending, dict) else None
         logger.info("account login not completed by the source")
-        return error_page("compte_connexion_annulee", None, 400)
+        return error_page("compte_connexion_annulee", None, 400, lang=lang)
 
     # -- forms ---------------------------------------------------------------------
 
