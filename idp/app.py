@@ -38,7 +38,7 @@ from satosa.state import State
 from .errors import FlowError
 from .headers import secure_headers
 from .pages import STATUS_TEXT, error_page
-from .stores import StoreUnavailable, open_store
+from .stores import Put, Store, StoreUnavailable, open_store
 from .stores.sealing import Unsealable, seal, unseal
 
 logger = logging.getLogger("ncconnect.app")
@@ -49,6 +49,11 @@ STATIC = Path(__file__).parent / "static"
 FLOW_COOKIE = "__Host-ncc_flux"
 FLOW_NAMESPACE = "flow"
 FLOW_ID_DECORATION = "ncc.flow_id"
+#: Records a step stores for a later request, written with the flow state in one round trip.
+WRITES_DECORATION = "ncc.writes_with_flow"
+#: The flow state as opened at the start of the request (its canonical JSON, a copy nothing
+#: can mutate), to write it back only when the request changed it.
+FLOW_LOADED_DECORATION = "ncc.flow_loaded"
 REPEATED_DECORATION = "ncc.repeated_params"
 MAX_FIELDS = 100
 #: Endpoints called server-to-server: errors are JSON, not pages.
@@ -72,6 +77,19 @@ def flow_ref(context: Context) -> str:
     return flow_key(flow_id(context))
 
 
+def write_with_flow(context: Context, store: Store, put: Put) -> None:
+    """Store ``put`` with this request's flow state: in the same round trip (one
+    ``MULTI/EXEC``, one SQLite transaction), before the response leaves. Only for a record
+    this request does not read back (a pending OAuth ``state``, an outstanding AuthnRequest,
+    a parked consent, a history entry); should the request fail, it is not written, like the
+    flow state. Outside the application (a plugin driven on its own), written at once."""
+    pending = context.get_decoration(WRITES_DECORATION)
+    if pending is None:
+        store.put_many([put])
+    else:
+        pending.append((store, put))
+
+
 def repeated_params(context: Context) -> frozenset[str]:
     """Names that appeared more than once in this request's query or form body.
 
@@ -79,6 +97,14 @@ def repeated_params(context: Context) -> frozenset[str]:
     message whose parameters are repeated (which copy a signature covers, and which one a
     library reads, may differ: that gap is how a second, unsigned message slips through)."""
     return context.get_decoration(REPEATED_DECORATION) or frozenset()
+
+
+def _canonical(data: Any) -> str | None:
+    """The flow state as comparable text; ``None`` (always "changed") if it is not JSON."""
+    try:
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
 
 
 def _parse(data: str, repeated: set[str]) -> dict[str, str]:
@@ -257,6 +283,8 @@ class NCConnectApp(SATOSABase):
             fid = secrets.token_urlsafe(32)
         context.state = state
         context.decorate(FLOW_ID_DECORATION, fid)
+        context.decorate(WRITES_DECORATION, [])
+        context.decorate(FLOW_LOADED_DECORATION, _canonical(data) if data is not None else None)
 
     def _open_state(self, fid: str) -> dict[str, Any] | None:
         """The flow's state, sealed under its cookie value (:mod:`idp.stores.sealing`): the
@@ -275,16 +303,28 @@ class NCConnectApp(SATOSABase):
     def _save_state(self, resp: Response, context: Context) -> None:
         fid = flow_id(context)
         state = context.state
+        queued = context.get_decoration(WRITES_DECORATION) or []
+        writes = [put for store, put in queued if store is self.store]
+        for store, put in queued:  # a plugin on another store (none today): on its own
+            if store is not self.store:
+                store.put_many([put])
         if state.delete:
-            self.store.delete(FLOW_NAMESPACE, flow_key(fid))
+            self.store.put_many(writes, deletes=[(FLOW_NAMESPACE, flow_key(fid))])
             resp.headers.append(("Set-Cookie", self._cookie("", 0)))
             return
-        if len(state.data) <= 1:  # only SATOSA's session id: nothing worth keeping
+        loaded = context.get_decoration(FLOW_LOADED_DECORATION)
+        if len(state.data) <= 1 or (loaded is not None and _canonical(state.data) == loaded):
+            # Nothing worth keeping (only SATOSA's session id), or unchanged by this request
+            # (a page shown again, a step that only reads it): no write, no new cookie. A
+            # flow thus lives ``flow_ttl`` after its last change, and the store record and
+            # the cookie keep expiring together.
+            self.store.put_many(writes)
             return
         key = flow_key(fid)
-        self.store.put(FLOW_NAMESPACE, key,
-                       {"sealed": seal(fid, FLOW_NAMESPACE, key, dict(state.data))},
-                       self.flow_ttl)
+        writes.append(Put(FLOW_NAMESPACE, key,
+                          {"sealed": seal(fid, FLOW_NAMESPACE, key, dict(state.data))},
+                          self.flow_ttl))
+        self.store.put_many(writes)  # the flow and what this step stored: one round trip
         resp.headers.append(("Set-Cookie", self._cookie(fid, self.flow_ttl)))
 
     def _cookie(self, value: str, max_age: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -20,6 +21,47 @@ def _close_stores(_server: object, _worker: object) -> None:
     except Exception as exc:  # noqa: BLE001 - a worker exits whatever its store says
         logger.warning("stores not closed cleanly at worker exit",
                        extra={"problem": type(exc).__name__})
+
+
+#: Set by ``bench/profile.py`` only: a folder where each worker writes its cProfile stats
+#: (``worker-PID.prof``) when it exits, covering the requests served while the file ``on``
+#: exists in that folder; ``NCC_PROFILE_CLOCK=wall`` for wall-clock instead of CPU time.
+#: Unset (production), no profiler is ever created.
+PROFILE_DIR_ENV = "NCC_PROFILE_DIR"
+
+
+def _profile_worker(worker) -> None:
+    """``post_worker_init`` when profiling: wraps the worker's WSGI callable so that each
+    request is profiled while ``$NCC_PROFILE_DIR/on`` exists (the tool's warm-up is not)."""
+    import cProfile
+    import time
+
+    folder = Path(os.environ[PROFILE_DIR_ENV])
+    switch = folder / "on"
+    # CPU time by default (what "CPU per login" measures); "wall" also counts waits on the
+    # store and the sources.
+    wall = os.environ.get("NCC_PROFILE_CLOCK") == "wall"
+    profiler = cProfile.Profile(time.perf_counter if wall else time.process_time)
+    app = worker.wsgi
+
+    def profiled(environ, start_response):
+        if not switch.exists():
+            return app(environ, start_response)
+        profiler.enable()
+        try:
+            return app(environ, start_response)
+        finally:
+            profiler.disable()
+
+    worker.wsgi = profiled
+    worker.ncc_profiler = profiler
+
+
+def _worker_exit(server: object, worker: object) -> None:
+    profiler = getattr(worker, "ncc_profiler", None)
+    if profiler is not None:
+        profiler.dump_stats(Path(os.environ[PROFILE_DIR_ENV]) / f"worker-{os.getpid()}.prof")
+    _close_stores(server, worker)
 
 
 class ProxyServer(BaseApplication):
@@ -60,8 +102,10 @@ class ProxyServer(BaseApplication):
             "pidfile": str(pid_file) if pid_file else None,
             # Each worker closes its stores as it exits: the embedded store sweeps expired
             # rows a last time (its timer thread dies with the worker).
-            "worker_exit": _close_stores,
+            "worker_exit": _worker_exit,
         }
+        if os.environ.get(PROFILE_DIR_ENV):  # bench/profile.py only
+            self.options["post_worker_init"] = _profile_worker
         super().__init__()
 
     def load_config(self) -> None:

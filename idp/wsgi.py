@@ -8,7 +8,7 @@ from pathlib import Path
 from .app import NCConnectApp
 from .assemble import assemble, config_path
 from .logs import setup_logging
-from .pages import configure_help
+from .pages import configure_help, preload_templates
 from .settings import load_settings
 
 
@@ -20,6 +20,7 @@ def make_app(config: str | Path, env: dict[str, str] | None = None,
     setup_logging(settings.log_level)
     federation = assemble(settings, env)
     configure_help(settings.help)  # the error pages' "Besoin d'aide ?"
+    preload_templates()  # compiled once, before the workers fork
     return NCConnectApp(
         federation.satosa,
         store_url=settings.store_url,

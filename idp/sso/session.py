@@ -52,7 +52,7 @@ from typing import Any
 
 from satosa.context import Context
 
-from idp.stores import Store
+from idp.stores import Put, Store
 from idp.stores.sealing import AtRestKey, Unsealable, seal, unseal
 
 logger = logging.getLogger("ncconnect.sso")
@@ -234,9 +234,11 @@ class SessionStore:
 
     def _save(self, session: SsoSession, now: float) -> None:
         ttl = self.ttl(session, now)
-        self.store.put(NAMESPACE, session.key, session.to_record(self.at_rest), ttl)
-        self.store.put_item(INDEX_NAMESPACE, session.citizen, session.sid,
-                            session.index_entry(), ttl)
+        # The record and its index entry in one round trip (one transaction).
+        self.store.put_many([
+            Put(NAMESPACE, session.key, session.to_record(self.at_rest), ttl),
+            Put(INDEX_NAMESPACE, session.citizen, session.index_entry(), ttl,
+                item=session.sid)])
 
     def replace_cookie(self, old: SsoSession) -> None:
         """Forget the record under the old cookie; the index entry (same ``sid``) was
@@ -246,11 +248,13 @@ class SessionStore:
     def extend_services(self, session: SsoSession, now: float) -> None:
         """Services of a continued session live as long as the new session may."""
         ttl = max(1, int(session.expires_at - now))
+        writes: list[Put] = []
         for item, entry in self.store.items(SERVICES_NAMESPACE, session.sid).items():
-            self.store.put_item(SERVICES_NAMESPACE, session.sid, item, entry, ttl)
+            writes.append(Put(SERVICES_NAMESPACE, session.sid, entry, ttl, item=item))
             if isinstance(entry.get("sid"), str):
-                self.store.put(LINK_NAMESPACE, entry["sid"], _link(session.sid, session.citizen,
-                                                                   item), ttl)
+                writes.append(Put(LINK_NAMESPACE, entry["sid"],
+                                  _link(session.sid, session.citizen, item), ttl))
+        self.store.put_many(writes)
 
     def end(self, session: SsoSession) -> None:
         """Forget the session everywhere, without telling its services (see :meth:`close`)."""
@@ -299,11 +303,12 @@ class SessionStore:
 
     def note_service(self, sid: str, service_id: str, entry: dict[str, Any], ttl: int,
                      citizen: str | None = None) -> None:
-        self.store.put_item(SERVICES_NAMESPACE, sid, service_id,
-                            self._seal_entry(sid, service_id, entry), max(1, ttl))
+        writes = [Put(SERVICES_NAMESPACE, sid, self._seal_entry(sid, service_id, entry),
+                      max(1, ttl), item=service_id)]
         if citizen and isinstance(entry.get("sid"), str):
-            self.store.put(LINK_NAMESPACE, entry["sid"], _link(sid, citizen, service_id),
-                           max(1, ttl))
+            writes.append(Put(LINK_NAMESPACE, entry["sid"], _link(sid, citizen, service_id),
+                              max(1, ttl)))
+        self.store.put_many(writes)  # the entry and its link in one round trip
 
     def record_name_id(self, *, key: str, sid: str, service_id: str, name_id: str,
                        name_id_format: str, expires_at: int, now: float) -> bool:

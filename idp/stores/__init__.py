@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from .base import Record, Store, StoreUnavailable
+from .base import Put, Record, Store, StoreUnavailable
 
-__all__ = ["Record", "Store", "StoreUnavailable", "close_all", "open_store"]
+__all__ = ["Put", "Record", "Store", "StoreUnavailable", "close_all", "open_store"]
 
 _opened: dict[str, Store] = {}
 

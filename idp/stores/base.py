@@ -15,6 +15,8 @@ older than the retention period disappears without a cleanup job.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 Record = dict[str, Any]
@@ -22,6 +24,19 @@ Record = dict[str, Any]
 #: Upper bound on one serialised record: flow state is small, a record this
 #: large is a bug or an attack, never a login.
 MAX_RECORD_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Put:
+    """One write of :meth:`Store.put_many`: :meth:`Store.put` of ``key`` when ``item`` is
+    ``None``, otherwise :meth:`Store.put_item` of ``item`` in the collection of ``key`` (the
+    owner)."""
+
+    namespace: str
+    key: str
+    value: Record
+    ttl: int
+    item: str | None = None
 
 
 class StoreUnavailable(RuntimeError):
@@ -87,6 +102,24 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def delete_owner(self, namespace: str, owner: str) -> None:
         """Forget ``owner``'s whole collection."""
+
+    def put_many(self, writes: Sequence[Put],
+                 deletes: Sequence[tuple[str, str]] = ()) -> None:
+        """Several ``put`` and ``put_item`` written together, in order, then the records
+        ``deletes`` (namespace, key) forgotten: on Redis one ``MULTI/EXEC`` (one round trip),
+        on SQLite one transaction; either way all of it or, on a failure
+        (:class:`StoreUnavailable`), none. Records written together on a login (a session and
+        its index entry, a service and its link, a request's records and its flow state) go
+        through here. This default writes them one by one."""
+        for w in writes:
+            check_ttl(w.ttl)
+        for w in writes:
+            if w.item is None:
+                self.put(w.namespace, w.key, w.value, w.ttl)
+            else:
+                self.put_item(w.namespace, w.key, w.item, w.value, w.ttl)
+        for namespace, key in deletes:
+            self.delete(namespace, key)
 
     @abc.abstractmethod
     def ping(self) -> None:

@@ -8,10 +8,11 @@ the hash itself expires with its longest-lived item.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import redis
 
-from .base import Record, Store, StoreUnavailable, check_ttl
+from .base import Put, Record, Store, StoreUnavailable, check_ttl
 from .codec import decode, encode
 
 
@@ -92,6 +93,29 @@ class RedisStore(Store):
                 pipe.hset(key, item, entry)
                 pipe.expire(key, ttl, nx=True)  # a new hash gets a TTL...
                 pipe.expire(key, ttl, gt=True)  # ...an existing one lives as long as its items
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"redis store unavailable ({type(exc).__name__})") from exc
+
+    def put_many(self, writes: Sequence[Put],
+                 deletes: Sequence[tuple[str, str]] = ()) -> None:
+        for w in writes:
+            check_ttl(w.ttl)
+        if not writes and not deletes:
+            return
+        now = time.time()
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                for w in writes:
+                    key = self._key(w.namespace, w.key)
+                    if w.item is None:
+                        pipe.set(key, encode(w.value), ex=w.ttl)
+                    else:  # as put_item
+                        pipe.hset(key, w.item, encode({"exp": now + w.ttl, "value": w.value}))
+                        pipe.expire(key, w.ttl, nx=True)
+                        pipe.expire(key, w.ttl, gt=True)
+                for namespace, key in deletes:
+                    pipe.delete(self._key(namespace, key))
                 pipe.execute()
         except redis.RedisError as exc:
             raise StoreUnavailable(f"redis store unavailable ({type(exc).__name__})") from exc

@@ -40,9 +40,10 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from .base import Record, Store, StoreUnavailable, check_ttl
+from .base import Put, Record, Store, StoreUnavailable, check_ttl
 from .codec import decode, encode
 
 logger = logging.getLogger("ncconnect.store")
@@ -87,10 +88,10 @@ class SqliteStore(Store):
         self.path = str(path)
         self.sweep_seconds = float(sweep_seconds)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
         # Readable by the proxy's user only: SQLite gives its -wal and -shm files the mode of
         # the database file, so creating it 0600 covers all three.
         os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        self._local = threading.local()
         self._writes = 0
         self._sweeper: tuple[int, threading.Thread, threading.Event] | None = None
         self._sweeper_lock = threading.Lock()
@@ -297,6 +298,38 @@ class SqliteStore(Store):
         check_ttl(ttl)
         self._write("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
                     (namespace, owner, item, encode(value), time.time() + ttl))
+
+    def put_many(self, writes: Sequence[Put],
+                 deletes: Sequence[tuple[str, str]] = ()) -> None:
+        for w in writes:
+            check_ttl(w.ttl)
+        if not writes and not deletes:
+            return
+        now = time.time()
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for w in writes:
+                    if w.item is None:
+                        conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+                                     (w.namespace, w.key, encode(w.value), now + w.ttl))
+                    else:
+                        conn.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
+                                     (w.namespace, w.key, w.item, encode(w.value), now + w.ttl))
+                for namespace, key in deletes:
+                    conn.execute("DELETE FROM records WHERE namespace=? AND key=?",
+                                 (namespace, key))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("embedded store write failed") from exc
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY == 0:
+            self.sweep()
+        self._written.set()
 
     def items(self, namespace: str, owner: str) -> dict[str, Record]:
         try:

@@ -42,7 +42,7 @@ from satosa.internal import InternalData
 from satosa.micro_services.base import ResponseMicroService
 from satosa.response import Response, SeeOther
 
-from idp.app import flow_id, flow_ref
+from idp.app import flow_id, flow_ref, write_with_flow
 from idp.authn_requirements import requirements_of
 from idp.autopost import FORM_ACTION_HEADER
 from idp.csrf import csrf_ok, csrf_token
@@ -51,7 +51,7 @@ from idp.keys import read_secret
 from idp.pages import lang_of, render
 from idp.refusals import ACCESS_DENIED, consent_required, refusal
 from idp.same_origin import posted_from
-from idp.stores import open_store
+from idp.stores import Put, open_store
 from idp.stores.sealing import Unsealable, seal, unseal
 
 from .consent_records import forget, kept, new_record, remember, remembered
@@ -136,9 +136,10 @@ class ConsentScreen(ResponseMicroService):
         # Parked under the hash of ``ref``, the response sealed under ``ref`` itself (a bearer
         # secret kept only in the flow's own sealed state): the store cannot open it.
         key = _parked_key(ref)
-        self.store.put(PENDING_NAMESPACE, key, {
+        # Stored with the flow state that keeps ``ref``: one round trip.
+        write_with_flow(context, self.store, Put(PENDING_NAMESPACE, key, {
             "flow": flow_ref(context),
-            "sealed": seal(ref, PENDING_NAMESPACE, key, data.to_dict())}, self.screen_ttl)
+            "sealed": seal(ref, PENDING_NAMESPACE, key, data.to_dict())}, self.screen_ttl))
         context.state[self.name] = {"pending": ref}
         return SeeOther(f"{self.base_url}/{PATH}")
 

@@ -29,8 +29,9 @@ from satosa.internal import InternalData
 from satosa.micro_services.base import RequestMicroService, ResponseMicroService
 from satosa.response import Response
 
+from idp.app import write_with_flow
 from idp.errors import FlowError
-from idp.stores import Record, Store, open_store
+from idp.stores import Put, Record, Store, open_store
 from plugins.micro_services.pairwise import citizen_of
 from plugins.micro_services.provenance import provenance_of
 
@@ -117,10 +118,13 @@ class ConnectionHistory(ResponseMicroService):
         released = data.attributes if isinstance(data.attributes, dict) else {}
         acr = data.auth_info.auth_class_ref if data.auth_info is not None else None
         now = datetime.now(UTC)
-        self.store.put_item(NAMESPACE, citizen_of(context), entry_id(now),
+        # Written with the flow state (usually its deletion, the login being over): one
+        # round trip, and only if the login's response is sent.
+        write_with_flow(context, self.store,
+                        Put(NAMESPACE, citizen_of(context),
                             history_entry(now, service, source_id, source, acr, released,
                                           provenance_of(context)),
-                            self.ttl)
+                            self.ttl, item=entry_id(now)))
         logger.info("connection recorded", extra={"service": service["service_id"],
                                                   "source": source_id})
         return super().process(context, data)

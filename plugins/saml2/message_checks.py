@@ -44,6 +44,12 @@ def xml_signature_algorithms_problem(xml: str | bytes) -> str | None:
                           forbid_dtd=True)
     except (DefusedXmlException, SyntaxError, ValueError):
         return None  # not ours to explain: the parser that follows refuses it
+    return tree_signature_algorithms_problem(root)
+
+
+def tree_signature_algorithms_problem(root: Any) -> str | None:
+    """:func:`xml_signature_algorithms_problem` on a message the caller parsed already
+    (with defusedxml), so that one incoming document is parsed once."""
     for signature in root.iter(f"{{{DS}}}Signature"):
         methods = {m.get("Algorithm") for m in
                    signature.findall(f"{{{DS}}}SignedInfo/{{{DS}}}SignatureMethod")}

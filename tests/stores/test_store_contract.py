@@ -252,3 +252,65 @@ def test_reset_forgets_a_counter_and_tolerates_absent_ones(store, ns):
     assert store.count(ns, "login") == (0, 0)
     assert store.incr(ns, "login", ttl=60)[0] == 1
     assert store.count(ns, "other")[0] == 1
+
+
+# -- several writes together (put_many) ---------------------------------------------------
+
+
+def test_put_many_writes_records_and_items_together(store, ns):
+    from idp.stores import Put
+
+    store.put(ns, "old", {"v": 0}, ttl=60)
+    store.put_many([Put(ns, "old", {"v": 1}, 60), Put(ns, "new", {"v": 2}, 60),
+                    Put(ns + "-c", "owner", {"i": 1}, 60, item="a"),
+                    Put(ns + "-c", "owner", {"i": 2}, 60, item="b")])
+    assert store.get(ns, "old") == {"v": 1} and store.get(ns, "new") == {"v": 2}
+    assert store.items(ns + "-c", "owner") == {"a": {"i": 1}, "b": {"i": 2}}
+    store.put_many([])  # nothing to write is not an error
+
+
+def test_put_many_keeps_each_ttl(store, ns):
+    from idp.stores import Put
+
+    store.put_many([Put(ns, "short", {"v": 1}, 1), Put(ns, "long", {"v": 2}, 60),
+                    Put(ns + "-c", "o", {"i": 1}, 1, item="short"),
+                    Put(ns + "-c", "o", {"i": 2}, 60, item="long")])
+    time.sleep(2.1)
+    assert store.get(ns, "short") is None and store.get(ns, "long") == {"v": 2}
+    assert store.items(ns + "-c", "o") == {"long": {"i": 2}}
+
+
+def test_put_many_writes_all_or_none(store, ns):
+    from idp.stores import Put
+
+    with pytest.raises(ValueError):
+        store.put_many([Put(ns, "a", {"v": 1}, 60), Put(ns, "b", {"v": 2}, 0)])
+    with pytest.raises(ValueError):
+        store.put_many([Put(ns, "a", {"v": 1}, 60),
+                        Put(ns, "b", {"blob": "x" * 300_000}, 60)])
+    assert store.get(ns, "a") is None and store.get(ns, "b") is None
+
+
+def test_put_many_is_one_round_trip_on_redis(redis_server, ns):
+    from idp.stores import Put
+
+    store = RedisStore(redis_server.url)
+    reads = store._client.info("stats")["total_reads_processed"]
+    store.put_many([Put(ns, "s", {"v": 1}, 60), Put(ns + "-i", "o", {"v": 2}, 60, item="x"),
+                    Put(ns, "l", {"v": 3}, 60)])
+    # the INFO call that reads the counter is one read of its own
+    assert store._client.info("stats")["total_reads_processed"] - reads == 2
+
+
+def test_put_many_forgets_the_deleted_records_in_the_same_step(store, ns):
+    from idp.stores import Put
+
+    store.put(ns, "flow", {"v": 1}, ttl=60)
+    store.put_many([Put(ns, "code", {"v": 2}, 60)], deletes=[(ns, "flow"), (ns, "absent")])
+    assert store.get(ns, "flow") is None and store.get(ns, "code") == {"v": 2}
+    store.put(ns, "flow", {"v": 1}, ttl=60)
+    store.put_many([], deletes=[(ns, "flow")])
+    assert store.get(ns, "flow") is None
+    with pytest.raises(ValueError):  # a refused write forgets nothing either
+        store.put_many([Put(ns, "x", {"blob": "x" * 300_000}, 60)], deletes=[(ns, "code")])
+    assert store.get(ns, "code") == {"v": 2}

@@ -36,12 +36,12 @@ from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
 from idp import loa
-from idp.app import flow_ref
+from idp.app import flow_ref, write_with_flow
 from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.sso.logout import logout_hub
-from idp.stores import open_store
+from idp.stores import Put, open_store
 from plugins.micro_services.choix import back_to_choice
 
 from .discovery import Discovery, ProviderMetadata
@@ -116,7 +116,10 @@ class OIDCBackend(BackendModule):
         state, nonce, verifier = (secrets.token_urlsafe(32), secrets.token_urlsafe(32),
                                   new_verifier())
         context.state[self.name] = {"state": state, "nonce": nonce, "verifier": verifier}
-        self.store.put(PENDING_NAMESPACE, state, {"flow": flow_ref(context)}, self.flow_ttl)
+        # Stored with the flow state that holds its nonce and verifier: one round trip.
+        write_with_flow(context, self.store,
+                        Put(PENDING_NAMESPACE, state, {"flow": flow_ref(context)},
+                            self.flow_ttl))
         query = urlencode({
             "response_type": "code", "client_id": self.client_id,
             "redirect_uri": self.redirect_uri, "scope": self.scope, "state": state,

@@ -43,14 +43,14 @@ from satosa.internal import AuthenticationInformation, InternalData
 from satosa.response import Response, SeeOther
 
 from idp import loa
-from idp.app import flow_ref, repeated_params
+from idp.app import flow_ref, repeated_params, write_with_flow
 from idp.authn_requirements import requirements_of
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.quoting import quoted
 from idp.sso.logout import logout_hub
 from idp.sso.session import SOURCE_SESSION_DECORATION
-from idp.stores import open_store
+from idp.stores import Put, open_store
 from plugins.micro_services.choix import back_to_choice
 from plugins.saml2.message_checks import repeated_params_problem
 
@@ -133,8 +133,11 @@ class SAML2Backend(BackendModule):
     def start_auth(self, context: Context, internal_request: InternalData) -> Response:
         relay_state = secrets.token_urlsafe(32)
         request = redirect_request(self.client, self.idp_entity_id, self.acs_url, relay_state)
-        self.store.put(OUTSTANDING_NAMESPACE, request.request_id,
-                       {"flow": flow_ref(context), "source": self.source_id}, self.flow_ttl)
+        # Stored with the flow state that names the request: one round trip.
+        write_with_flow(context, self.store,
+                        Put(OUTSTANDING_NAMESPACE, request.request_id,
+                            {"flow": flow_ref(context), "source": self.source_id},
+                            self.flow_ttl))
         context.state[self.name] = {"request_id": request.request_id, "relay_state": relay_state}
         logger.info("login sent to source", extra={"source": self.source_id})
         return SeeOther(request.location)

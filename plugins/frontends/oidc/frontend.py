@@ -151,7 +151,7 @@ class OIDCFrontend(FrontendModule):
             del context.state[self.name]
             return self._refuse(pending.redirect_uri, UNMET, "the level asked was not reached",
                                 pending.state)
-        code = self.grants.issue_code(grant)
+        code = self.grants.issue_code(grant, context)
         del context.state[self.name]
         logger.info("authorization code issued", extra={"client": client.service_id})
         return redirect_to_client(pending.redirect_uri,

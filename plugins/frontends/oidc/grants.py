@@ -18,7 +18,10 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from idp.stores import Store
+from satosa.context import Context
+
+from idp.app import write_with_flow
+from idp.stores import Put, Store
 from idp.stores.sealing import Unsealable, seal, unseal
 
 from .settings import Lifetimes
@@ -71,12 +74,18 @@ class GrantStore:
         self.store = store
         self.lifetimes = lifetimes
 
-    def issue_code(self, grant: CodeGrant) -> str:
+    def issue_code(self, grant: CodeGrant, context: Context | None = None) -> str:
+        """A new code; with the request's ``context``, stored with its flow state (one round
+        trip, before the redirect carrying the code leaves)."""
         code = secrets.token_urlsafe(32)
         key = digest(code)
-        self.store.put(CODE_NS, key, {"client_id": grant.client_id,
-                                      "sealed": seal(code, CODE_NS, key, asdict(grant))},
-                       ttl=self.lifetimes.code)
+        put = Put(CODE_NS, key, {"client_id": grant.client_id,
+                                 "sealed": seal(code, CODE_NS, key, asdict(grant))},
+                  self.lifetimes.code)
+        if context is not None:
+            write_with_flow(context, self.store, put)
+        else:
+            self.store.put_many([put])
         return code
 
     def redeem_code(self, code: str) -> CodeGrant | None:
@@ -101,12 +110,13 @@ class GrantStore:
         access = AccessGrant(client_id=grant.client_id, sub=grant.sub, claims=grant.claims)
         ttl = self.lifetimes.access_token
         key = digest(token)
-        self.store.put(TOKEN_NS, key, {"client_id": grant.client_id,
-                                       "sealed": seal(token, TOKEN_NS, key, asdict(access))},
-                       ttl=ttl)
-        # The marker lives as long as the token it may have to revoke.
-        self.store.put(REDEEMED_NS, digest(code),
-                       {"access_token": digest(token), "client_id": grant.client_id}, ttl=ttl)
+        # The token and the redeemed-code marker in one round trip (one transaction); the
+        # marker lives as long as the token it may have to revoke.
+        self.store.put_many([
+            Put(TOKEN_NS, key, {"client_id": grant.client_id,
+                                "sealed": seal(token, TOKEN_NS, key, asdict(access))}, ttl),
+            Put(REDEEMED_NS, digest(code),
+                {"access_token": digest(token), "client_id": grant.client_id}, ttl)])
         return token
 
     def access_grant(self, token: str) -> AccessGrant | None:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import fromstring
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.samlp import AuthnRequest, authn_request_from_string
+from saml2.samlp import AuthnRequest
 from saml2.server import Server
 
 from idp import loa, source_hint
@@ -36,7 +37,7 @@ from plugins.saml2.message_checks import (
     issue_instant_problem,
     repeated_params_problem,
     signature_algorithms_problem,
-    xml_signature_algorithms_problem,
+    tree_signature_algorithms_problem,
 )
 from plugins.saml2.redirect_signature import verify_redirect_signature
 
@@ -91,27 +92,32 @@ def _decode(binding: str, encoded: str) -> bytes:
         raise _refuse(f"SAMLRequest {exc}") from exc
 
 
-def _issuer(xml: bytes) -> str:
-    """The Issuer, read with defusedxml before anything trusts the message."""
+def _tree(xml: bytes) -> Element:
+    """The request parsed once with defusedxml (no entity expansion, no external reference),
+    before anything trusts it: the Issuer, the signature algorithms and the repeated children
+    are read from this tree; pysaml2 parses it on its own afterwards, and the Issuer it reads
+    must be the same."""
     try:
-        request = authn_request_from_string(xml)
+        return fromstring(xml)
     except Exception as exc:  # defusedxml/ElementTree raise many types for hostile XML
         raise _refuse("SAMLRequest is not well-formed XML") from exc
-    if request is None:
+
+
+def _issuer(root: Element) -> str:
+    """The Issuer, as pysaml2 reads it (the text of the ``saml:Issuer`` child)."""
+    if root.tag != f"{{{_SAMLP}}}AuthnRequest":
         raise _refuse("SAMLRequest is not an AuthnRequest")
-    issuer = (request.issuer.text or "").strip() if request.issuer is not None else ""
+    issuers = root.findall(f"{{{_SAML}}}Issuer")
+    issuer = (issuers[-1].text or "").strip() if issuers else ""
     if not issuer:
         raise _refuse("AuthnRequest without Issuer")
     return issuer
 
 
-def _check_single_children(xml: bytes) -> None:
+def _check_single_children(root: Element) -> None:
     """pysaml2 keeps the last of two ``NameIDPolicy`` (or ``RequestedAuthnContext``...) where
     the schema allows one, and the SP's software may have meant the first: refused."""
-    try:
-        children = Counter(child.tag for child in fromstring(xml))
-    except Exception as exc:  # parsed by pysaml2 already; any surprise is still a refusal
-        raise _refuse("SAMLRequest is not well-formed XML") from exc
+    children = Counter(child.tag for child in root)
     repeated = sorted(tag.rsplit("}", 1)[-1] for tag, n in children.items()
                       if n > 1 and tag in SINGLE_CHILDREN)
     if repeated:
@@ -165,17 +171,18 @@ def read_authn_request(server: Server, known_sps: set[str], binding: str,
         raise _refuse("RelayState longer than 80 bytes")
 
     xml = _decode(binding, encoded)
-    sp = _issuer(xml)
+    root = _tree(xml)
+    sp = _issuer(root)
     if sp not in known_sps:
         raise FlowError("sp_inconnu", detail="AuthnRequest from an unregistered issuer")
 
     if binding == BINDING_HTTP_REDIRECT:
         _check_redirect_signature(server, sp, params, request_uri)
-    problem = xml_signature_algorithms_problem(xml)
+    problem = tree_signature_algorithms_problem(root)
     if problem:
         raise _refuse(f"AuthnRequest {problem}")
     message = _parse(server, xml)
-    _check_single_children(xml)
+    _check_single_children(root)
     if (message.issuer.text or "").strip() != sp:
         raise _refuse("Issuer changed between reads")
     _check_xml_signature(server, sp, binding, message)
