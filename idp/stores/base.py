@@ -132,3 +132,11 @@ class Store(abc.ABC):
 def check_ttl(ttl: int) -> None:
     if ttl <= 0:
         raise ValueError(f"ttl must be a positive number of seconds, got {ttl}")
+
+
+def checked_batch(writes: Sequence[Put], deletes: Sequence[tuple[str, str]]) -> bool:
+    """Check a :meth:`Store.put_many` batch before anything is written (every TTL positive);
+    ``False`` when there is nothing to do."""
+    for w in writes:
+        check_ttl(w.ttl)
+    return bool(writes or deletes)

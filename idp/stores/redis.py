@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import redis
 
-from .base import Put, Record, Store, StoreUnavailable, check_ttl
+from .base import Put, Record, Store, StoreUnavailable, check_ttl, checked_batch
 from .codec import decode, encode
 
 
@@ -99,9 +99,7 @@ class RedisStore(Store):
 
     def put_many(self, writes: Sequence[Put],
                  deletes: Sequence[tuple[str, str]] = ()) -> None:
-        for w in writes:
-            check_ttl(w.ttl)
-        if not writes and not deletes:
+        if not checked_batch(writes, deletes):
             return
         now = time.time()
         try:

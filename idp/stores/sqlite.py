@@ -35,15 +35,16 @@ about not keeping even sealed or pseudonymous data longer than its TTL.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .base import Put, Record, Store, StoreUnavailable, check_ttl
+from .base import Put, Record, Store, StoreUnavailable, check_ttl, checked_batch
 from .codec import decode, encode
 
 logger = logging.getLogger("ncconnect.store")
@@ -192,11 +193,32 @@ class SqliteStore(Store):
             cur = conn.execute(sql, params)
         except sqlite3.Error as exc:
             raise StoreUnavailable("embedded store write failed") from exc
+        self._wrote()
+        return cur
+
+    def _wrote(self) -> None:
+        """After every write: the occasional sweep, and the housekeeping thread woken (its
+        WAL checkpoint follows a second later)."""
         self._writes += 1
         if self._writes % _SWEEP_EVERY == 0:
             self.sweep()
         self._written.set()
-        return cur
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any failure: all or nothing, across
+        processes; a SQLite error is the store being unavailable."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("embedded store write failed") from exc
 
     def put(self, namespace: str, key: str, value: Record, ttl: int) -> None:
         check_ttl(ttl)
@@ -208,24 +230,11 @@ class SqliteStore(Store):
     def add(self, namespace: str, key: str, value: Record, ttl: int) -> bool:
         check_ttl(ttl)
         now = time.time()
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(
-                    "DELETE FROM records WHERE namespace=? AND key=? AND expires<=?",
-                    (namespace, key, now),
-                )
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?)",
-                    (namespace, key, encode(value), now + ttl),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreUnavailable("embedded store write failed") from exc
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM records WHERE namespace=? AND key=? AND expires<=?",
+                         (namespace, key, now))
+            cur = conn.execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?)",
+                               (namespace, key, encode(value), now + ttl))
         self._written.set()
         return cur.rowcount == 1
 
@@ -301,35 +310,21 @@ class SqliteStore(Store):
 
     def put_many(self, writes: Sequence[Put],
                  deletes: Sequence[tuple[str, str]] = ()) -> None:
-        for w in writes:
-            check_ttl(w.ttl)
-        if not writes and not deletes:
+        if not checked_batch(writes, deletes):
             return
         now = time.time()
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for w in writes:
-                    if w.item is None:
-                        conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
-                                     (w.namespace, w.key, encode(w.value), now + w.ttl))
-                    else:
-                        conn.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
-                                     (w.namespace, w.key, w.item, encode(w.value), now + w.ttl))
-                for namespace, key in deletes:
-                    conn.execute("DELETE FROM records WHERE namespace=? AND key=?",
-                                 (namespace, key))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreUnavailable("embedded store write failed") from exc
-        self._writes += 1
-        if self._writes % _SWEEP_EVERY == 0:
-            self.sweep()
-        self._written.set()
+        with self._transaction() as conn:
+            for w in writes:
+                if w.item is None:
+                    conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+                                 (w.namespace, w.key, encode(w.value), now + w.ttl))
+                else:
+                    conn.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
+                                 (w.namespace, w.key, w.item, encode(w.value), now + w.ttl))
+            for namespace, key in deletes:
+                conn.execute("DELETE FROM records WHERE namespace=? AND key=?",
+                             (namespace, key))
+        self._wrote()
 
     def items(self, namespace: str, owner: str) -> dict[str, Record]:
         try:

@@ -59,24 +59,23 @@ def _cached(cache_key: tuple, load) -> xmlsec.Key:
 
 def private_key(spec: str | bytes) -> xmlsec.Key:
     """Our private key (PEM, PKCS#1 or PKCS#8), from its file or its PEM text."""
-    if is_pem_text(spec):
-        data = spec.encode("ascii") if isinstance(spec, str) else spec
-        return _cached(("private-pem", data),
-                       lambda: xmlsec.Key.from_memory(data, xmlsec.KeyFormat.PEM, None))
-    path = os.fsdecode(spec)
-    return _cached(("private-file", path, *_file_id(path)),
-                   lambda: xmlsec.Key.from_file(path, xmlsec.KeyFormat.PEM, None))
+    return _key(spec, xmlsec.KeyFormat.PEM, "private")
 
 
 def certificate_key(spec: str | bytes) -> xmlsec.Key:
     """The public key of an X.509 certificate, from its PEM file or its PEM text."""
+    return _key(spec, xmlsec.KeyFormat.CERT_PEM, "cert")
+
+
+def _key(spec: str | bytes, fmt: int, kind: str) -> xmlsec.Key:
+    """Loaded once: PEM text by its bytes, a file by its path and identity (a replaced file is
+    read again)."""
     if is_pem_text(spec):
         data = spec.encode("ascii") if isinstance(spec, str) else spec
-        return _cached(("cert-pem", data),
-                       lambda: xmlsec.Key.from_memory(data, xmlsec.KeyFormat.CERT_PEM, None))
+        return _cached((f"{kind}-pem", data), lambda: xmlsec.Key.from_memory(data, fmt, None))
     path = os.fsdecode(spec)
-    return _cached(("cert-file", path, *_file_id(path)),
-                   lambda: xmlsec.Key.from_file(path, xmlsec.KeyFormat.CERT_PEM, None))
+    return _cached((f"{kind}-file", path, *_file_id(path)),
+                   lambda: xmlsec.Key.from_file(path, fmt, None))
 
 
 def clear() -> None:
