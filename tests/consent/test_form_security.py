@@ -31,30 +31,30 @@ def test_post_without_csrf_token_is_refused_and_releases_nothing(cf, citizen):
     assert error_code_of(resp) == "csrf"
 
 
-def test_post_with_a_valid_token_from_a_foreign_origin_is_refused_and_releases_nothing(
-        cf, citizen):
+def _post_stating(cf, citizen, **headers: str):
+    """The consent form posted with its valid token, the browser stating ``headers``."""
     browser = Browser()
     action, fields = consent_form(to_screen(browser, cf, "rp-accord", citizen))
-    resp = browser.session.post(action, data=fields, allow_redirects=False, timeout=30,
-                                headers={"Origin": "https://pirate.example"})
+    return browser, browser.session.post(action, data=fields, allow_redirects=False,
+                                         timeout=30, headers=headers)
+
+
+def test_post_with_a_valid_token_from_a_foreign_origin_is_refused_and_releases_nothing(
+        cf, citizen):
+    _, resp = _post_stating(cf, citizen, Origin="https://pirate.example")
     _nothing_released(resp, citizen)
     assert error_code_of(resp) == "csrf"
 
 
 def test_post_the_browser_marks_cross_site_is_refused_and_releases_nothing(cf, citizen):
-    browser = Browser()
-    action, fields = consent_form(to_screen(browser, cf, "rp-accord", citizen))
-    resp = browser.session.post(action, data=fields, allow_redirects=False, timeout=30,
-                                headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"})
+    _, resp = _post_stating(cf, citizen, **{"Origin": "null", "Sec-Fetch-Site": "cross-site"})
     _nothing_released(resp, citizen)
     assert error_code_of(resp) == "csrf"
 
 
 def test_post_the_browser_marks_same_origin_is_accepted(cf, citizen):
-    browser = Browser()
-    action, fields = consent_form(to_screen(browser, cf, "rp-accord", citizen))
-    resp = browser.session.post(action, data=fields, allow_redirects=False, timeout=30,
-                                headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    browser, resp = _post_stating(cf, citizen,
+                                  **{"Origin": "null", "Sec-Fetch-Site": "same-origin"})
     assert attributes_of(browser.follow(resp))["family_name"] == citizen.claims["family_name"]
 
 
