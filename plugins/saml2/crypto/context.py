@@ -12,6 +12,9 @@ it right after construction, before any message is handled, with:
 Everything else in the context is pysaml2's, built from the same configuration as before:
 our key and certificate, the metadata, ``only_use_keys_in_metadata``, the decryption keys
 (``encryption_keypairs``), and the in-process RSA signer of the Redirect binding.
+
+Whichever backend, the schema validation pysaml2 makes before each signature check is
+libxml2's (:mod:`plugins.saml2.schema_validation`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from saml2.sigver import (
     pem_format,
 )
 
+from .. import schema_validation
 from .backend import CryptoBackendInProcess
 from .binary import CryptoBackendXmlSec1Once
 
@@ -113,6 +117,8 @@ def security_context(conf: Any, crypto: Crypto) -> SecurityContext:
 
 
 def install(entity: Any, crypto: Crypto) -> Any:
-    """Give ``entity`` (a pysaml2 ``Server`` or ``Saml2Client``) the chosen backend."""
+    """Give ``entity`` (a pysaml2 ``Server`` or ``Saml2Client``) the chosen backend, and
+    pysaml2 the libxml2 schema validator (:mod:`plugins.saml2.schema_validation`)."""
+    schema_validation.install()
     entity.sec = security_context(entity.config, crypto)
     return entity
