@@ -77,17 +77,18 @@ def flow_ref(context: Context) -> str:
     return flow_key(flow_id(context))
 
 
-def write_with_flow(context: Context, store: Store, put: Put) -> None:
-    """Store ``put`` with this request's flow state: in the same round trip (one
-    ``MULTI/EXEC``, one SQLite transaction), before the response leaves. Only for a record
-    this request does not read back (a pending OAuth ``state``, an outstanding AuthnRequest,
-    a parked consent, a history entry); should the request fail, it is not written, like the
-    flow state. Outside the application (a plugin driven on its own), written at once."""
+def write_with_flow(context: Context, store: Store, *puts: Put) -> None:
+    """Store ``puts`` with this request's flow state: in the same round trip (one
+    ``MULTI/EXEC``, one SQLite transaction), in order, before the response leaves. Only for
+    records this request does not read back (a pending OAuth ``state``, an outstanding
+    AuthnRequest, a parked consent, a history entry, a new SSO session and the services it
+    answered); should the request fail, they are not written, like the flow state. Outside
+    the application (a plugin driven on its own), written at once."""
     pending = context.get_decoration(WRITES_DECORATION)
     if pending is None:
-        store.put_many([put])
+        store.put_many(list(puts))
     else:
-        pending.append((store, put))
+        pending.extend((store, put) for put in puts)
 
 
 def repeated_params(context: Context) -> frozenset[str]:
@@ -305,9 +306,10 @@ class NCConnectApp(SATOSABase):
         state = context.state
         queued = context.get_decoration(WRITES_DECORATION) or []
         writes = [put for store, put in queued if store is self.store]
-        for store, put in queued:  # a plugin on another store (none today): on its own
-            if store is not self.store:
-                store.put_many([put])
+        others = [(store, put) for store, put in queued if store is not self.store]
+        for store in {id(store): store for store, _ in others}.values():
+            # A plugin on another store (none today): its writes together, on their own.
+            store.put_many([put for s, put in others if s is store])
         if state.delete:
             self.store.put_many(writes, deletes=[(FLOW_NAMESPACE, flow_key(fid))])
             resp.headers.append(("Set-Cookie", self._cookie("", 0)))

@@ -46,6 +46,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -74,6 +75,13 @@ REPLAY_DECORATION = "ncc.sso_replay"
 SOURCE_SESSION_DECORATION = "ncc.source_session"
 #: Length of ``secrets.token_urlsafe(32)``: any other cookie value is not ours.
 COOKIE_LENGTH = 43
+#: Context decoration: the entry :class:`SsoServiceUse` noted for the service answered in this
+#: request (``{"sid", "service_id", "entry", "ttl"}``), for a frontend to note it again with
+#: what it sent (the SAML NameID).
+NOTED_SERVICE_DECORATION = "ncc.sso_noted_service"
+
+#: Writes records together: ``Store.put_many`` at once, or queued with the flow state.
+Writer = Callable[[list[Put]], None]
 
 
 def digest(cookie_value: str) -> str:
@@ -207,8 +215,12 @@ class SessionStore:
     def create(self, *, sid: str, citizen: str, source: str, subject: str,
                attributes: dict[str, Any], auth_time: int, loa: str, acr: str,
                issuer: str | None, now: float,
-               source_session: dict[str, Any] | None = None) -> tuple[str, SsoSession]:
-        """A new session under a new cookie value: (cookie value, session)."""
+               source_session: dict[str, Any] | None = None,
+               write: Writer | None = None) -> tuple[str, SsoSession]:
+        """A new session under a new cookie value: (cookie value, session). ``write``: how its
+        records are written (by default at once; a login step passes
+        :func:`idp.app.write_with_flow`, so they go with the flow state in one round trip and
+        only if the step succeeds)."""
         cookie = secrets.token_urlsafe(32)
         stamp = int(now)
         key = digest(cookie)
@@ -218,7 +230,7 @@ class SessionStore:
                              loa=loa, acr=acr, issuer=issuer, created=stamp, last_used=stamp,
                              expires_at=stamp + self.absolute, source_session=source_session,
                              sealed=sealed)
-        self._save(session, now)
+        self._save(session, now, write)
         return cookie, session
 
     def touch(self, session: SsoSession, now: float) -> SsoSession | None:
@@ -232,10 +244,10 @@ class SessionStore:
         self.store.put_item(INDEX_NAMESPACE, used.citizen, used.sid, used.index_entry(), ttl)
         return used
 
-    def _save(self, session: SsoSession, now: float) -> None:
+    def _save(self, session: SsoSession, now: float, write: Writer | None = None) -> None:
         ttl = self.ttl(session, now)
         # The record and its index entry in one round trip (one transaction).
-        self.store.put_many([
+        (write or self.store.put_many)([
             Put(NAMESPACE, session.key, session.to_record(self.at_rest), ttl),
             Put(INDEX_NAMESPACE, session.citizen, session.index_entry(), ttl,
                 item=session.sid)])
@@ -302,35 +314,18 @@ class SessionStore:
         return entry
 
     def note_service(self, sid: str, service_id: str, entry: dict[str, Any], ttl: int,
-                     citizen: str | None = None) -> None:
+                     citizen: str | None = None, write: Writer | None = None) -> None:
+        """The session answered ``service_id``: its entry (and, with ``citizen``, the link from
+        the service's own session id), written by ``write`` as in :meth:`create`. Noting the
+        same service again in one step replaces the entry: the SAML frontend does so with the
+        NameID it actually sent (single logout names the citizen exactly as the SP knows them,
+        and a transient NameID is known nowhere else)."""
         writes = [Put(SERVICES_NAMESPACE, sid, self._seal_entry(sid, service_id, entry),
                       max(1, ttl), item=service_id)]
         if citizen and isinstance(entry.get("sid"), str):
             writes.append(Put(LINK_NAMESPACE, entry["sid"], _link(sid, citizen, service_id),
                               max(1, ttl)))
-        self.store.put_many(writes)  # the entry and its link in one round trip
-
-    def record_name_id(self, *, key: str, sid: str, service_id: str, name_id: str,
-                       name_id_format: str, expires_at: int, now: float) -> bool:
-        """The NameID a SAML SP actually received (value and format) replaces the pairwise
-        ``subject`` noted for it: single logout must name the citizen exactly as the SP knows
-        them, and a transient NameID is known nowhere else.
-
-        Replace-if-present: ``False``, and nothing written, when the session has no entry for
-        the service. Should a logout close the session while this writes, the entry is
-        removed again (the record ``key`` is taken before the services are deleted), so an
-        ended session never gets an entry back."""
-        entry = self.services(sid).get(service_id)
-        if entry is None:
-            return False
-        self.store.put_item(SERVICES_NAMESPACE, sid, service_id,
-                            self._seal_entry(sid, service_id, {
-                                **entry, "subject": name_id, "name_id_format": name_id_format}),
-                            max(1, int(expires_at - now)))
-        if self.store.get(NAMESPACE, key) is None:
-            self.store.delete_item(SERVICES_NAMESPACE, sid, service_id)
-            return False
-        return True
+        (write or self.store.put_many)(writes)  # the entry and its link in one round trip
 
     def by_sid(self, citizen: str, sid: str, now: float) -> SsoSession | None:
         """The live session ``sid`` of ``citizen`` (from *Mon espace*: no cookie needed)."""

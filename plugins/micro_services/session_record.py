@@ -21,8 +21,12 @@ Two response micro-services (:mod:`idp.sso.session` describes the records):
   session (:mod:`idp.sso.session`). Being last, it runs only for a login the
   service actually receives, including after the consent screen's own request.
   The SAML frontend, which alone decides the NameID (a transient or email one is no
-  pairwise subject), then records the NameID it sent in that same entry
-  (:meth:`idp.sso.session.SessionStore.record_name_id`).
+  pairwise subject), then notes the entry again with the NameID it sent
+  (:data:`idp.sso.session.NOTED_SERVICE_DECORATION`).
+
+Both write through :func:`idp.app.write_with_flow`: the session, its index entry, the
+service's entry and its link go to the store with the flow state, in that step's single
+round trip, and only if the step succeeds (a step that fails leaves no session behind).
 
 A passive request (``prompt=none``, ``IsPassive``) answered from the session must not
 end on a page either: when a step of the chain stops it to show one (the consent
@@ -47,6 +51,7 @@ from satosa.micro_services.base import ResponseMicroService
 from satosa.response import Response
 
 from idp import loa
+from idp.app import write_with_flow
 from idp.auth_instant import auth_time_of
 from idp.authn_requirements import requirements_of
 from idp.dictionary.pivot import subject_basis
@@ -55,6 +60,7 @@ from idp.keys import read_secret
 from idp.pairwise import pairwise_id
 from idp.refusals import consent_required
 from idp.sso.session import (
+    NOTED_SERVICE_DECORATION,
     REPLAY_DECORATION,
     SOURCE_SESSION_DECORATION,
     STATE_KEY,
@@ -154,7 +160,8 @@ class SsoSessionRecord(ResponseMicroService):
             source=source, subject=subject, attributes=attributes,
             auth_time=auth_time_of(getattr(info, "timestamp", None)), loa=level,
             acr=loa.stated(level), issuer=getattr(info, "issuer", None), now=now,
-            source_session=_source_session(context))
+            source_session=_source_session(context),
+            write=lambda puts: write_with_flow(context, self.sessions.store, *puts))
         if same_citizen and previous is not None:
             self.sessions.replace_cookie(previous)
             self.sessions.extend_services(session, now)
@@ -183,10 +190,18 @@ class SsoServiceUse(ResponseMicroService):
                 raise FlowError("session_expiree", detail="sso: damaged session reference")
             subject = data.subject_id if data.subject_type == SUBJECT_TYPE else None
             citizen = ref.get("citizen")
-            self.sessions.note_service(sid, service["service_id"], {
+            entry = {
                 "service_id": service["service_id"], "protocol": service["protocol"],
                 "requester": data.requester,
                 "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "sid": service_sid(sid, service["service_id"]), "subject": subject,
-            }, expires_at - int(time.time()), citizen=citizen if isinstance(citizen, str) else None)
+            }
+            ttl = expires_at - int(time.time())
+            # Written with the flow state at the end of the step, in its round trip.
+            self.sessions.note_service(
+                sid, service["service_id"], entry, ttl,
+                citizen=citizen if isinstance(citizen, str) else None,
+                write=lambda puts: write_with_flow(context, self.sessions.store, *puts))
+            context.decorate(NOTED_SERVICE_DECORATION, {
+                "sid": sid, "service_id": service["service_id"], "entry": entry, "ttl": ttl})
         return super().process(context, data)

@@ -42,7 +42,7 @@ from satosa.internal import InternalData
 from satosa.response import Response
 
 from idp import source_hint
-from idp.app import repeated_params
+from idp.app import repeated_params, write_with_flow
 from idp.authn_requirements import LevelNotMet, record, requirements_of
 from idp.autopost import autopost
 from idp.errors import FlowError
@@ -55,7 +55,7 @@ from idp.refusals import (
     reason_of,
 )
 from idp.sso.logout import logout_hub
-from idp.sso.session import STATE_KEY, SsoSession, service_sid_of
+from idp.sso.session import NOTED_SERVICE_DECORATION, SsoSession, service_sid_of
 from plugins.micro_services.pairwise import pairwise_subject_of
 
 from . import response as saml_response
@@ -298,17 +298,18 @@ class SAML2Frontend(FrontendModule):
         return autopost(flow["acs"], self._fields(xml, flow.get("relay_state", "")), context)
 
     def _record_name_id(self, context: Context, service_id: str, name_id: NameID) -> None:
-        """The session's entry for this SP (:class:`SsoServiceUse` wrote it just before)
-        records the NameID sent, which single logout then names in both directions."""
-        ref = context.state.get(STATE_KEY) if context.state is not None else None
-        if self.logout is None or not isinstance(ref, dict):
+        """The session's entry for this SP (:class:`SsoServiceUse` noted it just before, in
+        this same step) is noted again with the NameID sent, which single logout then names
+        in both directions; both go to the store with the flow state, the later one kept."""
+        noted = context.get_decoration(NOTED_SERVICE_DECORATION)
+        if self.logout is None or not isinstance(noted, dict) \
+                or noted.get("service_id") != service_id:
             return  # no SSO session: nothing will log this login out
-        key, sid, expires_at = ref.get("key"), ref.get("sid"), ref.get("expires_at")
-        if not (isinstance(key, str) and isinstance(sid, str) and isinstance(expires_at, int)):
-            return
-        self.logout.sessions.record_name_id(
-            key=key, sid=sid, service_id=service_id, name_id=str(name_id.text),
-            name_id_format=str(name_id.format), expires_at=expires_at, now=time.time())
+        sessions = self.logout.sessions
+        sessions.note_service(
+            noted["sid"], service_id,
+            {**noted["entry"], "subject": str(name_id.text), "name_id_format": str(name_id.format)},
+            noted["ttl"], write=lambda puts: write_with_flow(context, sessions.store, *puts))
 
     def handle_backend_error(self, exception: Exception) -> Response:
         """The source refused or failed: the SP gets a signed error Response, on its ACS."""

@@ -6,7 +6,7 @@ allows (``saml2.name_id_formats``).
 * **transient**: 256 random bits from :mod:`secrets`, new at every login and never reused. The
   SP cannot link two logins through it; single logout still can, because the frontend records
   it in the SSO session's entry for the SP (:meth:`idp.sso.session.SessionStore.
-  record_name_id`), which LogoutRequests in both directions are matched against.
+  note_service`), which LogoutRequests in both directions are matched against.
 * **email**: the citizen's email address, only when the partner file lists the format (the
   registry allows that only to a service that may receive ``email``) *and* the address is
   among the attributes released to the SP in this login (requested by its metadata, not
