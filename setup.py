@@ -17,6 +17,9 @@ setup(
         "cryptojwt>=1.9,<2",
         "ldap3>=2.9,<3",
         "redis>=5,<9",
+        # redis-py parses replies with hiredis (C) when it is installed: a fifth of the
+        # redis client's CPU per login (bench/profile.py).
+        "hiredis>=3,<4",
         "jinja2>=3.1,<4",
         "pydantic>=2.7,<3",
         "pyyaml>=6,<7",

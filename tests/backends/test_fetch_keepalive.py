@@ -71,12 +71,12 @@ def server() -> Iterator[_Server]:
     srv = _Server()
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
-    fetch._forget_sessions()  # connections of earlier tests are not this server's
+    fetch._forget_pools()  # connections of earlier tests are not this server's
     fetch._proxies.cache_clear()
     yield srv
     srv.shutdown()
     srv.server_close()
-    fetch._forget_sessions()
+    fetch._forget_pools()
 
 
 def _url(srv: _Server, path: str) -> str:
@@ -98,7 +98,7 @@ def test_another_trust_gets_its_own_connection(server: _Server, tmp_path) -> Non
     call_json("GET", _url(server, "/json"), what="jwks", trust=SYSTEM_STORE)
     call_json("GET", _url(server, "/json"), what="jwks", trust=Trust(str(ca)))
     assert server.accepted == 2
-    assert fetch.session_for(Trust(str(ca))) is not fetch.session_for(SYSTEM_STORE)
+    assert fetch.pool_for(Trust(str(ca))) is not fetch.pool_for(SYSTEM_STORE)
 
 
 def test_oversized_answer_is_refused_and_its_connection_not_reused(server: _Server) -> None:
@@ -118,7 +118,6 @@ def test_cookie_of_a_source_never_sent_back(server: _Server) -> None:
     call_json("GET", _url(server, "/cookie"), what="userinfo", trust=SYSTEM_STORE)
     call_json("GET", _url(server, "/json"), what="userinfo", trust=SYSTEM_STORE)
     assert server.cookies_seen == []
-    assert len(fetch.session_for(SYSTEM_STORE).cookies) == 0
 
 
 def test_proxy_environment_read_once_per_host_and_still_honoured(server: _Server,

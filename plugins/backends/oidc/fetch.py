@@ -6,24 +6,26 @@ never hang a worker or fill its memory.
 
 TLS is verified against the source's own certificate authorities when its partner file
 names them (``tls_ca_file``: administrations behind a private CA), against the system's
-otherwise: per call (requests' ``verify``), never process-wide (``REQUESTS_CA_BUNDLE``
-would make every source trust every private CA). :class:`Trust` is a required argument
-of :func:`call_json`, so no call to a source can forget it. A failed handshake says
-"TLS", which CA store was used, and the fix.
+otherwise (the CA bundle requests ships, as before): per pool, never process-wide
+(``REQUESTS_CA_BUNDLE`` would make every source trust every private CA). :class:`Trust` is a
+required argument of :func:`call_json`, so no call to a source can forget it. A failed
+handshake says "TLS", which CA store was used, and the fix.
 
-Connections are kept alive: one :class:`requests.Session` per :class:`Trust` (so a
-connection opened under one source's CA is never reused under another's), per process
-(forgotten in a forked child: a gunicorn worker never shares a socket with the master or
-its siblings), with a bounded pool (:data:`POOL_HOSTS` hosts, :data:`POOL_PER_HOST`
-connections each), no retries, and no cookie kept between calls (a session cookie of one
-citizen's token call must never ride along another's). Discovery, JWKS, token and userinfo
-calls to the same source then share one TLS connection instead of a handshake each.
+Calls go through urllib3 directly (requests' session layer cost a third of a login's HTTP
+time: ``bench/profile.py``). Connections are kept alive: one :class:`urllib3.PoolManager`
+per :class:`Trust` and proxy (so a connection opened under one source's CA is never reused
+under another's), per process (forgotten in a forked child: a gunicorn worker never shares
+a socket with the master or its siblings), with a bounded pool (:data:`POOL_HOSTS` hosts,
+:data:`POOL_PER_HOST` connections each), no retries, no redirects followed, and no cookies
+at all (urllib3 keeps none: a session cookie of one citizen's token call never rides along
+another's). Discovery, JWKS, token and userinfo calls to the same source then share one TLS
+connection instead of a handshake each. Proxies come from the environment (``HTTPS_PROXY``,
+``NO_PROXY``…), read once per host.
 """
 
 from __future__ import annotations
 
 import functools
-import http.cookiejar
 import json
 import os
 import ssl
@@ -32,9 +34,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import requests
+import requests.certs
+import requests.utils
 import urllib3
 
 from .errors import InvalidSourceResponse, SourceUnavailable
@@ -73,9 +76,10 @@ class Trust:
         return cls(ca_file)
 
     @property
-    def verify(self) -> str | bool:
-        """requests' ``verify``: this file only, or the system store."""
-        return self.ca_file or True
+    def ca_bundle(self) -> str:
+        """The CA file TLS is verified against: this source's only, or the system store
+        (the bundle requests ships)."""
+        return self.ca_file or requests.certs.where()
 
     def described(self) -> str:
         if self.ca_file:
@@ -92,42 +96,28 @@ _MAX_CAUSES = 16
 POOL_HOSTS = 8
 POOL_PER_HOST = 4
 
-_sessions: dict[Trust, requests.Session] = {}
-_sessions_lock = threading.Lock()
+_pools: dict[tuple[Trust, str | None], urllib3.PoolManager] = {}
+_pools_lock = threading.Lock()
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    """Refuses every cookie: calls to a source never carry state from an earlier call."""
-
-    def set_ok(self, cookie, request) -> bool:  # noqa: ARG002 - the policy's signature
-        return False
-
-    def return_ok(self, cookie, request) -> bool:  # noqa: ARG002
-        return False
-
-
-def session_for(trust: Trust) -> requests.Session:
-    """This process's keep-alive session for the sources verified against ``trust``."""
-    session = _sessions.get(trust)
-    if session is not None:
-        return session
-    with _sessions_lock:
-        session = _sessions.get(trust)
-        if session is None:
-            session = requests.Session()
-            # Nothing from the environment per call: no REQUESTS_CA_BUNDLE (the CA is the
-            # source's own, or the system's), no ~/.netrc credentials; proxies are read from
-            # the environment once per host (:func:`_proxies`), not on every call.
-            session.trust_env = False
-            session.verify = trust.verify
-            session.cookies.set_policy(_NoCookies())
-            adapter = requests.adapters.HTTPAdapter(
-                pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST, max_retries=0,
-                pool_block=False)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            _sessions[trust] = session
-    return session
+def pool_for(trust: Trust, proxy: str | None = None) -> urllib3.PoolManager:
+    """This process's keep-alive pools for the sources verified against ``trust``, reached
+    directly or through ``proxy``."""
+    pool = _pools.get((trust, proxy))
+    if pool is not None:
+        return pool
+    with _pools_lock:
+        pool = _pools.get((trust, proxy))
+        if pool is None:
+            settings: dict[str, Any] = {
+                "num_pools": POOL_HOSTS, "maxsize": POOL_PER_HOST, "block": False,
+                "retries": False, "timeout": urllib3.Timeout(connect=TIMEOUT[0],
+                                                             read=TIMEOUT[1]),
+                "cert_reqs": "CERT_REQUIRED", "ca_certs": trust.ca_bundle}
+            pool = urllib3.ProxyManager(proxy, **settings) if proxy \
+                else urllib3.PoolManager(**settings)
+            _pools[(trust, proxy)] = pool
+    return pool
 
 
 @functools.lru_cache(maxsize=64)
@@ -136,15 +126,15 @@ def _proxies(scheme: str, netloc: str) -> dict[str, str]:
     return requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
 
 
-def _forget_sessions() -> None:
+def _forget_pools() -> None:
     # In a forked child: the parent's sockets are not ours to use (nor to close).
-    global _sessions_lock
-    _sessions.clear()
-    _sessions_lock = threading.Lock()
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_sessions)
+    os.register_at_fork(after_in_child=_forget_pools)
 
 
 def _media_type(header: str) -> str:
@@ -166,38 +156,55 @@ def _certificate_problem(exc: BaseException) -> str:
     return "handshake failed"
 
 
+def _read(resp: urllib3.BaseHTTPResponse, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of the body; the connection goes back to the pool,
+    kept alive when the body was read to its end, closed (and replaced) otherwise."""
+    complete = False
+    try:
+        answer = resp.read(max_bytes + 1, decode_content=True)
+        complete = len(answer) <= max_bytes
+        return answer
+    finally:
+        if not complete:
+            resp.close()
+        resp.release_conn()
+
+
 def call_json(method: str, url: str, *, what: str, trust: Trust,
-              max_bytes: int = MAX_JSON_BYTES, **kwargs: Any) -> JsonReply:
-    """Call ``url`` and parse a JSON object; 4xx answers are returned, 5xx and network errors
-    raise :class:`SourceUnavailable`, anything unreadable :class:`InvalidSourceResponse`."""
+              max_bytes: int = MAX_JSON_BYTES, data: Mapping[str, str] | None = None,
+              headers: Mapping[str, str] | None = None) -> JsonReply:
+    """Call ``url`` (``data``: a form, URL-encoded) and parse a JSON object; 4xx answers are
+    returned, 5xx and network errors raise :class:`SourceUnavailable`, anything unreadable
+    :class:`InvalidSourceResponse`."""
     parts = urlsplit(url)
     host = parts.netloc
+    sent = dict(headers or {})
+    body = None
+    if data is not None:
+        body = urlencode(data)
+        sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    pool = pool_for(trust, _proxies(parts.scheme, host).get(parts.scheme))
     try:
-        with session_for(trust).request(method, url, timeout=TIMEOUT, allow_redirects=False,
-                                        stream=True, verify=trust.verify,
-                                        proxies=_proxies(parts.scheme, host), **kwargs) as resp:
-            status = resp.status_code
-            media_type = _media_type(resp.headers.get("Content-Type", ""))
-            body = resp.raw.read(max_bytes + 1, decode_content=True)
-            if len(body) <= max_bytes:
-                # Read to its end: the connection goes back to the pool (``close`` on
-                # leaving the block would drop it); an oversized answer's is closed.
-                resp.raw.release_conn()
-    except requests.exceptions.SSLError as exc:
+        resp = pool.request(method, url, body=body, headers=sent, redirect=False,
+                            preload_content=False)
+        status = resp.status
+        media_type = _media_type(resp.headers.get("Content-Type", ""))
+        answer = _read(resp, max_bytes)
+    except urllib3.exceptions.SSLError as exc:
         raise SourceUnavailable(f"{what}: TLS with {host} failed "
                                 f"({_certificate_problem(exc)}), {trust.described()}") from exc
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise SourceUnavailable(f"{what}: {host} unreachable ({type(exc).__name__})") from exc
     if status >= 500:
         raise SourceUnavailable(f"{what}: {host} answered HTTP {status}")
     if 300 <= status < 400:
         raise InvalidSourceResponse(f"{what}: {host} answered a redirect (HTTP {status})")
-    if len(body) > max_bytes:
+    if len(answer) > max_bytes:
         raise InvalidSourceResponse(f"{what}: answer larger than {max_bytes} bytes")
     try:
-        data = json.loads(body)
+        parsed = json.loads(answer)
     except (ValueError, RecursionError) as exc:
         raise InvalidSourceResponse(f"{what}: answer is not JSON (HTTP {status})") from exc
-    if not isinstance(data, dict):
+    if not isinstance(parsed, dict):
         raise InvalidSourceResponse(f"{what}: answer is not a JSON object")
-    return JsonReply(status, media_type, data)
+    return JsonReply(status, media_type, parsed)
