@@ -16,7 +16,8 @@ each expected attribute's value for the citizen. A login failing any of these is
 
 Per path x proxy x concurrency: logins/s, p50/p95/p99, proxy CPU per login (gunicorn
 master, workers and all their children, from ``/proc``, before and after the block), RSS of
-the master and of each worker, errors, ratios to vanilla. Writes ``compare-<UTC>.json`` and
+the master and of each worker, the master's own memory (USS) and the PSS of all of them,
+errors, ratios to vanilla. Writes ``compare-<UTC>.json`` and
 ``.md`` into ``--out`` and prints the table. Bounded: at most N logins and --max-seconds
 per block.
 """
@@ -152,6 +153,30 @@ class Measured:
     def rss(self) -> tuple[float, list[float]]:
         return rss_kib(self.master) / 1024, [rss_kib(p) / 1024 for p in self.workers()]
 
+    def shared_view(self) -> dict[str, float]:
+        """Memory as the kernel shares it: the master's own pages (USS: not shared with any
+        worker) and the PSS of master and workers together (each shared page counted once
+        across them). A preloaded master's RSS is mostly pages its workers use too."""
+        master = smaps_kib(self.master)
+        workers = [smaps_kib(p) for p in self.workers()]
+        return {"uss_master_mib": master["uss"] / 1024,
+                "pss_total_mib": (master["pss"] + sum(w["pss"] for w in workers)) / 1024}
+
+
+def smaps_kib(pid: int) -> dict[str, int]:
+    """PSS and USS (private clean + private dirty) of ``pid``, in KiB, from smaps_rollup."""
+    fields: dict[str, int] = {}
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return {"pss": 0, "uss": 0}
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            fields[name] = int(rest.split()[0])
+    return {"pss": fields.get("Pss", 0),
+            "uss": fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)}
+
 
 def run_block(proxy: Measured, path: str, n: int, c: int, max_seconds: float) -> dict:
     protocol = "oidc" if path.startswith("oidc") else "saml2"
@@ -176,6 +201,7 @@ def run_block(proxy: Measured, path: str, n: int, c: int, max_seconds: float) ->
         else:
             errors[err] = errors.get(err, 0) + 1
     master_rss, worker_rss = proxy.rss()
+    shared = proxy.shared_view()
     ok = len(latencies)
     return {"path": path, "proxy": proxy.name, "concurrency": c, "ok": ok,
             "errors": sum(errors.values()), "error_kinds": errors,
@@ -184,7 +210,7 @@ def run_block(proxy: Measured, path: str, n: int, c: int, max_seconds: float) ->
             "p50_ms": pct(latencies, 50) * 1000, "p95_ms": pct(latencies, 95) * 1000,
             "p99_ms": pct(latencies, 99) * 1000,
             "cpu_ms_per_login": cpu / ok if ok else float("nan"),
-            "rss_master_mib": master_rss, "rss_workers_mib": worker_rss}
+            "rss_master_mib": master_rss, "rss_workers_mib": worker_rss, **shared}
 
 
 def add_vanilla_services(fed, vanilla: VanillaSatosa) -> dict[str, str]:
@@ -223,8 +249,9 @@ def _f(value: float, digits: int = 1) -> str:
 
 def markdown(rows: list[dict], meta: dict) -> str:
     head = ("| path | C | proxy | logins/s | p50 ms | p95 ms | p99 ms | CPU ms/login "
-            "| RSS/worker MiB | master MiB | errors | ratio to vanilla (logins/s, p50, CPU) |")
-    lines = [head, "|" + " --- |" * 12]
+            "| RSS/worker MiB | master MiB (own) | PSS total MiB | errors "
+            "| ratio to vanilla (logins/s, p50, CPU) |")
+    lines = [head, "|" + " --- |" * 13]
     index = {(r["path"], r["concurrency"], r["proxy"]): r for r in rows}
     for r in rows:
         v = index.get((r["path"], r["concurrency"], "vanilla"))
@@ -238,7 +265,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
             f"| {r['path'].replace('->', '→').upper()} | {r['concurrency']} "
             f"| {r['proxy']} | {_f(r['logins_per_s'])} | {_f(r['p50_ms'], 0)} "
             f"| {_f(r['p95_ms'], 0)} | {_f(r['p99_ms'], 0)} | {_f(r['cpu_ms_per_login'])} "
-            f"| {workers} | {r['rss_master_mib']:.0f} | {r['errors']} | {ratio} |")
+            f"| {workers} | {r['rss_master_mib']:.0f} ({r['uss_master_mib']:.0f}) "
+            f"| {r['pss_total_mib']:.0f} | {r['errors']} | {ratio} |")
     lines += ["", "Targets (ours): " + "; ".join(
         f"{k}: {'not measured' if ok is None else 'met' if ok else 'NOT met'}"
         for k, ok in meta["targets"].items()), ""]
@@ -404,6 +432,9 @@ def main(argv: list[str] | None = None) -> dict:
             "CPU ms/login: utime+stime+cutime+cstime of the gunicorn master, workers and "
             "live children, delta over the block, divided by verified logins",
             "ratio: ours / vanilla (logins/s higher is better; p50 and CPU lower is better)",
+            "memory: RSS counts a page in every process that maps it; master (own) is the "
+            "master's USS (pages no worker shares), PSS total the master and workers "
+            "together with each shared page counted once (smaps_rollup)",
         ],
     }
     report = {"meta": meta, "results": rows}
