@@ -213,8 +213,9 @@ def run_block(proxy: Measured, path: str, n: int, c: int, max_seconds: float) ->
             "rss_master_mib": master_rss, "rss_workers_mib": worker_rss, **shared}
 
 
-def add_vanilla_services(fed, vanilla: VanillaSatosa) -> dict[str, str]:
-    """Demo services of the same kinds as the testbed's, registered at vanilla SATOSA."""
+def add_vanilla_services(fed, vanilla: VanillaSatosa, peer_crypto: str) -> dict[str, str]:
+    """Demo services of the same kinds as the testbed's (the same ``peer_crypto``),
+    registered at vanilla SATOSA."""
     urls = {}
     for path in PATHS:
         sid = SERVICE_OF_PATH[path]  # rp-op, rp-idp, sp-op, sp-idp
@@ -232,7 +233,7 @@ def add_vanilla_services(fed, vanilla: VanillaSatosa) -> dict[str, str]:
             keys = fed.folder / "peers"
             write_key_pair(keys / f"{vid}.pem", keys / f"{vid}.crt", vid)
             app = make_demo_sp(base, keys / f"{vid}.pem", keys / f"{vid}.crt",
-                               vanilla.frontend_entity, f"SP {vid}")
+                               vanilla.frontend_entity, f"SP {vid}", crypto=peer_crypto)
             fed.add(vid, app, port)
             xml = requests.get(f"{base}/metadata", timeout=10).text
             vanilla.add_saml_service(f"{base}/metadata", xml, backend)
@@ -318,6 +319,10 @@ def main(argv: list[str] | None = None) -> dict:
                     "concurrency (max 1000)")
     ap.add_argument("--concurrency", default="1,4", help="comma-separated, each max 16")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers of ours")
+    ap.add_argument("--peer-crypto", choices=("in_process", "xmlsec1"), default="in_process",
+                    help="the demo SAML peers' XML security: in_process (default: their "
+                    "cost, on the same cores, is not what is measured) or xmlsec1 (pysaml2's "
+                    "subprocesses)")
     ap.add_argument("--vanilla-workers", type=int, default=2,
                     help="gunicorn workers of vanilla SATOSA (with more than 1, its SAML "
                     "backend runs with allow_unsolicited: its outstanding requests are "
@@ -344,7 +349,7 @@ def main(argv: list[str] | None = None) -> dict:
         folder = Path(tmp)
         redis_ours = RedisServer(folder / "redis-ours")
         redis_vanilla = RedisServer(folder / "redis-vanilla")
-        fed = build_federation(folder / "fed")
+        fed = build_federation(folder / "fed", peer_crypto=args.peer_crypto)
         vanilla = VanillaSatosa(venv, folder / "vanilla", free_port())
         try:
             # Register vanilla at the same sources: a client at the OIDC source, its SP
@@ -355,7 +360,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "redirect_uris": [vanilla.oidc_callback], "response_types": ["code"],
                 "token_endpoint_auth_method": "client_secret_basic"}
             idp.sp_metadata_urls.append(vanilla.backend_entity)
-            vanilla_urls = add_vanilla_services(fed, vanilla)
+            vanilla_urls = add_vanilla_services(fed, vanilla, args.peer_crypto)
             idp_xml = requests.get(f"{fed.url('src-idp')}/metadata", timeout=10).text
             vanilla.write_config(fed.url("src-op"), idp_xml, redis_vanilla.url,
                                  args.vanilla_workers)
@@ -405,7 +410,7 @@ def main(argv: list[str] | None = None) -> dict:
         "notes": [
             f"gunicorn sync workers: ours {args.workers}, vanilla {args.vanilla_workers}; all on "
             "the same cores as the driving client and the demo sources (in the benchmark's "
-            "process)",
+            f"process); the demo SAML peers' XML security: {args.peer_crypto}",
             "ours: `ncconnect serve`, Redis store, every plugin on (source choice, pairwise "
             "identifiers, minimisation, information screen passed at every login — one more "
             "round trip than vanilla); SAML crypto as configured (in-process by default)",

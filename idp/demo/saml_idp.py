@@ -82,6 +82,8 @@ from saml2.samlp import (
 from saml2.server import Server
 from werkzeug.wrappers import Response
 
+from plugins.saml2.crypto.context import install
+
 from .citizens import Citizen, find_citizen
 from .pending import Pending
 from .saml_common import (
@@ -146,8 +148,12 @@ class DemoIdP(PeerApp):
                  class_ref: str = DEFAULT_CLASS_REF, *,
                  name_id_format: str = NAMEID_FORMAT_PERSISTENT,
                  encryption: str | None = None, partial_logout: bool = False,
-                 sign_assertion: bool = True) -> None:
+                 sign_assertion: bool = True, crypto: str = "xmlsec1") -> None:
         super().__init__(base_url, "idp", BRAND)
+        #: ``xmlsec1`` (pysaml2's default: an implementation independent of the proxy's), or
+        #: ``in_process`` (the proxy's own backend: for benchmarks, where the peer's cost is
+        #: not what is measured).
+        self.crypto = crypto
         #: The ``AuthnContextClassRef`` its assertions state (tests may change it).
         self.class_ref = class_ref
         #: Persistent (default) or transient NameIDs.
@@ -181,6 +187,8 @@ class DemoIdP(PeerApp):
         # The metadata store holds this very list: our converter replaces pysaml2's maps.
         config.attribute_converters[:] = [uri_converter()]
         self.server = Server(config=config)
+        if crypto == "in_process":
+            install(self.server, "in_process")
         self._metadata_xml = metadata_document(config)
         self.route(["GET"], "/metadata", self.metadata)
         self.route(["GET"], "/sso/redirect", self.sso_redirect)
@@ -440,6 +448,6 @@ def make_demo_idp(base_url: str, key_path: Path, cert_path: Path, sp_metadata_ur
                   citizens: list[Citizen], class_ref: str = DEFAULT_CLASS_REF,
                   **options: Any) -> DemoIdP:
     """``options``: the keyword options of :class:`DemoIdP` (transient NameIDs, encryption,
-    PartialLogout answers, a Response signed alone)."""
+    PartialLogout answers, a Response signed alone, the crypto backend)."""
     return DemoIdP(base_url, key_path, cert_path, sp_metadata_urls, citizens, class_ref,
                    **options)

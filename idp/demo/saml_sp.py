@@ -50,6 +50,8 @@ from saml2.samlp import (
 from saml2.sigver import verify_redirect_signature
 from werkzeug.wrappers import Response
 
+from plugins.saml2.crypto.context import install
+
 from .attributes import URN_ORDER, ordered, urn_label
 from .pending import Pending
 from .saml_common import (
@@ -95,8 +97,11 @@ class DemoSP(PeerApp):
                  slo_bindings: tuple[str, ...] = SLO_BINDINGS, *,
                  name_id_format: str | None = NAMEID_FORMAT_PERSISTENT,
                  sign_logout_requests: bool = True,
-                 encryption_keys: tuple[Path, Path] | None = None) -> None:
+                 encryption_keys: tuple[Path, Path] | None = None,
+                 crypto: str = "xmlsec1") -> None:
         super().__init__(base_url, "sp", title)
+        #: ``xmlsec1`` (independent of the proxy's crypto) or ``in_process`` (benchmarks).
+        self.crypto = crypto
         #: NameIDPolicy Format of its AuthnRequests (None: no NameIDPolicy).
         self.name_id_format = name_id_format
         self.sign_logout_requests = sign_logout_requests
@@ -194,6 +199,8 @@ class DemoSP(PeerApp):
                 config = SPConfig().load(self._config([xml]))
                 config.attribute_converters[:] = [uri_converter()]
                 self._client = Saml2Client(config=config)
+                if self.crypto == "in_process":
+                    install(self._client, "in_process")
                 self._idp_entity_id = idps[0]
             return self._client, self._idp_entity_id
 
@@ -429,6 +436,6 @@ def make_demo_sp(base_url: str, key_path: Path, cert_path: Path, idp_metadata_ur
                  title: str, requested: list[str] | None = None,
                  slo_bindings: tuple[str, ...] = SLO_BINDINGS, **options: Any) -> DemoSP:
     """``options``: :class:`DemoSP`'s keyword options (``name_id_format``,
-    ``sign_logout_requests``, ``encryption_keys``)."""
+    ``sign_logout_requests``, ``encryption_keys``, ``crypto``)."""
     return DemoSP(base_url, key_path, cert_path, idp_metadata_url, title, requested,
                   slo_bindings, **options)

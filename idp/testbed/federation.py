@@ -120,9 +120,11 @@ def _write(path: Path, data: dict) -> None:
 
 
 def build_federation(folder: Path, services: dict | None = None,
-                     log_level: str = "WARNING") -> Federation:
+                     log_level: str = "WARNING", peer_crypto: str = "xmlsec1") -> Federation:
     """Start the four kinds of peers and write the proxy's configuration (proxy not started).
-    ``log_level="INFO"`` for tests that read the proxy's log (e.g. for personal data)."""
+    ``log_level="INFO"`` for tests that read the proxy's log (e.g. for personal data).
+    ``peer_crypto``: the demo SAML peers' backend, ``xmlsec1`` (independent of the proxy's:
+    tests) or ``in_process`` (benchmarks, where the peers' cost is not what is measured)."""
     services = services or DEFAULT_SERVICES
     folder.mkdir(parents=True, exist_ok=True)
     partners = folder / "partenaires"
@@ -147,7 +149,8 @@ def build_federation(folder: Path, services: dict | None = None,
     write_key_pair(peer_keys / "idp.pem", peer_keys / "idp.crt", "demo idp")
     idp_port = free_port()
     idp = make_demo_idp(f"http://127.0.0.1:{idp_port}", peer_keys / "idp.pem",
-                        peer_keys / "idp.crt", [f"{proxy}/src-idp/saml2/metadata"], CITIZENS)
+                        peer_keys / "idp.crt", [f"{proxy}/src-idp/saml2/metadata"], CITIZENS,
+                        crypto=peer_crypto)
     fed.add("src-idp", idp, idp_port)
 
     provided = {name: {} for name in SOURCE_ATTRIBUTES}
@@ -190,6 +193,7 @@ def build_federation(folder: Path, services: dict | None = None,
         else:
             write_key_pair(peer_keys / f"{sid}.pem", peer_keys / f"{sid}.crt", sid)
             options = {k: peer[k] for k in ("name_id_format", "sign_logout_requests") if k in peer}
+            options["crypto"] = peer_crypto
             if peer.get("encryption"):
                 enc = (peer_keys / f"{sid}-chiffrement.pem", peer_keys / f"{sid}-chiffrement.crt")
                 write_key_pair(*enc, f"{sid} encryption")
