@@ -21,6 +21,7 @@ from .app import FLOW_COOKIE
 from .dictionary import Dictionary, load_dictionary
 from .dictionary.normalise import readings_for
 from .form_targets import origin, service_origins, source_login_origins
+from .keyring import PURPOSES, ensure_keyring, has_keyring
 from .partners import Registry, load_registry
 from .partners.schema import LdapConnection, Service, Source
 from .schema_errors import ConfigError
@@ -275,6 +276,8 @@ def _ldap_backend(st: Settings, reg: Registry, src: Source, env: dict[str, str],
         **common,
         "ldap": ldap,
         "csrf_secret_path": str(st.keys.csrf_secret),
+        # Lockout counters' key: from a secret that never rotates (idp.keyring).
+        "throttle_secret_path": str(st.keys.pairwise_secret),
         "trusted_proxies": list(st.trusted_proxies),
         "own_origin": origin(st.base_url),
         # The form names the service, and may be answered by a redirect to it (CSP).
@@ -493,15 +496,35 @@ def _micro_services(st: Settings, reg: Registry, dic: Dictionary,
     ]
 
 
-def assemble(settings: Settings, env: dict[str, str]) -> Federation:
-    # The at-rest key is created on the first start of a data folder that predates it (a
-    # folder with its other keys); a folder without keys is reported, and left untouched.
-    missing = [p for p in settings.keys.missing() if p != settings.keys.at_rest_key]
-    if not missing:
+def check_keys(settings: Settings) -> None:
+    """Every key the plugins need, in the keyring of the data folder (:mod:`idp.keyring`).
+
+    A data folder of single key files (before the keyring) is migrated into one, its keys
+    unchanged; the at-rest key is created on the first start of a folder that predates it
+    (a folder with its other keys). A folder without keys is reported, and left untouched.
+    """
+    folder = settings.keys.folder
+    hint = f"run 'ncconnect keys init --data-dir {settings.data}' first"
+    if not has_keyring(folder):
+        missing = [p for p in settings.keys.missing() if p != settings.keys.at_rest_key]
+        if missing:
+            raise ConfigError(f"{missing[0]}: key missing: {hint}")
         ensure_at_rest_key(settings.keys.at_rest_key)
-    if missing:
-        raise ConfigError(f"{missing[0]}: key missing: run 'ncconnect keys init "
-                          f"--data-dir {settings.data}' first")
+    try:
+        ring = ensure_keyring(folder)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{folder}: keyring unusable ({exc})") from exc
+    for purpose in PURPOSES:
+        if ring.active(purpose) is None:
+            raise ConfigError(f"{folder}: no active {purpose} key in the keyring: {hint}")
+        for record in ring.usable(purpose):
+            for name in (record.file, record.cert):
+                if name and not (folder / name).is_file():
+                    raise ConfigError(f"{folder / name}: key missing: {hint}")
+
+
+def assemble(settings: Settings, env: dict[str, str]) -> Federation:
+    check_keys(settings)
     dictionary = load_dictionary(settings.path(settings.dictionary))
     registry = load_registry(settings.path(settings.partners_dir), dictionary,
                              settings.allow_loopback_http)

@@ -9,13 +9,16 @@ without the citizen's cookie (:mod:`idp.stores.sealing`). They must be
 identical on every worker and host, which is why they are files and not generated at
 start. ``init_keys`` only adds what is missing, so a data folder made before a key
 existed gets it from ``ncconnect keys init`` without losing the others.
+
+Rotation (``ncconnect keys add | activate | retire``) is the keyring's (:mod:`idp.keyring`):
+the files named here are the *first* key of each purpose; later keys have names of their
+own, and the configuration passes these paths only to name the keys folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +26,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from .keyring.model import PURPOSES, now_utc
+from .keyring.storage import (
+    create_key,
+    ensure_keyring,
+    locked,
+    read_keyring,
+    state_path,
+    write_keyring,
+)
 
 
 @dataclass(frozen=True)
@@ -109,26 +122,43 @@ def write_key_pair(key_path: Path, cert_path: Path, common_name: str) -> None:
 
 
 def init_keys(folder: Path, common_name: str = "NC Connect", force: bool = False) -> list[Path]:
-    """Create the missing keys (all of them with ``force``); returns what was written."""
-    paths = KeyPaths(folder)
+    """Create the missing keys (all of them with ``force``) and the keyring listing them;
+    returns what was written.
+
+    Keys already in the folder are kept unchanged: a folder of single files becomes a
+    keyring whose active keys are those files (:func:`idp.keyring.ensure_keyring`), and a
+    purpose without an active key gets one, under the file name it always had.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    todo = paths.all() if force else paths.missing()
+    if force:
+        with locked(folder):
+            names = {p.legacy_key for p in PURPOSES.values()} \
+                | {p.legacy_cert for p in PURPOSES.values() if p.legacy_cert}
+            if state_path(folder).is_file():
+                for r in read_keyring(folder).records:
+                    names |= {n for n in (r.file, r.cert) if n}
+                state_path(folder).unlink()
+            for name in names:
+                (folder / name).unlink(missing_ok=True)
+    ensure_keyring(folder)
     written: list[Path] = []
-    if paths.oidc_signing_key in todo:
-        _write_private(paths.oidc_signing_key, rsa_key_pem()[1])
-        written.append(paths.oidc_signing_key)
-    if paths.saml_key in todo or paths.saml_cert in todo:
-        write_key_pair(paths.saml_key, paths.saml_cert, common_name)
-        written += [paths.saml_key, paths.saml_cert]
-    if paths.saml_encryption_key in todo or paths.saml_encryption_cert in todo:
-        write_key_pair(paths.saml_encryption_key, paths.saml_encryption_cert,
-                       f"{common_name} (encryption)")
-        written += [paths.saml_encryption_key, paths.saml_encryption_cert]
-    for secret in (paths.pairwise_secret, paths.csrf_secret, paths.at_rest_key):
-        if secret in todo:
-            _write_private(secret, secrets.token_hex(32).encode())
-            written.append(secret)
+    with locked(folder):
+        ring = read_keyring(folder)
+        repaired = False
+        for record in list(ring.records):  # files deleted by hand: the key is gone
+            if not record.retired and not all((folder / n).is_file()
+                                              for n in (record.file, record.cert) if n):
+                ring.replace(record, retired=now_utc(), deactivated=record.deactivated
+                             or (now_utc() if record.activated else None))
+                repaired = True
+        for purpose in PURPOSES.values():
+            if ring.active(purpose.name) is None:
+                record = create_key(folder, ring, purpose, common_name,
+                                    activate_after_seconds=0, active=True, legacy_names=True)
+                written += [folder / n for n in (record.file, record.cert) if n]
+        if written or repaired:
+            write_keyring(folder, ring)
     return written
 
 

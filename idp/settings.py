@@ -52,6 +52,15 @@ class SamlSettings(BaseModel):
         return check_crypto(v)
 
 
+class KeyRotation(BaseModel):
+    """``key_rotation: {publish_days}``: how long a new public key (OIDC signing, SAML signing
+    or encryption) is published before ``ncconnect keys activate`` accepts it: partners'
+    JWKS caches and SAML metadata refreshes must have seen it (:mod:`idp.keyring`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    publish_days: float = Field(7, ge=0, le=90)
+
+
 class HelpContact(BaseModel):
     """NC Connect's help desk, shown on every error page ("Besoin d'aide ?"): at least one of
     an e-mail address, a phone number (as citizens dial it, e.g. ``+687 27 00 00``) and an
@@ -89,6 +98,7 @@ class Settings(BaseModel):
     bind: str = "127.0.0.1:9443"
     lifetimes: Lifetimes = Lifetimes()
     saml: SamlSettings = SamlSettings()
+    key_rotation: KeyRotation = KeyRotation()
     max_body_bytes: int = Field(256 * 1024, ge=4096, le=4 * 1024 * 1024)
     log_level: str = "INFO"
     #: gunicorn access log (path, method, status, worker pid; never the query string,

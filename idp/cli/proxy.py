@@ -16,16 +16,21 @@ from .base import PID_FILE, config_option, fail, main, settings_file
 
 @main.group()
 def keys() -> None:
-    """Signing keys and secrets of the proxy (kept in the data folder, never committed)."""
+    """Signing keys and secrets of the proxy (kept in the data folder, never committed):
+    'init' creates them, 'list', 'add', 'activate' and 'retire' rotate them without an
+    outage (README, "Key rotation")."""
 
 
 @keys.command("init")
 @config_option("Settings file (or folder holding proxy.yaml) whose data_dir receives the keys.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Write into DATA_DIR/keys instead of the settings' data_dir.")
-@click.option("--force", is_flag=True, help="Replace existing keys (invalidates issued tokens).")
+@click.option("--force", is_flag=True,
+              help="Replace every existing key at once (invalidates issued tokens and breaks "
+                   "every partner until it refreshes; without an outage: 'keys add').")
 def keys_init(config: str, data_dir: Path | None, force: bool) -> None:
-    """Create the OIDC and SAML signing keys and the pairwise, CSRF and at-rest secrets."""
+    """Create the OIDC and SAML signing keys and the pairwise, CSRF and at-rest secrets (the
+    missing ones), and the keyring listing them (DATA_DIR/keys/keyring.json)."""
     try:
         folder = (data_dir / "keys") if data_dir \
             else load_settings(settings_file(config)).keys.folder

@@ -40,7 +40,6 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -48,9 +47,8 @@ from satosa.context import Context
 from satosa.response import Response, SeeOther
 
 from ..autopost import FORM_ACTION_HEADER
-from ..csrf import csrf_ok, csrf_token
+from ..csrf import csrf_ok, csrf_secrets, csrf_token
 from ..errors import FlowError
-from ..keys import read_secret
 from ..pages import render
 from ..stores import open_store
 from ..stores.sealing import at_rest_key
@@ -149,7 +147,7 @@ class SingleLogout:
         self.at_rest = at_rest_key(conf)
         self.sessions = SessionStore(self.store, int(life["idle"]), int(life["absolute"]),
                                      self.at_rest)
-        self.csrf_secret = read_secret(Path(conf["csrf_secret_path"]))
+        self.csrf_secret = csrf_secrets(conf["csrf_secret_path"])  # rotates (idp.keyring)
         names = conf.get("names") or {}
         self.names = Names(dict(names.get("services") or {}), dict(names.get("sources") or {}))
         self.oidc: BackChannel | None = None

@@ -10,7 +10,10 @@ What another channel needs without the citizen's cookie (the NameID a service
 received, what the identity source needs for its own logout) is sealed under the
 proxy's *at-rest key* instead: 32 random bytes in the data folder
 (``keys/at-rest.secret``, mode 0600, never in the store), the same on every worker
-and host sharing the store.
+and host sharing the store. It rotates with overlap (:mod:`idp.keyring`): sealed with the
+active key, opened with any key not retired — so records sealed before ``ncconnect keys
+activate at-rest`` open until the previous key is retired (``keys retire`` waits for the
+longest SSO session).
 
 Every blob is bound to where it lives: HKDF's ``info`` names the key source and the
 namespace, and the AAD names the namespace and the record key, so a blob copied to
@@ -35,7 +38,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from idp.keyring.secret_set import SecretSet, secret_set
+
 logger = logging.getLogger("ncconnect.store")
+
+#: The keyring purpose of the at-rest key.
+PURPOSE = "at-rest"
 
 #: Prefix of every sealed blob: the format version, so a later format can be told apart.
 PREFIX = "s1."
@@ -105,29 +113,40 @@ def unseal(secret: bytes | str, namespace: str, key: str, blob: object) -> Any:
 
 
 class AtRestKey:
-    """The proxy's at-rest key: seals what is needed without the citizen's cookie."""
+    """The proxy's at-rest keys: seal what is needed without the citizen's cookie."""
 
-    def __init__(self, secret: bytes) -> None:
-        if len(secret) < 32:
-            raise ValueError("at-rest key: 32 bytes at least")
-        self._secret = secret
+    def __init__(self, secret: bytes | SecretSet) -> None:
+        if isinstance(secret, bytes):
+            if len(secret) < 32:
+                raise ValueError("at-rest key: 32 bytes at least")
+            secret = SecretSet(PURPOSE, fixed=secret)
+        self._secrets = secret
 
     def __repr__(self) -> str:  # never print the key
         return "AtRestKey(…)"
 
     def seal(self, namespace: str, key: str, value: Any) -> str:
-        return _seal(AT_REST, self._secret, namespace, key, value)
+        """Sealed with the active key."""
+        return _seal(AT_REST, self._secrets.active, namespace, key, value)
 
     def unseal(self, namespace: str, key: str, blob: object) -> Any:
-        return _open(AT_REST, self._secret, namespace, key, blob)
+        """Opened with the active key, else with any other not retired."""
+        failure: Unsealable | None = None
+        for secret in self._secrets.accepted:
+            try:
+                return _open(AT_REST, secret, namespace, key, blob)
+            except Unsealable as exc:
+                failure = exc
+        raise failure or Unsealable("no at-rest key")
 
     @classmethod
     def from_file(cls, path: str | Path) -> AtRestKey:
-        """The key in ``path`` (hex, like the other secrets), read once per process."""
+        """The keys of the keyring holding ``path``, or the one key in ``path`` (hex, like the
+        other secrets) when its folder has no keyring; one object per process."""
         resolved = str(Path(path).resolve())
         key = _loaded.get(resolved)
         if key is None:
-            key = cls(bytes.fromhex(Path(resolved).read_text().strip()))
+            key = cls(secret_set(Path(resolved), PURPOSE))
             _loaded[resolved] = key
         return key
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 from http.cookies import CookieError, SimpleCookie
-from pathlib import Path
 from typing import Any
 
 from satosa.context import Context
@@ -50,9 +49,8 @@ from idp import loa, source_hint
 from idp.app import flow_id
 from idp.authn_requirements import requirements_of
 from idp.autopost import FORM_ACTION_HEADER
-from idp.csrf import csrf_ok, csrf_token
+from idp.csrf import csrf_ok, csrf_secrets, csrf_token
 from idp.errors import FlowError
-from idp.keys import read_secret
 from idp.pages import lang_of, render
 from idp.refusals import ACCESS_DENIED, level_unreachable, refusal
 from idp.same_origin import posted_from
@@ -77,7 +75,7 @@ class IdentitySourceChoice(RequestMicroService):
         self.secure: bool = config.get("secure_cookie", True)
         # ``__Host-`` whenever the cookie is Secure (Path=/, no Domain: it qualifies).
         self.remember_cookie = "__Host-" + REMEMBER_COOKIE if self.secure else REMEMBER_COOKIE
-        self.csrf_secret = read_secret(Path(config["csrf_secret_path"]))
+        self.csrf_secret = csrf_secrets(config["csrf_secret_path"])  # rotates (idp.keyring)
 
     def register_endpoints(self) -> list:
         return [("^choix$", self.choice_endpoint)]

@@ -33,7 +33,6 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,9 +44,8 @@ from satosa.response import Response, SeeOther
 from idp.app import flow_id, flow_ref, write_with_flow
 from idp.authn_requirements import requirements_of
 from idp.autopost import FORM_ACTION_HEADER
-from idp.csrf import csrf_ok, csrf_token
+from idp.csrf import csrf_ok, csrf_secrets, csrf_token
 from idp.errors import FlowError
-from idp.keys import read_secret
 from idp.pages import lang_of, render
 from idp.refusals import ACCESS_DENIED, consent_required, refusal
 from idp.same_origin import posted_from
@@ -88,7 +86,7 @@ class ConsentScreen(ResponseMicroService):
     def __init__(self, config: Mapping[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.store = open_store(config["store_url"])
-        self.csrf_secret = read_secret(Path(config["csrf_secret_path"]))
+        self.csrf_secret = csrf_secrets(config["csrf_secret_path"])  # rotates (idp.keyring)
         self.screen_ttl = int(config["lifetimes"]["consent_screen"])
         #: requester -> service entry (name, organisation, purpose, legal basis, attributes...).
         self.services: dict[str, dict[str, Any]] = dict(config["services"])

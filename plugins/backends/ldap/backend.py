@@ -46,7 +46,7 @@ from idp import loa
 from idp.app import flow_id
 from idp.authn_requirements import requirements_of
 from idp.autopost import FORM_ACTION_HEADER
-from idp.csrf import csrf_ok, csrf_token
+from idp.csrf import csrf_ok, csrf_secrets, csrf_token
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
 from idp.keys import read_secret
@@ -111,10 +111,13 @@ class LdapBackend(BackendModule):
         #: A DN under the base that no entry has: the bind an unknown login costs.
         self.nobody_dn = f"cn=ncc-inexistant-{self.source_id},{ldap['base_dn']}"
         self.store = open_store(config["store_url"])
+        # Keyed by a secret that never rotates (the pairwise one, under a label of its own):
+        # a CSRF rotation must not reset every lockout counter (idp.keyring).
+        throttle_secret = config.get("throttle_secret_path") or config["csrf_secret_path"]
         self.throttle = Throttle(self.store, self.source_id, ldap["lockout"], ldap["rate_limit"],
-                                 throttle_key(read_secret(Path(config["csrf_secret_path"]))))
+                                 throttle_key(read_secret(Path(throttle_secret))))
         self.trusted_proxies: list[str] = list(config.get("trusted_proxies") or [])
-        self.csrf_secret = read_secret(Path(config["csrf_secret_path"]))
+        self.csrf_secret = csrf_secrets(config["csrf_secret_path"])  # rotates (idp.keyring)
         self.services: dict[str, dict[str, Any]] = config.get("services") or {}
         self.own_origin: str = config.get("own_origin") or base_url
         self.loa: str = config.get("loa") or loa.LOW

@@ -29,8 +29,10 @@ def keyed_hash(key: bytes, *parts: str) -> str:
 
 
 def throttle_key(secret: bytes) -> bytes:
-    """The throttle's own key, derived from a secret of the proxy's data folder (the CSRF
-    secret) with a label of its own, so neither use can stand for the other."""
+    """The throttle's own key, derived from a secret of the proxy's data folder (the pairwise
+    secret, which never rotates, so counters survive key rotations; the CSRF secret for a
+    configuration that names no other) with a label of its own, so neither use can stand
+    for the other."""
     return hmac.new(secret, b"ncconnect/ldap-throttle/v1", hashlib.sha256).digest()
 
 

@@ -52,6 +52,8 @@ from idp.sso.logout import logout_hub
 from idp.sso.session import SOURCE_SESSION_DECORATION
 from idp.stores import Put, open_store
 from plugins.micro_services.choix import back_to_choice
+from plugins.saml2.crypto.context import crypto_of
+from plugins.saml2.entity_keys import EntityKeys
 from plugins.saml2.message_checks import repeated_params_problem
 
 from .attributes import attributes_by_name
@@ -107,14 +109,29 @@ class SAML2Backend(BackendModule):
         if self.logout is not None:
             add_slo_endpoints(self.sp_config, self.slo_url)
             self.logout.register_source(name, SamlSourceLogout(config))
-        self.client = make_client(self.sp_config)
-        self.metadata_xml = sp_metadata_xml(self.sp_config)
+        #: Our pysaml2 SP, following the keyring (:mod:`plugins.saml2.entity_keys`): use
+        #: :attr:`client`, which rebuilds its keys after a rotation.
+        self._client = EntityKeys(make_client(self.sp_config), crypto_of(config),
+                                  config["key_path"], decrypts=True)
+        self._metadata: tuple[int, str] | None = None
         self.store = open_store(config["store_url"])
         self.loa: str | None = config.get("loa")
         #: ``saml2.name_id`` of the partner file: ``persistent`` (default) or ``transient``.
         self.name_id_policy = str(config.get("name_id") or "persistent")
         #: ``saml2.signature``: ``assertion`` (default) or ``response`` (:mod:`.signature_policy`).
         self.signature_policy = policy_of(config)
+
+    @property
+    def client(self) -> Any:
+        return self._client.current()
+
+    @property
+    def metadata_xml(self) -> str:
+        """Our SP metadata, with the keyring's certificates (rebuilt when it changes)."""
+        self._client.current()
+        if self._metadata is None or self._metadata[0] != self._client.generation:
+            self._metadata = (self._client.generation, sp_metadata_xml(self.sp_config))
+        return self._metadata[1]
 
     # -- SATOSA contract -------------------------------------------------------
 

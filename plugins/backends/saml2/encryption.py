@@ -31,6 +31,7 @@ from xml.etree.ElementTree import Element
 
 from saml2.client import Saml2Client
 
+from idp.keyring import view_of_file
 from idp.keys import KeyPaths
 from idp.quoting import quoted
 
@@ -60,6 +61,10 @@ def key_pair(config: Mapping[str, Any]) -> tuple[str, str]:
     otherwise the pair ``ncconnect keys init`` writes next to the SAML signing key.
     """
     folder = KeyPaths(Path(str(config["key_path"])).parent)
+    view = view_of_file(folder.saml_encryption_key)
+    if view is not None:  # the keyring's active one (idp.keyring)
+        active = view.active("saml-encryption")
+        return str(view.path(active.file)), str(view.path(str(active.cert)))
     key = Path(str(config.get("encryption_key_path") or folder.saml_encryption_key))
     cert = Path(str(config.get("encryption_cert_path") or folder.saml_encryption_cert))
     missing = [p for p in (key, cert) if not p.is_file()]

@@ -34,6 +34,7 @@ from saml2.validate import valid_instance
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from idp.sso.front_channel import Outgoing, origin_of
+from plugins.saml2.entity_keys import EntityKeys
 from plugins.saml2.inflate import (
     UndecodableMessage,
     post_message_xml,
@@ -88,8 +89,14 @@ class SamlSourceLogout:
         self.sp_entity_id = str(conf["sp_entity_id"])
         sp_config = build_sp_config(dict(conf))
         add_slo_endpoints(sp_config, slo_url(str(conf["acs_url"])))
-        self.client = make_client(sp_config)
+        #: Signs with the keyring's active key (:mod:`plugins.saml2.entity_keys`).
+        self._client = EntityKeys(make_client(sp_config), sp_config.crypto, str(conf["key_path"]),
+                                  decrypts=True)
         self.endpoint = idp_slo(self.client, self.idp)
+
+    @property
+    def client(self) -> Saml2Client:
+        return self._client.current()
 
     def origin(self) -> str | None:
         return origin_of(self.endpoint[1]) if self.endpoint else None

@@ -28,6 +28,7 @@ from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from plugins.saml2.crypto.context import Crypto, crypto_of
+from plugins.saml2.entity_keys import configured_files
 
 from .encryption import key_pair
 from .signature_policy import policy_of, pysaml2_flags
@@ -40,11 +41,14 @@ def sp_config_dict(config: dict[str, Any]) -> dict[str, Any]:
     encryption_key, encryption_cert = key_pair(config)
     name_id_format = NAMEID_FORMAT_TRANSIENT if config.get("name_id") == "transient" \
         else NAMEID_FORMAT_PERSISTENT
+    # The keyring's keys when the keys folder has one (idp.keyring): the active signing key,
+    # and every encryption key not retired (decryption accepts them all during a rollover).
+    files = configured_files(config["key_path"], decrypts=True) or {
+        "key_file": config["key_path"], "cert_file": config["cert_path"],
+        "encryption_keypairs": [{"key_file": encryption_key, "cert_file": encryption_cert}]}
     return {
         "entityid": config["sp_entity_id"],
-        "key_file": config["key_path"],
-        "cert_file": config["cert_path"],
-        "encryption_keypairs": [{"key_file": encryption_key, "cert_file": encryption_cert}],
+        **files,
         "metadata": {"inline": [config["idp_metadata_xml"]]},
         "only_use_keys_in_metadata": True,
         "accepted_time_diff": TIME_SLACK,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from satosa.context import Context
@@ -26,9 +25,8 @@ from satosa.internal import InternalData
 from satosa.response import Response, SeeOther
 
 from idp.autopost import FORM_ACTION_HEADER
-from idp.csrf import csrf_ok, csrf_token
+from idp.csrf import csrf_ok, csrf_secrets, csrf_token
 from idp.errors import FlowError
-from idp.keys import read_secret
 from idp.pages import error_page, lang_of, render
 from idp.same_origin import posted_from
 from idp.sso.logout import logout_hub
@@ -67,7 +65,7 @@ class AccountFrontend(FrontendModule):
                  conf: Mapping[str, Any], base_url: str, name: str) -> None:
         super().__init__(auth_req_callback_func, internal_attributes, base_url, name)
         self.store = open_store(conf["store_url"])
-        self.csrf_secret = read_secret(Path(conf["csrf_secret_path"]))
+        self.csrf_secret = csrf_secrets(conf["csrf_secret_path"])  # rotates (idp.keyring)
         self.requester: str = conf["requester"]
         self.requester_name: str = conf["requester_name"]
         self.attributes: list[str] = list(conf["attributes"])

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from idp.csrf import Secrets, accepted_secrets, active_secret
 from idp.sso.logout import SingleLogout
 from idp.sso.session import SsoSession
 from plugins.micro_services.consent_view import Shown, localised
@@ -37,8 +38,10 @@ class SessionRow:
     services: list[Shown]
 
 
-def session_ref(secret: bytes, sid: str) -> str:
-    return hmac.new(secret, f"compte-session\x1f{sid}".encode(), hashlib.sha256).hexdigest()
+def session_ref(secret: Secrets, sid: str) -> str:
+    """Names a session in the page: made with the active CSRF secret."""
+    return hmac.new(active_secret(secret), f"compte-session\x1f{sid}".encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def _instant(epoch: object, lang: str) -> Instant:
@@ -47,7 +50,7 @@ def _instant(epoch: object, lang: str) -> Instant:
 
 
 class CitizenSessions:
-    def __init__(self, hub: SingleLogout, secret: bytes) -> None:
+    def __init__(self, hub: SingleLogout, secret: Secrets) -> None:
         self.hub = hub
         self.secret = secret
 
@@ -74,7 +77,10 @@ class CitizenSessions:
         if not isinstance(ref, str) or len(ref) != 64:
             return None
         for sid in self.hub.sessions.sessions_of(citizen):
-            if hmac.compare_digest(session_ref(self.secret, sid), ref):
+            # A page shown before a CSRF rotation names it with the previous secret.
+            if any([hmac.compare_digest(hmac.new(s, f"compte-session\x1f{sid}".encode(),
+                                                 hashlib.sha256).hexdigest(), ref)
+                    for s in accepted_secrets(self.secret)]):
                 return self.hub.sessions.by_sid(citizen, sid, time.time())
         return None
 

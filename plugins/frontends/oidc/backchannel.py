@@ -18,7 +18,7 @@ from typing import Any
 
 from idp.sso.logout_notices import Notice, post
 
-from .id_token import load_signing_key
+from .id_token import SigningKeys
 from .logout_token import logout_token
 
 
@@ -31,7 +31,8 @@ class Registered:
 
 class BackchannelLogout:
     def __init__(self, conf: Mapping[str, Any]) -> None:
-        self.key = load_signing_key(Path(conf["signing_key_path"]))
+        #: The active key of the keyring signs each token (:mod:`.signing_keys`).
+        self.keys = SigningKeys.from_path(Path(conf["signing_key_path"]))
         self.issuer = str(conf["issuer"])
         self.clients: dict[str, Registered] = {
             str(entry.get("service_id") or cid): Registered(
@@ -46,7 +47,7 @@ class BackchannelLogout:
         if client is None or client.uri is None:
             return None
         sub, sid = service.get("subject"), service.get("sid")
-        token = logout_token(self.key, issuer=self.issuer, client_id=client.client_id,
+        token = logout_token(self.keys.active(), issuer=self.issuer, client_id=client.client_id,
                              sub=sub if isinstance(sub, str) else None,
                              sid=sid if isinstance(sid, str) else None)
         uri = client.uri

@@ -61,7 +61,7 @@ class EndSession:
         params: dict[str, Any] = context.request if isinstance(context.request, dict) else {}
         if context.request_method == "POST" and "demande" in params:
             return self._confirmed(context, params)
-        request = read_end_session_request(params, self.clients, self.signer.key,
+        request = read_end_session_request(params, self.clients, self.signer.keys.published(),
                                            self.signer.issuer)
         finish = self._finish(request)
         browser = self.hub.browser_session(context)

@@ -41,7 +41,7 @@ from .discovery import Endpoints, logout_metadata, provider_metadata
 from .end_session import EndSession
 from .errors import AuthorizationRefused
 from .grants import GrantStore
-from .id_token import IdTokenSigner, load_signing_key
+from .id_token import IdTokenSigner, SigningKeys
 from .responses import json_response, redirect_to_client
 from .settings import FrontendSettings
 from .token import TokenEndpoint
@@ -69,7 +69,7 @@ class OIDCFrontend(FrontendModule):
         self.settings = FrontendSettings.from_dict(conf)
         self.clients = self.settings.clients
         self.grants = GrantStore(open_store(self.settings.store_url), self.settings.lifetimes)
-        self.signer = IdTokenSigner(load_signing_key(self.settings.signing_key_path),
+        self.signer = IdTokenSigner(SigningKeys.from_path(self.settings.signing_key_path),
                                     self.settings.issuer, self.settings.lifetimes.id_token)
         self.endpoints = Endpoints(self.settings.issuer, name)
         self.metadata = provider_metadata(self.endpoints, self.settings.scopes)

@@ -1,7 +1,8 @@
 """ID tokens (OIDC Core §2), signed RS256 with the proxy's key; the kid is its RFC 7638 thumbprint.
 
 The algorithm is pinned: the signer never takes one from a request, and the
-JWKS publishes the public half only.
+JWKS publishes the public half only. Which key signs, and which ones the JWKS lists, is the
+keyring's (:mod:`.signing_keys`): the active key signs, every published one is listed.
 
 ``sid`` (OIDC Front-/Back-Channel Logout) is the *service's* session id of the
 citizen's SSO session (:func:`idp.sso.session.service_sid`), never the session's own.
@@ -14,23 +15,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptojwt.jwk.rsa import RSAKey
 from cryptojwt.jws.jws import JWS
 from cryptojwt.jws.utils import left_hash
 
-ALG = "RS256"
+from .signing_keys import ALG, SigningKeys, signing_key_from_pem
+
+__all__ = ["ALG", "IdTokenSigner", "SigningKeys", "at_hash", "load_signing_key"]
 
 
 def load_signing_key(path: Path) -> RSAKey:
     """The RSA key from a PEM file, as a JWK with use=sig, alg=RS256 and a thumbprint kid."""
-    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(private, rsa.RSAPrivateKey):
-        raise ValueError(f"{path}: the OIDC signing key must be an RSA key")
-    key = RSAKey(priv_key=private, use="sig", alg=ALG)
-    key.add_kid()
-    return key
+    return signing_key_from_pem(path.read_bytes(), str(path))
 
 
 def at_hash(access_token: str) -> str:
@@ -39,18 +35,24 @@ def at_hash(access_token: str) -> str:
 
 
 class IdTokenSigner:
-    def __init__(self, key: RSAKey, issuer: str, lifetime: int) -> None:
-        self.key = key
+    def __init__(self, key: RSAKey | SigningKeys, issuer: str, lifetime: int) -> None:
+        self.keys = key if isinstance(key, SigningKeys) else SigningKeys(fixed=key)
         self.issuer = issuer
         self.lifetime = lifetime
+
+    @property
+    def key(self) -> RSAKey:
+        """The active key: it signs, and its ``kid`` is in every token's header."""
+        return self.keys.active()
 
     @property
     def kid(self) -> str:
         return self.key.kid
 
     def public_jwks(self) -> dict[str, Any]:
-        """The key set relying parties verify with: public members only."""
-        return {"keys": [self.key.serialize(private=False)]}
+        """The key set relying parties verify with: every published key (the active one, the
+        next one during a rollover, the previous one until retired), public members only."""
+        return {"keys": [k.serialize(private=False) for k in self.keys.published()]}
 
     def sign(self, *, client_id: str, sub: str, nonce: str | None, auth_time: int,
              access_token: str, acr: str | None, extra: dict[str, Any],

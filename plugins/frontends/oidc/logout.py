@@ -58,10 +58,12 @@ def _read(params: Mapping[str, Any], name: str, max_len: int) -> str | None:
         raise FlowError("deconnexion_invalide", detail=f"end_session: {name} malformed") from exc
 
 
-def verify_hint(token: str, key: RSAKey, issuer: str) -> dict[str, Any] | None:
-    """The claims of an ID token we issued (signature and ``iss``; expiry not checked)."""
+def verify_hint(token: str, key: RSAKey | list[RSAKey], issuer: str) -> dict[str, Any] | None:
+    """The claims of an ID token we issued (signature and ``iss``; expiry not checked), with
+    any of our published keys (a hint signed by a retired key counts as no hint)."""
     try:
-        claims = JWS(alg=ALG).verify_compact(token, keys=[key], sigalg=ALG)
+        claims = JWS(alg=ALG).verify_compact(token, keys=key if isinstance(key, list)
+                                             else [key], sigalg=ALG)
     except (JWKESTException, ValueError, TypeError, KeyError, IndexError):
         return None
     if not isinstance(claims, dict) or claims.get("iss") != issuer:
@@ -78,8 +80,8 @@ def _audience(claims: Mapping[str, Any]) -> str | None:
     return azp if isinstance(azp, str) and azp in audiences else None
 
 
-def read_end_session_request(params: Mapping[str, Any], clients: ClientRegistry, key: RSAKey,
-                             issuer: str) -> EndSessionRequest:
+def read_end_session_request(params: Mapping[str, Any], clients: ClientRegistry,
+                             key: RSAKey | list[RSAKey], issuer: str) -> EndSessionRequest:
     raw_hint = _read(params, "id_token_hint", MAX_HINT)
     client_id = _read(params, "client_id", MAX_CLIENT_ID)
     uri = _read(params, "post_logout_redirect_uri", MAX_URI)

@@ -57,6 +57,8 @@ from idp.refusals import (
 from idp.sso.logout import logout_hub
 from idp.sso.session import NOTED_SERVICE_DECORATION, SsoSession, service_sid_of
 from plugins.micro_services.pairwise import pairwise_subject_of
+from plugins.saml2.crypto.context import crypto_of
+from plugins.saml2.entity_keys import EntityKeys
 
 from . import response as saml_response
 from .idp_config import build_server, slo_urls
@@ -84,8 +86,11 @@ class SAML2Frontend(FrontendModule):
         self.conf = conf
         self.entity_id: str = conf["entity_id"]
         self.sps: dict[str, dict[str, Any]] = conf["sps"]
-        self.server = build_server(conf, name, internal_attributes)
-        self.metadata_xml = idp_metadata_xml(self.server.config)
+        #: Our pysaml2 IdP, following the keyring (:mod:`plugins.saml2.entity_keys`): use
+        #: :attr:`server`, which rebuilds its keys after a rotation.
+        self._server = EntityKeys(build_server(conf, name, internal_attributes),
+                                  crypto_of(conf), conf["key_path"])
+        self._metadata: tuple[int, str] | None = None
         #: Whether an SSO-session micro-service answers IsPassive; without one no login can
         #: happen without a page, and IsPassive is answered NoPassive at once.
         self.sso_sessions = bool(conf.get("sso_sessions", False))
@@ -101,6 +106,20 @@ class SAML2Frontend(FrontendModule):
             self.unsigned = UnsignedLogout(
                 self.logout, messages, f"{conf['base_url']}/{name}/slo/confirmer",
                 {sp["service_id"]: sp["name"] for sp in self.sps.values()})
+
+    @property
+    def server(self) -> Any:
+        return self._server.current()
+
+    @property
+    def metadata_xml(self) -> str:
+        """Our metadata, with every signing certificate the keyring publishes (rebuilt when
+        it changes)."""
+        entity = self._server.current()
+        if self._metadata is None or self._metadata[0] != self._server.generation:
+            self._metadata = (self._server.generation, idp_metadata_xml(
+                entity.config, self._server.signing_certs()))
+        return self._metadata[1]
 
     # -- routing ---------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from plugins.saml2.crypto.context import crypto_of, install
+from plugins.saml2.entity_keys import configured_files
 
 from . import sp_metadata
 from .encryption import EncryptionKeyMissing, encrypt_for, rsa_certs
@@ -96,10 +97,12 @@ def idp_config_dict(conf: dict[str, Any], name: str) -> dict[str, Any]:
     """pysaml2's configuration dictionary for our IdP."""
     urls = sso_urls(conf["base_url"], name)
     logout = slo_urls(conf["base_url"], name)
+    # The keyring's active SAML signing key when the keys folder has one (idp.keyring).
+    files = configured_files(conf["key_path"], decrypts=False) or {
+        "key_file": conf["key_path"], "cert_file": conf["cert_path"]}
     return {
         "entityid": conf["entity_id"],
-        "key_file": conf["key_path"],
-        "cert_file": conf["cert_path"],
+        **files,
         "only_use_keys_in_metadata": True,
         "delete_tmpfiles": True,
         "metadata": {"inline": [sp["metadata_xml"] for sp in conf["sps"].values()]},

@@ -1,4 +1,4 @@
-"""Our IdP metadata, built once from the pysaml2 configuration.
+"""Our IdP metadata, built from the pysaml2 configuration (again when the keyring changes).
 
 Built from pysaml2's descriptor helpers rather than ``create_metadata_string``:
 that one advertises every algorithm the local xmlsec1 supports (SHA-1
@@ -16,14 +16,16 @@ from saml2.validate import valid_instance
 CONTENT_TYPE = "application/samlmetadata+xml"
 
 
-def idp_metadata_xml(config: IdPConfig) -> str:
-    """EntityDescriptor with our signing certificate, persistent NameID, SSO Redirect and POST."""
-    cert = read_cert_from_file(config.cert_file)
+def idp_metadata_xml(config: IdPConfig, certs: list[str] | None = None) -> str:
+    """EntityDescriptor with our signing certificates, persistent NameID, SSO Redirect and
+    POST. ``certs`` (base64 DER): the keyring's, the active one first, then the next one of a
+    rollover (:mod:`plugins.saml2.entity_keys`); default: the configuration's one."""
+    certs = certs or [read_cert_from_file(config.cert_file)]
     previous = config.context
     config.context = "idp"
     try:
         descriptor = md.EntityDescriptor(entity_id=config.entityid,
-                                         idpsso_descriptor=do_idpsso_descriptor(config, [cert]))
+                                         idpsso_descriptor=do_idpsso_descriptor(config, certs))
     finally:
         config.context = previous
     valid_instance(descriptor)

@@ -36,6 +36,7 @@ from saml2.time_util import instant
 
 from idp.sso.front_channel import Outgoing, origin_of
 from plugins.saml2.crypto.context import crypto_of, install
+from plugins.saml2.entity_keys import EntityKeys
 
 from . import sp_metadata
 from .idp_config import DIGEST_ALG, SIGN_ALG, ProxyIdP, idp_config_dict
@@ -51,9 +52,15 @@ class SamlServiceLogout:
     def __init__(self, conf: Mapping[str, Any], name: str = "saml2") -> None:
         self.entity_id = str(conf["entity_id"])
         # Metadata and keys only: attribute conversion plays no part in logout.
-        self.server = install(ProxyIdP(config=IdPConfig().load(idp_config_dict(dict(conf), name))),
-                              crypto_of(conf))
+        server = install(ProxyIdP(config=IdPConfig().load(idp_config_dict(dict(conf), name))),
+                         crypto_of(conf))
+        #: Signs with the keyring's active key (:mod:`plugins.saml2.entity_keys`).
+        self._server = EntityKeys(server, crypto_of(conf), str(conf["key_path"]))
         self.by_service = {str(sp["service_id"]): entity for entity, sp in conf["sps"].items()}
+
+    @property
+    def server(self) -> ProxyIdP:
+        return self._server.current()
 
     def _endpoints(self, entity_id: str) -> dict[str, dict[str, str]]:
         try:
