@@ -1,6 +1,7 @@
 """Complete logins per protocol path against the proxy under gunicorn, measured.
 
     python bench/logins.py -n 200 -c 8 --workers 3 --store redis
+    python bench/logins.py -n 100 -c 8 --store sentinel --wait-replicas 1   # or 0: no wait
 
 Starts (all on 127.0.0.1, free ports) a whole federation — demo identity sources
 and services, NC Connect's LDAP account source on a real slapd seeded with the same
@@ -8,7 +9,9 @@ citizens, the proxy via ``ncconnect serve`` — runs N logins per path at
 concurrency C, checks every login's result page, and prints logins/s, latency
 percentiles, errors, the proxy workers' CPU time per login and the RSS of every proxy
 worker. Bounded: at most N logins
-per path and --max-seconds per path.
+per path and --max-seconds per path. ``--store sentinel`` runs the proxy on a Redis Sentinel
+cluster it starts itself (a primary, two replicas, three sentinels, loopback) and also prints
+the ``WAIT`` commands the primary ran per login.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from idp.demo.directory import accounts_ldif
 from idp.testbed.browser import Browser, attributes_of
 from idp.testbed.federation import DEFAULT_SERVICES, Federation, build_federation
 from idp.testbed.login import choose, decide, login, on_consent_screen, start
+from idp.testbed.sentinel import SentinelCluster
 from idp.testbed.servers import RedisServer
 from idp.testbed.slapd import ACCOUNTS_SUFFIX, Slapd
 
@@ -135,6 +139,15 @@ def one_login(service_url: str, i: int, first_url: str | None = None,
     return time.perf_counter() - started, None
 
 
+def wait_calls(cluster: SentinelCluster | None) -> int:
+    """``WAIT`` commands the cluster's primary has run so far (0 without a cluster); for
+    sso->saml, the unmeasured first login's are counted too."""
+    if cluster is None:
+        return 0
+    stats = cluster.client(cluster.primary()).info("commandstats")
+    return int(stats.get("cmdstat_wait", {}).get("calls", 0))
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -174,7 +187,13 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=100, help="logins per path (max 5000)")
     ap.add_argument("-c", type=int, default=4, help="concurrent browsers (max 64)")
     ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--store", choices=["embedded", "redis"], default="redis")
+    ap.add_argument("--peer-crypto", choices=("in_process", "xmlsec1"), default="in_process",
+                    help="the demo SAML peers' XML security: in_process (default: their "
+                    "cost, on the same cores, is not what is measured) or xmlsec1 (pysaml2's "
+                    "subprocesses)")
+    ap.add_argument("--store", choices=["embedded", "redis", "sentinel"], default="redis")
+    ap.add_argument("--wait-replicas", type=int, choices=[0, 1, 2], default=1,
+                    help="sentinel store: replicas each one-time write waits for (0: none)")
     ap.add_argument("--paths", default=",".join(PATHS), help="comma-separated subset")
     ap.add_argument("--max-seconds", type=float, default=120, help="time bound per path")
     args = ap.parse_args()
@@ -185,27 +204,36 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ncc-bench-") as tmp:
         folder = Path(tmp)
         redis = RedisServer(folder / "redis") if args.store == "redis" else None
+        cluster = SentinelCluster(folder / "sentinel") if args.store == "sentinel" else None
+        store = redis.url if redis else None
+        if cluster:
+            store = cluster.url(wait_replicas=args.wait_replicas)
         fed = build_federation(folder / "fed",
-                               {**DEFAULT_SERVICES, **LDAP_SERVICES} if with_ldap else None)
+                               {**DEFAULT_SERVICES, **LDAP_SERVICES} if with_ldap else None,
+                               peer_crypto=args.peer_crypto)
         slapd = add_ldap_source(fed, folder / "slapd") if with_ldap else None
         try:
-            proxy = fed.start_proxy(workers=args.workers, store=redis.url if redis else None)
+            proxy = fed.start_proxy(workers=args.workers, store=store)
             for name in paths:  # warm-up: metadata caches, JWKS, directory connections
                 one_login(fed.url(PATHS[name]), 0, account=name.startswith("ldap->"))
-            print(f"proxy: {args.workers} gunicorn workers, store {args.store}; "
-                  f"{n} logins per path, concurrency {c}")
+            print(f"proxy: {args.workers} gunicorn workers, store {args.store}"
+                  + (f" (wait_replicas={args.wait_replicas})" if cluster else "")
+                  + f"; {n} logins per path, concurrency {c}")
             print(f"{'path':<12} {'ok':>6} {'err':>5} {'logins/s':>9} {'p50 ms':>8} "
-                  f"{'p95 ms':>8} {'p99 ms':>8} {'CPU ms':>7}")
+                  f"{'p95 ms':>8} {'p99 ms':>8} {'CPU ms':>7}"
+                  + (f" {'WAIT':>5}" if cluster else ""))
             workers = proxy.worker_pids()
             for name in paths:
                 first = fed.url(FIRST_LOGIN[name]) if name in FIRST_LOGIN else None
                 cpu_before = cpu_ms(workers)
+                waits_before = wait_calls(cluster)
                 r = run_path(name, fed.url(PATHS[name]), n, c, args.max_seconds, first)
                 done = r["ok"] + sum(r["errors"].values())
                 cpu = (cpu_ms(workers) - cpu_before) / done if done else float("nan")
+                waits = (wait_calls(cluster) - waits_before) / done if done else float("nan")
                 print(f"{r['path']:<12} {r['ok']:>6} {sum(r['errors'].values()):>5} "
                       f"{r['rate']:>9.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f}"
-                      f" {cpu:>7.0f}"
+                      f" {cpu:>7.1f}" + (f" {waits:>5.1f}" if cluster else "")
                       + (f"  errors: {r['errors']}" if r["errors"] else ""))
             rss = [rss_kib(pid) for pid in proxy.worker_pids()]
             print("RSS per proxy worker (MiB): " + ", ".join(f"{k / 1024:.0f}" for k in rss))
@@ -221,6 +249,8 @@ def main() -> None:
                 slapd.stop()
             if redis:
                 redis.stop()
+            if cluster:
+                cluster.stop()
 
 
 if __name__ == "__main__":

@@ -122,6 +122,14 @@ class Settings(BaseModel):
             raise ValueError("must be an absolute https:// URL")
         return v
 
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, v: str) -> str:
+        from .stores import check_store_url  # a bad URL stops the start, naming the fix
+
+        check_store_url(v)
+        return v
+
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else (self.origin / p).resolve()
 

@@ -26,12 +26,14 @@ done_step() {  # done_step N "what was done"
 # liblemonldap-ng-portal-perl: LemonLDAP::NG's portal (OIDC provider and SAML IdP) of
 # tests/interop, run under plackup (libplack-perl); liblasso-perl: its SAML roles (Debian
 # only suggests it).
-DEBIAN_PACKAGES=(xmlsec1 redis-server python3-venv chromium
+DEBIAN_PACKAGES=(xmlsec1 redis-server redis-sentinel python3-venv chromium
                  simplesamlphp php-cli php-xml php-mbstring
                  apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon
                  libapache2-mod-shib
                  liblemonldap-ng-portal-perl libplack-perl liblasso-perl
                  slapd ldap-utils)
+# redis-sentinel: Redis Sentinel for tests/ha (each test starts its own primary, replicas and
+# three sentinels on loopback ports; Debian's service is never started).
 # slapd, ldap-utils: a real OpenLDAP for the citizen accounts source and the directories
 # (tests, benchmark and demo each start their own on a loopback port; Debian's is never started).
 missing=()

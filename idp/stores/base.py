@@ -6,6 +6,15 @@ outlives a request may sit in a per-process dict. Each record lives in a
 and is JSON-serialisable. ``take`` and ``add`` are atomic across processes:
 they are what makes codes, assertions and flow steps one-time.
 
+They are also *durable before they return*, on every store: once ``take`` has handed a
+record out or ``add`` has recorded a key, no failure of the store brings the record back or
+forgets the key. The embedded store (SQLite) gets this for nothing: one local file, written
+synchronously. A replicated store must make it so: the sentinel store
+(:class:`.redis.SentinelStore`) waits for a replica to acknowledge the write (``WAIT``) and
+raises :class:`StoreUnavailable` when none does — the record then stays consumed, the safe
+direction. Every other write (``put``, ``replace``, ``put_many``, ``delete``...) may be lost
+by a replicated store's failover: a login then starts again, a citizen signs in again.
+
 Some records belong to someone and must be listed together: a citizen's consents,
 connection history and sessions. Those are *items* of an *owner*'s collection,
 each with its own TTL, so that a consent expires on its own date and history
@@ -52,7 +61,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def add(self, namespace: str, key: str, value: Record, ttl: int) -> bool:
-        """Store only if absent; ``False`` means the key was already there (a replay)."""
+        """Store only if absent; ``False`` means the key was already there (a replay). A
+        ``True`` survives any failure of the store (see the module's docstring), or the call
+        raises :class:`StoreUnavailable`."""
 
     @abc.abstractmethod
     def replace(self, namespace: str, key: str, value: Record, ttl: int) -> bool:
@@ -65,7 +76,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def take(self, namespace: str, key: str) -> Record | None:
-        """Read and delete in one atomic step: only one caller ever gets the record."""
+        """Read and delete in one atomic step: only one caller ever gets the record, even
+        across a failure of the store (see the module's docstring); when that cannot be
+        ensured, :class:`StoreUnavailable` is raised and the record stays consumed."""
 
     @abc.abstractmethod
     def delete(self, namespace: str, key: str) -> None:
