@@ -20,6 +20,7 @@ setup(
         # redis-py parses replies with hiredis (C) when it is installed: a fifth of the
         # redis client's CPU per login (bench/profile.py).
         "hiredis>=3,<4",
+        "prometheus-client>=0.20,<1",  # /metrics, multiprocess under gunicorn (idp/metrics)
         "jinja2>=3.1,<4",
         "pydantic>=2.7,<3",
         "pyyaml>=6,<7",

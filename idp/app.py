@@ -18,6 +18,7 @@ import json
 import logging
 import mimetypes
 import secrets
+import time
 import uuid
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
@@ -35,9 +36,18 @@ from satosa.exception import (
 from satosa.response import Response
 from satosa.state import State
 
+from . import correlation
 from .errors import FlowError
 from .headers import secure_headers
+from .health import Readiness
+from .login_trail import LoginTrail
+from .messages import MESSAGES
+from .metrics import definitions as metrics
+from .metrics.exposition import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .metrics.exposition import exposition, token_ok
+from .metrics.labels import OTHER, step_of
 from .pages import STATUS_TEXT, error_page
+from .refusals import REASONS, reason_of
 from .stores import Put, Store, StoreUnavailable, open_store
 from .stores.sealing import Unsealable, seal, unseal
 
@@ -127,12 +137,19 @@ def _parse(data: str, repeated: set[str]) -> dict[str, str]:
 
 class NCConnectApp(SATOSABase):
     def __init__(self, config: dict[str, Any], store_url: str, flow_ttl: int,
-                 max_body: int, https: bool) -> None:
+                 max_body: int, https: bool, readiness: Readiness | None = None,
+                 metrics_token_sha256: str | None = None, key_ages=None) -> None:
         super().__init__(config)
         self.store = open_store(store_url)
         self.flow_ttl = flow_ttl
         self.max_body = max_body
         self.https = https
+        #: Metrics and audit events of every login (:mod:`idp.login_trail`).
+        self.trail = LoginTrail(config.get("NCC_OBSERVABILITY"))
+        self.backend_names = frozenset(self.trail.source_protocols) | {"ncconnect:sso"}
+        self.readiness = readiness or Readiness({"store": self.store.ping}, {})
+        self.metrics_token_sha256 = metrics_token_sha256
+        self.key_ages = key_ages
 
     # -- WSGI edge -------------------------------------------------------------
 
@@ -163,7 +180,11 @@ class NCConnectApp(SATOSABase):
         if path.startswith("static/"):
             return self._static(path[len("static/"):])
         if path == "healthz":
-            return self._health()
+            return Response("ok", content="text/plain")
+        if path == "readyz":
+            return self._ready()
+        if path == "metrics":
+            return self._metrics(environ)
         if path.startswith("logos/"):
             return self._logo(path[len("logos/"):])
         if not path or ".." in path or len(environ.get("QUERY_STRING", "")) > MAX_QUERY:
@@ -220,19 +241,41 @@ class NCConnectApp(SATOSABase):
         # An SVG opened on its own is still under our CSP (no inline script can run).
         return Response(data, content=ctype, headers=[("Cache-Control", "public, max-age=3600")])
 
-    def _health(self) -> Response:
-        try:
-            self.store.ping()
-        except StoreUnavailable:
-            return Response("store unavailable", status=STATUS_TEXT[503], content="text/plain")
-        return Response("ok", content="text/plain")
+    def _ready(self) -> Response:
+        ready, body = self.readiness.report()
+        return Response(body, status=STATUS_TEXT[200 if ready else 503],
+                        content="application/json", headers=[("Cache-Control", "no-store")])
+
+    def _metrics(self, environ: dict) -> Response:
+        """The exposition text, for the bearer of the settings' token only; without a token
+        configured, there is no such page."""
+        if not self.metrics_token_sha256:
+            return error_page("page_inconnue", None, 404)
+        if not token_ok(environ.get("HTTP_AUTHORIZATION", ""), self.metrics_token_sha256):
+            return Response("bearer token required", status=STATUS_TEXT[401],
+                            content="text/plain",
+                            headers=[("WWW-Authenticate", 'Bearer realm="metrics"')])
+        return Response(exposition(self.key_ages), content=METRICS_CONTENT_TYPE,
+                        headers=[("Cache-Control", "no-store")])
 
     # -- SATOSA core -----------------------------------------------------------
 
     def run(self, context: Context) -> Response:
+        step = step_of(context.path or "", self.backend_names)
+        started = time.perf_counter()
+        try:
+            return self._run_step(context, step)
+        finally:
+            metrics.STEP_SECONDS.labels(step).observe(time.perf_counter() - started)
+            correlation.bind(None)
+
+    def _run_step(self, context: Context, step: str) -> Response:
         try:
             self._load_state(context)
+            self.trail.bind(context, context.state.get(correlation.STATE_KEY)
+                            or correlation.new_login_id())
             spec = self.module_router.endpoint_routing(context)
+            correlation.bind_source(context.target_backend)
             resp = self._run_bound_endpoint(context, spec)
             if isinstance(resp, Exception):
                 raise resp
@@ -241,6 +284,8 @@ class NCConnectApp(SATOSABase):
         except FlowError as exc:
             logger.warning("login stopped", extra={"code": exc.code, "detail": exc.detail,
                                                    "path": context.path})
+            if context.state is not None:
+                self.trail.refused(context, exc.code if exc.code in MESSAGES else OTHER)
             return error_page(exc.code, context, exc.status)
         except SATOSANoBoundEndpointError:
             return error_page("page_inconnue", context, 404)
@@ -250,6 +295,7 @@ class NCConnectApp(SATOSABase):
             return error_page("session_expiree", context, 400)
         except StoreUnavailable as exc:
             logger.error("store unavailable", extra={"path": context.path, "detail": str(exc)})
+            metrics.STORE_ERRORS.labels(step).inc()
             if context.path in MACHINE_ENDPOINTS:
                 # Relying parties' servers call these, not browsers: they need an OAuth error.
                 return Response(json.dumps({"error": "temporarily_unavailable"}),
@@ -264,9 +310,32 @@ class NCConnectApp(SATOSABase):
             # prompt=none without a session…): the service gets a protocol error.
             logger.info("login refused", extra={"path": context.path,
                                                 "reason": getattr(error, "reason", None)})
+            reason = reason_of(error)
+            self.trail.refused(context, reason if reason in REASONS else "access_denied")
             resp = self._handle_satosa_authentication_error(error)
             context.state.delete = True  # the login is over: its flow state must not linger
             return resp
+
+    # -- SATOSA's login hooks: what every login leaves (idp.login_trail) ------------
+
+    def _auth_req_callback_func(self, context: Context, internal_request: Any) -> Response:
+        self.trail.started(context, getattr(internal_request, "requester", None))
+        return super()._auth_req_callback_func(context, internal_request)
+
+    def _auth_req_finish(self, context: Context, internal_request: Any) -> Response:
+        self.trail.source_chosen(context)
+        return super()._auth_req_finish(context, internal_request)
+
+    def _auth_resp_callback_func(self, context: Context, internal_response: Any) -> Response:
+        info = getattr(internal_response, "auth_info", None)
+        self.trail.source_answered(context, getattr(info, "auth_class_ref", None))
+        return super()._auth_resp_callback_func(context, internal_response)
+
+    def _auth_resp_finish(self, context: Context, internal_response: Any) -> Response:
+        resp = super()._auth_resp_finish(context, internal_response)
+        info = getattr(internal_response, "auth_info", None)
+        self.trail.completed(context, getattr(info, "auth_class_ref", None))
+        return resp
 
     def _load_state(self, context: Context) -> None:
         cookie = SimpleCookie()
@@ -310,6 +379,9 @@ class NCConnectApp(SATOSABase):
         for store in {id(store): store for store, _ in others}.values():
             # A plugin on another store (none today): its writes together, on their own.
             store.put_many([put for s, put in others if s is store])
+        if len(state.data) > 1 and correlation.STATE_KEY not in state.data:
+            # A flow worth keeping keeps its login id: the next steps log under it.
+            state.data[correlation.STATE_KEY] = correlation.login_id()
         if state.delete:
             self.store.put_many(writes, deletes=[(FLOW_NAMESPACE, flow_key(fid))])
             resp.headers.append(("Set-Cookie", self._cookie("", 0)))

@@ -8,6 +8,7 @@ passes to the plugin constructors.
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -554,8 +555,45 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
                       for pid, p in [*registry.services.items(), *registry.sources.items()]
                       if p.logo},
     }
+    # Metrics labels and audit fields: partner ids from the registry only (idp.login_trail).
+    satosa["NCC_OBSERVABILITY"] = {**_observability(registry),
+                                   "metrics_token_sha256": metrics_token_sha256(settings, env)}
     wire_logout(satosa, settings)  # single logout: one configuration for its plugins
     return Federation(settings, registry, dictionary, satosa)
+
+
+def _observability(reg: Registry) -> dict[str, Any]:
+    """What the login trail labels with (:mod:`idp.login_trail`), and where /readyz checks
+    each source can be reached (its issuer, metadata or directory address)."""
+    def address(src: Source) -> str | None:
+        if src.protocol == "oidc" and src.oidc:
+            return src.oidc.issuer
+        if src.protocol == "saml2" and src.saml2:
+            return src.saml2.metadata_url
+        return src.ldap.url if src.ldap else None
+
+    active = [s for s in reg.sources.values() if s.active]
+    return {
+        "services": {requester_of(s): s.id for s in reg.services.values()}
+        | {ACCOUNT_REQUESTER: ACCOUNT_REQUESTER},
+        "sources": {s.id: {"protocol": s.protocol, "address": address(s)} for s in active},
+        "directories": sorted(reg.directories),
+    }
+
+
+def metrics_token_sha256(settings: Settings, env: dict[str, str]) -> str | None:
+    """The SHA-256 of the bearer token ``/metrics`` asks for (``metrics.bearer_token_env``);
+    ``None`` without ``metrics`` in the settings. The token itself is never kept."""
+    if settings.metrics is None:
+        return None
+    name = settings.metrics.bearer_token_env
+    token = env.get(name, "")
+    if len(token) < 16:
+        raise ConfigError(f"metrics.bearer_token_env: the environment variable {name} is "
+                          f"{'too short' if token else 'not set'}: export it with a random "
+                          "value of at least 16 characters (openssl rand -hex 32), or remove "
+                          "metrics from the settings")
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def config_path(path: str | Path) -> Path:

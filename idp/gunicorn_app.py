@@ -57,6 +57,14 @@ def _profile_worker(worker) -> None:
     worker.ncc_profiler = profiler
 
 
+def _child_exit(_server: object, worker) -> None:
+    """A worker is gone (master side): its live gauges no longer count (prometheus-client's
+    multiprocess files; its counters stay, they are the run's)."""
+    from .metrics.multiprocess import worker_exited
+
+    worker_exited(worker.pid)
+
+
 def _worker_exit(server: object, worker: object) -> None:
     profiler = getattr(worker, "ncc_profiler", None)
     if profiler is not None:
@@ -103,6 +111,7 @@ class ProxyServer(BaseApplication):
             # Each worker closes its stores as it exits: the embedded store sweeps expired
             # rows a last time (its timer thread dies with the worker).
             "worker_exit": _worker_exit,
+            "child_exit": _child_exit,
         }
         if os.environ.get(PROFILE_DIR_ENV):  # bench/profile.py only
             self.options["post_worker_init"] = _profile_worker

@@ -8,6 +8,8 @@ import logging
 import sys
 import time
 
+from .correlation import LoginIdFilter
+
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -31,6 +33,8 @@ SILENCED = ("saml2", "xmlschema")
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    # Every line written while serving a login says which (idp.correlation).
+    handler.addFilter(LoginIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -61,6 +61,25 @@ class KeyRotation(BaseModel):
     publish_days: float = Field(7, ge=0, le=90)
 
 
+class MetricsSettings(BaseModel):
+    """``metrics: {bearer_token_env: NAME}``: ``/metrics`` answers the scraper that presents
+    the value of the environment variable ``NAME`` as a bearer token (a long random value;
+    it never sits in a file of the repository). Without ``metrics``, there is no ``/metrics``."""
+
+    model_config = ConfigDict(extra="forbid")
+    bearer_token_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+
+
+class AuditSettings(BaseModel):
+    """``audit: {dir, retention_days}``: the audit stream's folder (``DATA_DIR/audit`` by
+    default) and how many days its files are kept (the connection history's by default:
+    ``lifetimes.history_days``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    dir: Path | None = None
+    retention_days: int | None = Field(None, ge=1, le=3650)
+
+
 class HelpContact(BaseModel):
     """NC Connect's help desk, shown on every error page ("Besoin d'aide ?"): at least one of
     an e-mail address, a phone number (as citizens dial it, e.g. ``+687 27 00 00``) and an
@@ -109,6 +128,10 @@ class Settings(BaseModel):
     trusted_proxies: list[str] = []
     #: The help desk error pages point to (``help: {email, phone, url}``); none: no contact.
     help: HelpContact | None = None
+    #: ``/metrics`` for a scraper with a bearer token (:mod:`idp.metrics`); none: no metrics.
+    metrics: MetricsSettings | None = None
+    #: The audit stream (:mod:`idp.audit.stream`).
+    audit: AuditSettings = AuditSettings()
 
     #: Folder of the settings file: relative paths above are relative to it.
     origin: Path = Field(Path("."), exclude=True)
@@ -136,6 +159,19 @@ class Settings(BaseModel):
     @property
     def data(self) -> Path:
         return self.path(self.data_dir)
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.path(self.audit.dir) if self.audit.dir else self.data / "audit"
+
+    @property
+    def audit_retention_days(self) -> int:
+        return self.audit.retention_days or self.lifetimes.history_days
+
+    @property
+    def metrics_dir(self) -> Path:
+        """prometheus-client's multiprocess files (:mod:`idp.metrics.multiprocess`)."""
+        return self.data / "metrics"
 
     @property
     def keys(self) -> KeyPaths:

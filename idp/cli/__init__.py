@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import keys, ldap, partner_changes, partners, proxy  # noqa: F401 - registers commands
+from . import audit, keys, ldap, partner_changes, partners, proxy  # noqa: F401 - registers commands
 from .base import main
 
 __all__ = ["main"]

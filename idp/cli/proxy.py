@@ -74,14 +74,18 @@ def serve(config: str, bind: str | None, workers: int | None, store: str | None,
 
     SIGHUP (ncconnect partenaires reload) re-reads settings, dictionary and partner files
     and replaces the workers; logins in progress continue, their state is in the store."""
-    from ..gunicorn_app import ProxyServer
-
     path = settings_file(config)
     try:
         data_dir = data_dir.resolve() if data_dir else None
         settings = load_settings(path, store=store, data_dir=data_dir)
     except ConfigError as exc:
         fail(exc)
+    from ..metrics.multiprocess import prepare
+
+    # Before the application (and prometheus-client) is imported: every worker's metrics
+    # go to files in this folder, added up at each scrape.
+    prepare(settings.metrics_dir)
+    from ..gunicorn_app import ProxyServer
     access_log = settings.path(settings.access_log) if settings.access_log else None
     server = ProxyServer(path, bind or settings.bind, workers or settings.workers, store=store,
                          log_level=settings.log_level.lower(), access_log=access_log,

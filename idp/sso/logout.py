@@ -46,14 +46,17 @@ from urllib.parse import urlencode
 from satosa.context import Context
 from satosa.response import Response, SeeOther
 
+from ..audit.events import audit_event
 from ..autopost import FORM_ACTION_HEADER
 from ..csrf import csrf_ok, csrf_secrets, csrf_token
 from ..errors import FlowError
+from ..metrics.definitions import SESSIONS_ENDED
+from ..metrics.labels import Labels
 from ..pages import render
 from ..stores import open_store
 from ..stores.sealing import at_rest_key
 from .front_channel import Outgoing, origin_of, reachable
-from .logout_notices import Notice, deliver
+from .logout_notices import Notice, deliver, noted
 from .logout_plan import LogoutPlan
 from .session import SessionStore, SsoSession, cookie_header, cookie_value, digest
 
@@ -104,6 +107,12 @@ class SourceLogout(Protocol):
         source offers no logout; raises :class:`SourceLogoutFailed`. A source whose backend
         recorded what its logout needs (:attr:`SsoSession.source_session`) gets it as the
         keyword ``source_session``, and only then."""
+
+
+#: Why sessions end (``logout(reason=…)``): the values the metrics label by.
+LOGOUT_REASONS = ("oidc_end_session", "oidc_end_session_confirmed", "account_one",
+                  "account_all", "saml_slo", "saml_slo_unsigned",
+                  "saml_slo_unsigned_confirmed", "logout")
 
 
 def logout_hub(conf: Mapping[str, Any]) -> SingleLogout:
@@ -243,6 +252,9 @@ class SingleLogout:
             if services is None:
                 continue  # another logout ended it first, and tells its services
             ended += 1
+            SESSIONS_ENDED.labels(Labels.one_of(reason, LOGOUT_REASONS)).inc()
+            audit_event("session_ended", citizen=session.citizen, how=reason,
+                        services=sorted(services))
             for service_id, entry in services.items():
                 if service_id != initiator:
                     self._plan_service(plan, notices, entry)
@@ -354,6 +366,7 @@ class SingleLogout:
             raise FlowError("deconnexion_expiree", detail="SP LogoutResponse to no pending hop")
         service_id = str(plan.current["service_id"])
         (plan.informed if success else plan.failed).append(service_id)
+        noted(service_id, "front", success)
         logger.info("service answered the logout", extra={"service": service_id,
                                                           "success": success})
         return self._next(context, plan)

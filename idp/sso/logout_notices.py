@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import requests
 import urllib3
 
+from ..audit.events import audit_event
+from ..metrics.definitions import LOGOUT_NOTICES
 from ..partners.registry import check_url
 
 logger = logging.getLogger("ncconnect.logout")
@@ -88,7 +90,17 @@ def deliver(notices: list[Notice]) -> tuple[list[str], list[str]]:
                 logger.warning("service not told of the logout",
                                extra={"service": notice.service_id, "reason": why})
                 failed.append(notice.service_id)
+                noted(notice.service_id, "back", False)
             else:
                 logger.info("service told of the logout", extra={"service": notice.service_id})
                 reached.append(notice.service_id)
+                noted(notice.service_id, "back", True)
     return reached, failed
+
+
+def noted(service_id: str, channel: str, reached: bool) -> None:
+    """A service told (or not) of a logout, on the back or front channel: metrics and audit
+    (service ids come from the session's records, written from the registry)."""
+    outcome = "reached" if reached else "failed"
+    LOGOUT_NOTICES.labels(service_id, channel, outcome).inc()
+    audit_event("logout_notice", service=service_id, channel=channel, outcome=outcome)

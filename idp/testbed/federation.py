@@ -8,6 +8,7 @@ files (written here, one per peer), ``ncconnect keys init``'s keys, and
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -103,6 +104,18 @@ class Federation:
         self.proxy = GunicornProxy(self.config, self.proxy_port, workers, store=store,
                                    env=self.env, log=self.folder / "proxy.log")
         return self.proxy
+
+    def audit_lines(self, folder: Path | None = None) -> list[dict]:
+        """Every line of the proxy's audit stream (``DATA_DIR/audit``), oldest first."""
+        audit = folder or self.folder / "data" / "audit"
+        return [json.loads(line) for file in sorted(audit.glob("audit-*.jsonl"))
+                for line in file.read_text(encoding="utf-8").splitlines() if line]
+
+    def log_lines(self) -> list[dict]:
+        """The proxy's general log lines (JSON), oldest first."""
+        log = self.folder / "proxy.log"
+        text = log.read_text(encoding="utf-8") if log.exists() else ""
+        return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
     @property
     def proxy_port(self) -> int:

@@ -37,11 +37,12 @@ def wait_for(url: str, timeout: float = 30, proc: subprocess.Popen | None = None
 class RedisServer:
     """A throw-away redis-server (Debian package) without persistence."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        """``port``: a given one (a store started again where the proxy expects it)."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server not found: apt-get install redis-server")
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         folder.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(

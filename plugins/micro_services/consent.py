@@ -30,7 +30,6 @@ decision and attribute *names*.
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -42,10 +41,12 @@ from satosa.micro_services.base import ResponseMicroService
 from satosa.response import Response, SeeOther
 
 from idp.app import flow_id, flow_ref, write_with_flow
+from idp.audit.events import audit_event
 from idp.authn_requirements import requirements_of
 from idp.autopost import FORM_ACTION_HEADER
 from idp.csrf import csrf_ok, csrf_secrets, csrf_token
 from idp.errors import FlowError
+from idp.metrics import definitions as metrics
 from idp.pages import lang_of, render
 from idp.refusals import ACCESS_DENIED, consent_required, refusal
 from idp.same_origin import posted_from
@@ -56,8 +57,6 @@ from .consent_records import forget, kept, new_record, remember, remembered
 from .consent_view import screen_view, source_used, source_view
 from .pairwise import citizen_of
 from .provenance import provenance_of
-
-audit = logging.getLogger("ncconnect.audit")
 
 #: The screen's address, relative to the base URL.
 PATH = "consentement"
@@ -73,6 +72,10 @@ TICKED = "oui"
 #: (accept, refuse) button values of each kind of screen.
 CONSENT_DECISIONS = ("accepter", "refuser")
 INFORMATION_DECISIONS = ("continuer", "annuler")
+#: What each decision is, for the audit stream (``consent_<outcome>``) and the metrics.
+DECISION_OUTCOMES = {"accepter": "given", "continuer": "given", "refuser": "refused",
+                     "annuler": "refused", "remembered": "remembered",
+                     "consent_required": "required"}
 
 
 
@@ -236,10 +239,12 @@ class ConsentScreen(ResponseMicroService):
     @staticmethod
     def _audit(service: dict[str, Any], decision: str, released: set[str] | frozenset[str],
                withheld: set[str] | frozenset[str], remembered_now: bool) -> None:
-        audit.info("consent decision", extra={
-            "event": "consent", "service": service["service_id"], "decision": decision,
-            "legal_basis": service["legal_basis"], "released": sorted(released),
-            "withheld": sorted(withheld), "remember": remembered_now})
+        """The decision, by attribute names, in the audit stream and the metrics."""
+        outcome = DECISION_OUTCOMES.get(decision, "refused")
+        metrics.CONSENT_DECISIONS.labels(service["service_id"], outcome).inc()
+        audit_event(f"consent_{outcome}", service=service["service_id"], screen=decision,
+                    legal_basis=service["legal_basis"], released=sorted(released),
+                    withheld=sorted(withheld), remember=remembered_now)
 
 
 def _optional(service: Mapping[str, Any]) -> set[str]:

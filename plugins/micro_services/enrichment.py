@@ -35,8 +35,10 @@ from satosa.internal import InternalData
 from satosa.micro_services.base import ResponseMicroService
 from satosa.response import Response
 
+from idp.audit.events import audit_event
 from idp.dictionary.normalise import SourceAttributes
 from idp.errors import FlowError
+from idp.metrics.definitions import DIRECTORY_ERRORS
 from idp.partners.match_filter import fill
 from plugins.ldap.directory import Directory, DirectorySettings, DirectoryUnavailable
 
@@ -44,7 +46,6 @@ from .minimisation import STATE_KEY as ASKED_STATE_KEY
 from .provenance import PROVENANCE_KEY
 
 logger = logging.getLogger("ncconnect.enrichment")
-audit = logging.getLogger("ncconnect.audit")
 
 #: At most this many entries are read: two already means the match is ambiguous.
 SEARCH_LIMIT = 2
@@ -131,9 +132,8 @@ class Enrichment(ResponseMicroService):
             for name in added:
                 provenance[name] = {"directory": directory.id,
                                     "organisation": directory.organisation}
-            audit.info("attributes added", extra={
-                "event": "enrichment", "service": service["service_id"],
-                "directory": directory.id, "added": sorted(added)})
+            audit_event("attributes_added", service=service["service_id"],
+                        directory=directory.id, added=sorted(added))
         data.attributes = attributes
         context.state[PROVENANCE_KEY] = provenance
         return super().process(context, data)
@@ -141,9 +141,9 @@ class Enrichment(ResponseMicroService):
     @staticmethod
     def _unavailable(directory: AdministrationDirectory, service: Mapping[str, Any]) -> None:
         stop = directory.when_unavailable == "stop"
-        audit.warning("directory unavailable", extra={
-            "event": "enrichment", "service": service["service_id"],
-            "directory": directory.id, "outcome": "stop" if stop else "continue"})
+        DIRECTORY_ERRORS.labels(directory.id).inc()
+        audit_event("directory_unavailable", logging.WARNING, service=service["service_id"],
+                    directory=directory.id, outcome="stop" if stop else "continue")
         if stop:
             raise FlowError("annuaire_indisponible", 503,
                             f"enrichment: directory {directory.id} unavailable")

@@ -29,6 +29,7 @@ from satosa.internal import InternalData
 from satosa.micro_services.base import RequestMicroService, ResponseMicroService
 from satosa.response import Response
 
+from idp import login_trail
 from idp.app import write_with_flow
 from idp.errors import FlowError
 from idp.stores import Put, Record, Store, open_store
@@ -39,8 +40,9 @@ logger = logging.getLogger("ncconnect.history")
 
 #: Store namespace of the citizens' connection histories (owner: account key).
 NAMESPACE = "history"
-#: Flow-state key holding the identity source the request was sent to.
-SOURCE_STATE_KEY = "ncc_source"
+#: Flow-state key holding the identity source the request was sent to (the application's
+#: login trail reads it too).
+SOURCE_STATE_KEY = login_trail.SOURCE_STATE_KEY
 
 
 def entry_id(at: datetime) -> str:

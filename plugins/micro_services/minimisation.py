@@ -18,7 +18,6 @@ gets an error page and no attribute.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +27,8 @@ from satosa.internal import InternalData
 from satosa.micro_services.base import RequestMicroService, ResponseMicroService
 from satosa.response import Response
 
+from idp.audit.events import audit_event
 from idp.errors import FlowError
-
-audit = logging.getLogger("ncconnect.audit")
 
 STATE_KEY = "ncc_demande"
 
@@ -72,7 +70,7 @@ class Minimisation(ResponseMicroService):
     def process(self, context: Context, data: InternalData) -> Response:
         service = self.services.get(data.requester)
         if service is None:
-            audit.info("release refused", extra={"event": "minimisation", "requester_known": False})
+            audit_event("release_refused")
             raise FlowError("service_non_autorise", 403, "requester not in the registry")
         source = context.target_backend
         if source not in self.sources:
@@ -84,7 +82,6 @@ class Minimisation(ResponseMicroService):
         provided = [*self.sources[source], *self.enriched.get(data.requester, ())]
         decision = decide(service["allowed"], recorded.get("asked") or (), provided, attributes)
         data.attributes = {k: v for k, v in attributes.items() if k in decision.released}
-        audit.info("attributes released", extra={
-            "event": "minimisation", "service": service["service_id"], "source": source,
-            "released": sorted(decision.released), "withheld": sorted(decision.withheld)})
+        audit_event("attributes_released", service=service["service_id"], source=source,
+                    released=sorted(decision.released), withheld=sorted(decision.withheld))
         return super().process(context, data)

@@ -28,6 +28,7 @@ from satosa.internal import InternalData
 from satosa.micro_services.base import ResponseMicroService
 from satosa.response import Response
 
+from idp import correlation, login_trail
 from idp.dictionary.pivot import subject_basis
 from idp.errors import FlowError
 from idp.keys import read_secret
@@ -38,8 +39,9 @@ logger = logging.getLogger("ncconnect.pairwise")
 SUBJECT_TYPE = "pairwise"
 #: Sector of NC Connect's own identifier for a citizen (consents, history, /mon-compte).
 ACCOUNT_SECTOR = "ncconnect:compte"
-#: Flow-state key holding the account key of the citizen being logged in.
-CITIZEN_STATE_KEY = "ncc_citoyen"
+#: Flow-state key holding the account key of the citizen being logged in (the application
+#: binds it to the audit lines of the login's next steps).
+CITIZEN_STATE_KEY = login_trail.CITIZEN_STATE_KEY
 
 
 class PairwiseSubject(ResponseMicroService):
@@ -61,6 +63,7 @@ class PairwiseSubject(ResponseMicroService):
         data.subject_id = pairwise_id(self.secret, sector, basis)
         data.subject_type = SUBJECT_TYPE
         context.state[CITIZEN_STATE_KEY] = pairwise_id(self.secret, ACCOUNT_SECTOR, basis)
+        correlation.bind_citizen(context.state[CITIZEN_STATE_KEY])
         logger.info("pairwise subject derived",
                     extra={"from_pivot": basis.startswith("pivot\x1f")})
         return super().process(context, data)

@@ -21,9 +21,16 @@ def _dead_store_app(fed):
                            store=f"redis://127.0.0.1:{free_port()}/0"))
 
 
-def test_health_reports_503_when_redis_is_down(fed):
-    resp = _dead_store_app(fed).get("/healthz")
+def test_readiness_reports_503_naming_the_store_when_redis_is_down(fed):
+    app = _dead_store_app(fed)
+    resp = app.get("/readyz")
     assert resp.status_code == 503
+    assert resp.json["checks"]["store"].startswith("ko")
+    assert resp.json["ready"] is False
+
+
+def test_liveness_stays_ok_when_redis_is_down(fed):
+    assert _dead_store_app(fed).get("/healthz").status_code == 200
 
 
 def test_login_during_redis_outage_gets_the_unavailable_page(fed):

@@ -25,16 +25,18 @@ def test_history_in_mon_compte_names_the_provenance_of_each_added_attribute(fed)
     assert "Sebastopol" not in text and "251234" not in text
 
 
-def test_audit_log_names_the_directory_and_the_attribute_names_only(fed):
+def test_audit_stream_names_the_directory_and_the_attribute_names_only(fed):
     browser = Browser()
     attributes_of(decide(browser, to_screen(browser, fed, "rp-province", MARIE)))
-    added = [r for r in proxy_log(fed) if r.get("logger") == "ncconnect.audit"
-             and r.get("event") == "enrichment" and r.get("directory") == "province-sud"]
+    added = [r for r in fed.audit_lines() if r["event"] == "attributes_added"
+             and r.get("directory") == "province-sud"]
     assert added and added[-1]["added"] == ["address", "phone_number", "province"]
     assert added[-1]["service"] == "rp-province"
+    audit = "\n".join(f.read_text(encoding="utf-8")
+                      for f in (fed.folder / "data" / "audit").glob("*.jsonl"))
     log = (fed.folder / "proxy.log").read_text(encoding="utf-8")
     for value in ("Sebastopol", "251234", "Wamytan", "19870514"):
-        assert value not in log
+        assert value not in log and value not in audit
 
 
 def test_no_match_and_ambiguous_are_logged_without_personal_data(fed):

@@ -12,7 +12,7 @@ from idp.demo.citizens import CITIZENS
 from idp.testbed.browser import Browser, attributes_of, error_code_of
 from idp.testbed.login import decide
 
-from .conftest import CAFAT_SCOPE, RIDET_SCOPE, proxy_log, screen_lines, to_screen
+from .conftest import CAFAT_SCOPE, RIDET_SCOPE, screen_lines, to_screen
 
 MARIE = CITIZENS[0]
 
@@ -35,8 +35,8 @@ def test_directory_down_with_continue_completes_the_login_without_its_data(fed, 
     received = attributes_of(decide(browser, screen))
     assert received["given_name"] == MARIE.claims["given_name"]
     assert "province" not in received
-    assert any(r.get("event") == "enrichment" and r.get("outcome") == "continue"
-               and r.get("directory") == "province-sud" for r in proxy_log(fed))
+    assert any(r["event"] == "directory_unavailable" and r.get("outcome") == "continue"
+               and r.get("directory") == "province-sud" for r in fed.audit_lines())
 
 
 def test_restarted_directory_is_used_again_without_restarting_the_proxy(fed, stopped):

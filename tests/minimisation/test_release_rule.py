@@ -132,8 +132,9 @@ def test_the_decision_is_audited_by_attribute_names_only(caplog):
         service.process(context, response("svc", {"family_name": ["Wamytan"],
                                                   "email": ["m@example.nc"]}))
     record = [r for r in caplog.records if r.name == "ncconnect.audit"][-1]
-    assert record.released == ["family_name"] and record.withheld == ["email"]
-    assert record.service == "svc" and record.source == "src-a"
+    assert record.event == "attributes_released"
+    assert record.audit["released"] == ["family_name"] and record.audit["withheld"] == ["email"]
+    assert record.audit["service"] == "svc" and record.audit["source"] == "src-a"
     assert "Wamytan" not in caplog.text and "m@example.nc" not in caplog.text
 
 

@@ -30,6 +30,7 @@ import json
 import os
 import ssl
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,14 @@ import requests.certs
 import requests.utils
 import urllib3
 
+from idp import correlation
+from idp.metrics.definitions import SOURCE_CALL_SECONDS, SOURCE_ERRORS
+from idp.metrics.labels import OTHER, Labels
+
 from .errors import InvalidSourceResponse, SourceUnavailable
+
+#: Kinds of back-channel calls (``what``), as metrics label them.
+CALLS = ("discovery", "jwks", "token", "userinfo", "logout")
 
 #: (connect, read) seconds.
 TIMEOUT = (5, 10)
@@ -184,6 +192,9 @@ def call_json(method: str, url: str, *, what: str, trust: Trust,
         body = urlencode(data)
         sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
     pool = pool_for(trust, _proxies(parts.scheme, host).get(parts.scheme))
+    # Labels: the source SATOSA routed this request to (a registry id) and the call's kind.
+    labels = (correlation.source() or OTHER, Labels.one_of(what, CALLS))
+    started = time.perf_counter()
     try:
         resp = pool.request(method, url, body=body, headers=sent, redirect=False,
                             preload_content=False)
@@ -191,11 +202,16 @@ def call_json(method: str, url: str, *, what: str, trust: Trust,
         media_type = _media_type(resp.headers.get("Content-Type", ""))
         answer = _read(resp, max_bytes)
     except urllib3.exceptions.SSLError as exc:
+        SOURCE_ERRORS.labels(*labels).inc()
         raise SourceUnavailable(f"{what}: TLS with {host} failed "
                                 f"({_certificate_problem(exc)}), {trust.described()}") from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
+        SOURCE_ERRORS.labels(*labels).inc()
         raise SourceUnavailable(f"{what}: {host} unreachable ({type(exc).__name__})") from exc
+    finally:
+        SOURCE_CALL_SECONDS.labels(*labels).observe(time.perf_counter() - started)
     if status >= 500:
+        SOURCE_ERRORS.labels(*labels).inc()
         raise SourceUnavailable(f"{what}: {host} answered HTTP {status}")
     if 300 <= status < 400:
         raise InvalidSourceResponse(f"{what}: {host} answered a redirect (HTTP {status})")

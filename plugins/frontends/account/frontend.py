@@ -24,6 +24,7 @@ from satosa.frontends.base import FrontendModule
 from satosa.internal import InternalData
 from satosa.response import Response, SeeOther
 
+from idp.audit.events import audit_event
 from idp.autopost import FORM_ACTION_HEADER
 from idp.csrf import csrf_ok, csrf_secrets, csrf_token
 from idp.errors import FlowError
@@ -173,6 +174,7 @@ class AccountFrontend(FrontendModule):
         removed = withdraw(self.store, session.citizen, service_id)
         if removed:
             self.store.put(NOTICE_NAMESPACE, session.key, {"withdrawn": service_id}, NOTICE_TTL)
+            audit_event("consent_withdrawn", citizen=session.citizen, service=service_id)
         logger.info("consent withdrawn" if removed else "no consent to withdraw",
                     extra={"service": service_id if service_id in self.words.services else "?"})
         return SeeOther(f"{self.base_url}/{PAGE}")

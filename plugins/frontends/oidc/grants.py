@@ -20,6 +20,7 @@ from typing import Any
 
 from satosa.context import Context
 
+from idp import correlation
 from idp.app import write_with_flow
 from idp.stores import Put, Store
 from idp.stores.sealing import Unsealable, seal, unseal
@@ -79,7 +80,10 @@ class GrantStore:
         trip, before the redirect carrying the code leaves)."""
         code = secrets.token_urlsafe(32)
         key = digest(code)
+        # The login id (random, no personal data) lets the token and userinfo calls log
+        # under the login they finish (idp.correlation).
         put = Put(CODE_NS, key, {"client_id": grant.client_id,
+                                 "login_id": correlation.login_id(),
                                  "sealed": seal(code, CODE_NS, key, asdict(grant))},
                   self.lifetimes.code)
         if context is not None:
@@ -93,6 +97,7 @@ class GrantStore:
         key = digest(code)
         record = self.store.take(CODE_NS, key)
         if record is not None:
+            correlation.join(record.get("login_id"))
             try:
                 return CodeGrant.from_record(unseal(code, CODE_NS, key, record.get("sealed")))
             except (TypeError, Unsealable):
@@ -114,6 +119,7 @@ class GrantStore:
         # marker lives as long as the token it may have to revoke.
         self.store.put_many([
             Put(TOKEN_NS, key, {"client_id": grant.client_id,
+                                "login_id": correlation.login_id(),
                                 "sealed": seal(token, TOKEN_NS, key, asdict(access))}, ttl),
             Put(REDEEMED_NS, digest(code),
                 {"access_token": digest(token), "client_id": grant.client_id}, ttl)])
@@ -124,6 +130,7 @@ class GrantStore:
         record = self.store.get(TOKEN_NS, key)
         if record is None:
             return None
+        correlation.join(record.get("login_id"))
         try:
             return AccessGrant(**unseal(token, TOKEN_NS, key, record.get("sealed")))
         except (TypeError, Unsealable):

@@ -1,0 +1,49 @@
+"""Audit events: one call per fact, the same names everywhere (:data:`EVENTS`).
+
+Every event carries the login id and, once the citizen is known, their account key (both
+added by the stream's filter from :mod:`idp.correlation`); callers add ids of partners and
+attribute *names*, never a value. The general logs never see these lines
+(:mod:`.stream`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+AUDIT_LOGGER = "ncconnect.audit"
+
+#: What the audit stream records, and what each event's fields are.
+EVENTS = {
+    "login_started": "a service asked for a login (service, protocol)",
+    "source_chosen": "the login went to an identity source (service, source, by: choice, "
+                     "hint, single source, sso)",
+    "source_answered": "the source authenticated the citizen (source, loa)",
+    "sso_reused": "the login was answered from the citizen's SSO session (service, source, "
+                  "loa)",
+    "attributes_released": "attributes released and withheld by minimisation (service, "
+                           "source, released, withheld: names)",
+    "attributes_added": "attributes added from a directory (service, directory, added: names)",
+    "directory_unavailable": "a directory could not be asked (service, directory, outcome)",
+    "consent_given": "the citizen accepted on the consent or information screen (service, "
+                     "released, withheld, remember)",
+    "consent_remembered": "a remembered consent covered the login (service, released, "
+                          "withheld)",
+    "consent_refused": "the citizen refused (service, withheld)",
+    "consent_required": "a passive request needed the screen (service)",
+    "consent_withdrawn": "the citizen withdrew a remembered consent in Mon espace (service)",
+    "release_refused": "the service is unknown to the registry: nothing released",
+    "login_completed": "the service received its answer (service, source, loa, path)",
+    "login_refused": "the login ended without an answer to the service (service, reason)",
+    "session_ended": "an SSO session ended (how: logout, account, replaced; services)",
+    "logout_notice": "a service was told of a logout (service, channel, outcome)",
+}
+
+audit = logging.getLogger(AUDIT_LOGGER)
+
+
+def audit_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Record ``event`` (one of :data:`EVENTS`) with ``fields`` (ids and names only)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    audit.log(level, event, extra={"event": event, "audit": fields})
