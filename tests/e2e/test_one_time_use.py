@@ -52,13 +52,17 @@ def _code_for(fed, browser, citizen, verifier):
     return parse_qs(urlsplit(redirect.headers["Location"]).query)["code"][0]
 
 
+def redeem_request(fed, code: str, verifier: str) -> tuple[str, dict, tuple[str, str]]:
+    """(token endpoint, form, client credentials) redeeming ``code`` for rp-op."""
+    form = {"grant_type": "authorization_code", "code": code,
+            "redirect_uri": f"{fed.url('rp-op')}/callback", "code_verifier": verifier}
+    return f"{fed.proxy_url}/oidc/token", form, ("rp-op", fed.client_secrets["rp-op"])
+
+
 def test_oidc_code_redeemed_twice_is_refused(fed, citizen):
     verifier = secrets.token_urlsafe(48)
     code = _code_for(fed, Browser(), citizen, verifier)
-    form = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": f"{fed.url('rp-op')}/callback", "code_verifier": verifier}
-    auth = ("rp-op", fed.client_secrets["rp-op"])
-    token_url = f"{fed.proxy_url}/oidc/token"
+    token_url, form, auth = redeem_request(fed, code, verifier)
     first = requests.post(token_url, data=form, auth=auth, timeout=10)
     assert first.status_code == 200, first.text
     assert first.headers["Cache-Control"] == "no-store"

@@ -21,7 +21,7 @@ from idp.testbed.browser import Browser, attributes_of, autopost_form, error_cod
 from idp.testbed.federation import Federation
 from idp.testbed.login import decide, login, on_consent_screen, sign_in, start
 from idp.testbed.sentinel import SentinelCluster
-from tests.e2e.test_one_time_use import _code_for
+from tests.e2e.test_one_time_use import _code_for, redeem_request
 
 #: What a login may end on while the store fails over: signed in, the French 503 page, the
 #: service refusing because the token or userinfo endpoint said 503 (or, the access token
@@ -151,10 +151,7 @@ def test_code_redeemed_just_before_the_kill_cannot_be_redeemed_on_the_new_primar
     citizen = CITIZENS[0]
     verifier = secrets.token_urlsafe(48)
     code = _code_for(fed, Browser(), citizen, verifier)
-    form = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": f"{fed.url('rp-op')}/callback", "code_verifier": verifier}
-    auth = ("rp-op", fed.client_secrets["rp-op"])
-    token_url = f"{fed.proxy_url}/oidc/token"
+    token_url, form, auth = redeem_request(fed, code, verifier)
     first = requests.post(token_url, data=form, auth=auth, timeout=10)
     assert first.status_code == 200, first.text
 
