@@ -9,8 +9,8 @@ consent decision, the attributes released) through :func:`idp.audit.events.audit
 and :mod:`idp.metrics.definitions`.
 
 Labels and audit fields are partner ids from the registry, levels and fixed words
-(:class:`idp.metrics.labels.Labels`); ``path`` is the source's protocol and the service's
-(``oidc->saml2``).
+(:class:`idp.metrics.labels.Labels`); ``path`` is the service's protocol and the source's
+(``oidc->saml2``: an OIDC service, a SAML source), as the benchmarks name them.
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ class LoginTrail:
         service = self.service_of(context)
         src = self.labels.source(context.state.get(SOURCE_STATE_KEY)
                                  if context.state is not None else None)
-        path = (f"{self.source_protocols.get(src, OTHER)}->"
-                f"{FRONTEND_PROTOCOLS.get(str(context.target_frontend), OTHER)}")
+        # As the benchmarks name paths: the service's protocol, then the source's.
+        path = (f"{FRONTEND_PROTOCOLS.get(str(context.target_frontend), OTHER)}->"
+                f"{self.source_protocols.get(src, OTHER)}")
         m.LOGINS_COMPLETED.labels(service, src, path).inc()
         audit_event("login_completed", service=service, source=src,
                     loa=loa.level_of(auth_class_ref) or OTHER, path=path)

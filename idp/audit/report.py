@@ -151,6 +151,8 @@ EVENT_WORDS = {
 }
 CONSENT_WORDS = {"given": "donné à l'écran", "remembered": "déjà donné (mémorisé)",
                  "refused": "refusé", "required": "demandé, écran non affiché"}
+#: eIDAS levels of assurance, as the French regulation names them.
+LEVEL_WORDS = {"low": "faible", "substantial": "substantiel", "high": "élevé"}
 OUTCOME_WORDS = {"completed": "le service a reçu la réponse",
                  "refused": "connexion arrêtée, rien n'a été transmis au service",
                  "unfinished": "connexion non terminée"}
@@ -185,7 +187,8 @@ def render_french(citizen: str, logins: list[Login], alone: list[dict[str, Any]]
         source = ("votre session NC Connect (authentification unique)"
                   if s["single_sign_on"] else who(s["source"]))
         out.append(f"   Identification : {source}"
-                   + (f", niveau de garantie « {s['loa']} »" if s["loa"] else ""))
+                   + (f", niveau de garantie « {LEVEL_WORDS.get(s['loa'], s['loa'])} »"
+                      if s["loa"] else ""))
         out.append(f"   Données transmises : {attrs(s['released'])}")
         if s["withheld"]:
             out.append(f"   Données non transmises : {attrs(s['withheld'])}")

@@ -23,7 +23,8 @@ from idp.testbed.login import decide, login, on_consent_screen
 from plugins.backends.oidc.fetch import CALLS
 
 MARIE = CITIZENS[0]
-PATHS = {"rp-op": "oidc->oidc", "rp-idp": "saml2->oidc", "sp-op": "oidc->saml2",
+#: service -> path label: the service's protocol, then the source's.
+PATHS = {"rp-op": "oidc->oidc", "rp-idp": "oidc->saml2", "sp-op": "saml2->oidc",
          "sp-idp": "saml2->saml2"}
 
 
@@ -114,7 +115,7 @@ def test_every_label_value_comes_from_the_registry_or_a_fixed_list(fed, moved):
     allowed = {
         "service": services, "source": sources, "protocol": set(PROTOCOLS) | {OTHER},
         "path": {f"{a}->{b}" for a, b in itertools.product(
-            ("oidc", "saml2", "ldap", OTHER), (*FRONTEND_PROTOCOLS.values(), OTHER))},
+            (*FRONTEND_PROTOCOLS.values(), OTHER), ("oidc", "saml2", "ldap", OTHER))},
         "step": set(STEPS), "reason": set(MESSAGES) | set(REASONS) | {OTHER},
         "decision": {"given", "refused", "remembered", "required"},
         "loa": {"low", "substantial", "high", OTHER}, "call": set(CALLS) | {OTHER},
