@@ -44,6 +44,11 @@ class RedisStore(Store):
             url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
         )
 
+    @property
+    def client(self) -> redis.Redis:
+        """The redis-py client on the primary (for admin tools: :mod:`idp.stores.scan`)."""
+        return self._client
+
     def _key(self, namespace: str, key: str) -> str:
         return f"{self.prefix}:{namespace}:{key}"
 

@@ -96,7 +96,13 @@ def scan_redis(url: str, values: Iterable[str], pattern: str = "*",
     report = report or ScanReport()
     needles = _needles(values)
     report.strings = len(set(needles.values()))
-    client = redis.Redis.from_url(url)
+    if urlparse(url).scheme == "redis+sentinel":
+        # The primary the sentinels name (replicas hold the same records).
+        from . import _build
+
+        client = _build(url).client  # type: ignore[attr-defined]
+    else:
+        client = redis.Redis.from_url(url)
     try:
         for key in client.scan_iter(match=pattern, count=500):
             name = key.decode("utf-8", "replace")
@@ -124,7 +130,8 @@ def scan_store(url: str, values: Iterable[str]) -> ScanReport:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--store", required=True, help="sqlite:///path/store.db or redis://…")
+    ap.add_argument("--store", required=True,
+                    help="sqlite:///path/store.db, redis://… or redis+sentinel://…")
     ap.add_argument("strings", nargs="+", help="values that must not be found")
     args = ap.parse_args(argv)
     report = scan_store(args.store, args.strings)

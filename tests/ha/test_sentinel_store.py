@@ -153,3 +153,14 @@ def test_a_code_taken_while_replicas_lag_is_handed_out_once_across_a_failover(cl
     b = _once_served(lambda: waiting.take(ns, "code-b"))
     assert second_a == {"v": "a"}, "without the wait, the failover brought the code back"
     assert b == {"v": "b"}  # handed out for the first time
+
+
+def test_the_store_scanner_reads_a_sentinel_store_through_its_primary(shared_cluster):
+    from idp.stores.scan import scan_store
+
+    url = shared_cluster.url()
+    store = open_store(url)
+    store.put("scan-test", "clair", {"nom": "Valeur-En-Clair-42"}, 60)
+    found = scan_store(url, ["Valeur-En-Clair-42"])
+    assert not found.clean
+    assert scan_store(url, ["Absente-Partout-17"]).clean
