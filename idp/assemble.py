@@ -45,6 +45,7 @@ PAIRWISE_SERVICE = "plugins.micro_services.pairwise.PairwiseSubject"
 MINIMISATION_SERVICE = "plugins.micro_services.minimisation.Minimisation"
 ENRICHMENT_SERVICE = "plugins.micro_services.enrichment.Enrichment"
 ACCOUNT_FRONTEND = "plugins.frontends.account.frontend.AccountFrontend"
+ADMIN_FRONTEND = "plugins.frontends.admin.frontend.AdminFrontend"
 HISTORY_SERVICE = "plugins.micro_services.history.ConnectionHistory"
 SOURCE_SERVICE = "plugins.micro_services.history.RecordSource"
 SSO_REQUEST_SERVICE = "plugins.micro_services.session.SsoSessionRequest"
@@ -58,6 +59,12 @@ SSO_BACKEND = "plugins.backends.sso.backend.SsoReplayBackend"
 ACCOUNT_REQUESTER = "ncconnect:mon-compte"
 ACCOUNT_NAME = "Mon espace NC Connect"
 ACCOUNT_ATTRIBUTES = ["given_name", "family_name"]
+#: The administration portal (/admin/) signs people in the same way, as this requester: every
+#: active source reaching its level, the account key and no attribute at all.
+ADMIN_REQUESTER = "ncconnect:administration"
+ADMIN_NAME = "Administration NC Connect"
+#: NC Connect's own requesters: no partner may take their identifiers.
+OWN_REQUESTERS = {ACCOUNT_REQUESTER: ACCOUNT_NAME, ADMIN_REQUESTER: ADMIN_NAME}
 
 
 @dataclass
@@ -287,7 +294,7 @@ def _ldap_backend(st: Settings, reg: Registry, src: Source, env: dict[str, str],
             s.oidc.redirect_uris if s.oidc else []), "choice": sum(
                 1 for x in s.sources if x in reg.sources and reg.sources[x].active) > 1}
             for s in reg.services.values() if s.active and src.id in s.sources}
-        | {ACCOUNT_REQUESTER: {"name": ACCOUNT_NAME, "origins": [], "choice": True}},
+        | {r: {"name": name, "origins": [], "choice": True} for r, name in OWN_REQUESTERS.items()},
     }}
 
 
@@ -329,7 +336,7 @@ def _consent_service(st: Settings, reg: Registry, dic: Dictionary) -> dict:
                 "store_url": st.store_url,
                 "csrf_secret_path": str(st.keys.csrf_secret),
                 "lifetimes": {"consent_screen": st.lifetimes.consent_screen},
-                "own_requesters": [ACCOUNT_REQUESTER],
+                "own_requesters": list(OWN_REQUESTERS),
                 # Texts the usager reads as {fr, en} (en absent: shown in French).
                 "services": {requester_of(s): {
                     "service_id": s.id, "name": s.name.translations(),
@@ -356,17 +363,19 @@ def _consent_service(st: Settings, reg: Registry, dic: Dictionary) -> dict:
 
 
 def _account_choice(reg: Registry) -> dict:
-    """The citizen's own space accepts every active source."""
-    return {ACCOUNT_REQUESTER: {"service_id": ACCOUNT_REQUESTER, "name": ACCOUNT_NAME,
-                                "sources": [x.id for x in reg.sources.values() if x.active]}}
+    """The citizen's own space accepts every active source; so does the administration portal,
+    whose requested level leaves on the choice page only the sources that reach it."""
+    return {r: {"service_id": r, "name": name,
+                "sources": [x.id for x in reg.sources.values() if x.active]}
+            for r, name in OWN_REQUESTERS.items()}
 
 
 def _account_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
     """``/mon-compte``: names of every service (a consent may outlive a partner's
     deactivation) and attribute labels; the records hold ids and names only."""
     for s in reg.services.values():
-        if requester_of(s) == ACCOUNT_REQUESTER:
-            raise ConfigError(f"{reg.files[s.id]}: '{ACCOUNT_REQUESTER}' is reserved for "
+        if requester_of(s) in OWN_REQUESTERS:
+            raise ConfigError(f"{reg.files[s.id]}: '{requester_of(s)}' is reserved for "
                               "NC Connect's own space: give the service another identifier")
     return {"module": ACCOUNT_FRONTEND, "name": "compte", "config": {
         "store_url": st.store_url,
@@ -377,12 +386,28 @@ def _account_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
         "attributes": ACCOUNT_ATTRIBUTES,
         "session_ttl": st.lifetimes.account_session,
         "history_days": st.lifetimes.history_days,
-        "services": {s.id: s.name for s in reg.services.values()}
-        | {ACCOUNT_REQUESTER: ACCOUNT_NAME},
+        "services": {s.id: s.name for s in reg.services.values()} | OWN_REQUESTERS,
         # Names in the page's language where the partner file gives one ({fr, en}).
         "sources": {x.id: x.display_name.translations() for x in reg.sources.values()},
         "attribute_labels": {name: {"fr": a.label_fr, "en": a.label_en}
                              for name, a in dic.attributes.items()},
+    }}
+
+
+def _admin_frontend(st: Settings) -> dict:
+    """``/admin/``: roles and enrolment links in the store; the registry read as
+    ``ncconnect partenaires diffusion`` reads it, for the DPO's report."""
+    return {"module": ADMIN_FRONTEND, "name": "administration", "config": {
+        "store_url": st.store_url,
+        "csrf_secret_path": str(st.keys.csrf_secret),
+        "secure_cookie": True,
+        "requester": ADMIN_REQUESTER,
+        "requester_name": ADMIN_NAME,
+        "session_ttl": st.lifetimes.account_session,
+        "role_days": st.portal.role_days,
+        "partners_dir": str(st.path(st.partners_dir)),
+        "dictionary": str(st.path(st.dictionary)),
+        "allow_loopback_http": st.allow_loopback_http,
     }}
 
 
@@ -391,7 +416,7 @@ def _history_services(st: Settings, reg: Registry) -> list[dict]:
     request half, last of the request chain, notes the source the choice picked."""
     services = {requester_of(s): {"service_id": s.id, "name": s.name}
                 for s in reg.services.values() if s.active}
-    services[ACCOUNT_REQUESTER] = {"service_id": ACCOUNT_REQUESTER, "name": ACCOUNT_NAME}
+    services |= {r: {"service_id": r, "name": name} for r, name in OWN_REQUESTERS.items()}
     return [
         {"module": SOURCE_SERVICE, "name": "source", "config": {}},
         {"module": HISTORY_SERVICE, "name": "historique", "config": {
@@ -480,13 +505,14 @@ def _micro_services(st: Settings, reg: Registry, dic: Dictionary,
         {"module": PAIRWISE_SERVICE, "name": "pairwise", "config": {
             "pairwise_secret_path": str(st.keys.pairwise_secret),
             "sectors": {requester_of(s): s.pairwise_sector for s in active}
-            | {ACCOUNT_REQUESTER: ACCOUNT_REQUESTER}}},
+            | {r: r for r in OWN_REQUESTERS}}},
         _enrichment_service(reg, dic, env),
         {"module": MINIMISATION_SERVICE, "name": "minimisation", "config": {
             "services": {requester_of(s): {"service_id": s.id, "allowed": list(s.attributes)}
                          for s in active}
             | {ACCOUNT_REQUESTER: {"service_id": ACCOUNT_REQUESTER,
-                                   "allowed": ACCOUNT_ATTRIBUTES}},
+                                   "allowed": ACCOUNT_ATTRIBUTES},
+               ADMIN_REQUESTER: {"service_id": ADMIN_REQUESTER, "allowed": []}},
             "sources": {x.id: list(x.attributes) for x in reg.sources.values() if x.active},
             # A directory provides what its file declares, to the services that accept
             # enrichment (the micro-service adds only that).
@@ -540,7 +566,8 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
         "INTERNAL_ATTRIBUTES": dictionary.internal_attributes(),
         "FRONTEND_MODULES": [_oidc_frontend(settings, registry, dictionary),
                              _saml_frontend(settings, registry),
-                             _account_frontend(settings, registry, dictionary)],
+                             _account_frontend(settings, registry, dictionary),
+                             _admin_frontend(settings)],
         "BACKEND_MODULES": [*backends, _sso_backend()],
         # History after every step that changes what is released; the SSO session's note of
         # the services it answered comes last.
@@ -575,7 +602,7 @@ def _observability(reg: Registry) -> dict[str, Any]:
     active = [s for s in reg.sources.values() if s.active]
     return {
         "services": {requester_of(s): s.id for s in reg.services.values()}
-        | {ACCOUNT_REQUESTER: ACCOUNT_REQUESTER},
+        | {r: r for r in OWN_REQUESTERS},
         "sources": {s.id: {"protocol": s.protocol, "address": address(s)} for s in active},
         "directories": sorted(reg.directories),
     }

@@ -28,7 +28,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 STATUS_TEXT = {
     200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 403: "403 Forbidden",
-    404: "404 Not Found",
+    404: "404 Not Found", 410: "410 Gone",
     405: "405 Method Not Allowed", 413: "413 Content Too Large", 500: "500 Internal Server Error",
     502: "502 Bad Gateway", 503: "503 Service Unavailable",
 }

@@ -105,6 +105,19 @@ class HelpContact(BaseModel):
             c for c in self.phone if c.isdigit())
 
 
+class PortalSettings(BaseModel):
+    """``portal: {role_days, invitation_hours}``: the administration portal (``/admin/``). A
+    role lapses after ``role_days`` without a sign-in (13 months by default: an access review
+    by default); an enrolment link printed by ``ncconnect admin add`` works once, within
+    ``invitation_hours`` (``--hours`` sets another lifetime for one link, within the same
+    bounds)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role_days: int = Field(395, ge=1, le=800, description="days a role lasts without a sign-in")
+    invitation_hours: int = Field(72, ge=1, le=720,
+                                  description="hours an enrolment link works, unless --hours")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     base_url: str
@@ -132,6 +145,8 @@ class Settings(BaseModel):
     metrics: MetricsSettings | None = None
     #: The audit stream (:mod:`idp.audit.stream`).
     audit: AuditSettings = AuditSettings()
+    #: The administration portal's roles and enrolment links (:mod:`plugins.frontends.admin`).
+    portal: PortalSettings = PortalSettings()
 
     #: Folder of the settings file: relative paths above are relative to it.
     origin: Path = Field(Path("."), exclude=True)

@@ -37,6 +37,14 @@ EVENTS = {
     "login_refused": "the login ended without an answer to the service (service, reason)",
     "session_ended": "an SSO session ended (how: logout, account, replaced; services)",
     "logout_notice": "a service was told of a logout (service, channel, outcome)",
+    "invitation_created": "ncconnect admin add stored a one-time enrolment link to the "
+                          "administration portal (role, hours, invitation: start of its hash)",
+    "role_granted": "an enrolment link bound a portal role to the account key that signed in "
+                    "(role, via, invitation, loa)",
+    "role_renewed": "a portal role holder signed in: the role's lifetime starts again (role, "
+                    "loa)",
+    "portal_refused": "a sign-in to the administration portal was refused (reason: no_role, "
+                      "level, invitation_used_or_expired)",
 }
 
 audit = logging.getLogger(AUDIT_LOGGER)

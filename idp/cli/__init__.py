@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from . import audit, keys, ldap, partner_changes, partners, proxy  # noqa: F401 - registers commands
+from . import (  # noqa: F401 - registers commands
+    admin,
+    audit,
+    keys,
+    ldap,
+    partner_changes,
+    partners,
+    proxy,
+)
 from .base import main
 
 __all__ = ["main"]

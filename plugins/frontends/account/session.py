@@ -50,17 +50,24 @@ def store_key(sid: str) -> str:
 
 
 class AccountSessions:
-    def __init__(self, store: Store, ttl: int, secure: bool = True) -> None:
+    """Sessions of one space: ``/mon-compte`` by default; the administration portal passes
+    its own namespace, cookie name and path (:mod:`plugins.frontends.admin`)."""
+
+    def __init__(self, store: Store, ttl: int, secure: bool = True, *,
+                 namespace: str = NAMESPACE, cookie_name: str = COOKIE_NAME,
+                 path: str = COOKIE_PATH) -> None:
         self.store = store
         self.ttl = ttl
         self.secure = secure
-        self.cookie_name = COOKIE if secure else COOKIE_NAME
+        self.namespace = namespace
+        self.path = path
+        self.cookie_name = "__Secure-" + cookie_name if secure else cookie_name
 
     def open(self, citizen: str, greeting: str) -> AccountSession:
         session = AccountSession(secrets.token_urlsafe(32), citizen, greeting)
-        self.store.put(NAMESPACE, session.key, {
-            "citizen": citizen, "greeting": seal(session.id, NAMESPACE, session.key, greeting)},
-            self.ttl)
+        self.store.put(self.namespace, session.key, {
+            "citizen": citizen,
+            "greeting": seal(session.id, self.namespace, session.key, greeting)}, self.ttl)
         return session
 
     def current(self, context: Context) -> AccountSession | None:
@@ -69,18 +76,18 @@ class AccountSessions:
         if sid is None or not _ID.match(sid):
             return None
         key = store_key(sid)
-        record = self.store.get(NAMESPACE, key) or {}
+        record = self.store.get(self.namespace, key) or {}
         citizen = record.get("citizen")
         if not isinstance(citizen, str) or not citizen:
             return None
         try:
-            greeting = unseal(sid, NAMESPACE, key, record.get("greeting"))
+            greeting = unseal(sid, self.namespace, key, record.get("greeting"))
         except Unsealable:
             return None  # an older version's record, or a damaged one: sign in again
         return AccountSession(sid, citizen, greeting if isinstance(greeting, str) else "")
 
     def end(self, session: AccountSession) -> None:
-        self.store.delete(NAMESPACE, session.key)
+        self.store.delete(self.namespace, session.key)
 
     def cookie(self, session: AccountSession) -> str:
         return self._cookie(session.id, self.ttl)
@@ -91,7 +98,7 @@ class AccountSessions:
     def _cookie(self, value: str, max_age: int) -> str:
         # Lax: following a link to /mon-compte keeps the session, a cross-site POST does not.
         secure = "; Secure" if self.secure else ""
-        return (f"{self.cookie_name}={value}; Path={COOKIE_PATH}; Max-Age={max_age}; "
+        return (f"{self.cookie_name}={value}; Path={self.path}; Max-Age={max_age}; "
                 f"HttpOnly{secure}; SameSite=Lax")
 
 

@@ -1,0 +1,91 @@
+"""``ncconnect admin``: who may use the administration portal (``/admin/``).
+
+``admin add --role admin|dpo`` stores a one-time enrolment link and prints it: the next
+person to open it and sign in through NC Connect at level ``substantial`` or higher gets
+the role (:mod:`plugins.frontends.admin.enrolment`). ``admin list`` prints the role holders.
+Run them as the proxy's user, with the proxy's settings: they write to its store and to its
+audit stream.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from plugins.frontends.admin import enrolment
+from plugins.frontends.admin.roles import ROLES, Roles
+
+from ..audit.events import audit_event
+from ..audit.stream import setup_audit
+from ..schema_errors import ConfigError
+from ..settings import PortalSettings, Settings, load_settings
+from ..stores import StoreUnavailable, open_store
+from .base import config_option, fail, main, settings_file
+from .table import render_table
+
+_HOURS = PortalSettings.model_fields["invitation_hours"].metadata
+HOURS_MIN = next(m.ge for m in _HOURS if hasattr(m, "ge"))
+HOURS_MAX = next(m.le for m in _HOURS if hasattr(m, "le"))
+STORE_HELP = "Store URL overriding the settings (as for 'ncconnect serve --store')."
+
+
+@main.group()
+def admin() -> None:
+    """The administration portal (/admin/): enrolment links and role holders."""
+
+
+def _settings(config: str, store: str | None) -> Settings:
+    try:
+        return load_settings(settings_file(config), store=store)
+    except ConfigError as exc:
+        fail(exc)
+
+
+@admin.command("add")
+@config_option()
+@click.option("--role", "role", required=True, type=click.Choice(ROLES),
+              help="admin: the federation's administrators; dpo: the data protection officer "
+                   "(reads the diffusion report).")
+@click.option("--hours", type=int, default=None,
+              help=f"How long the link works, {HOURS_MIN} to {HOURS_MAX} hours (default: the "
+                   "settings' portal.invitation_hours, 72).")
+@click.option("--store", default=None, help=STORE_HELP)
+def admin_add(config: str, role: str, hours: int | None, store: str | None) -> None:
+    """Print a one-time enrolment link to ROLE. Give it to the person by a channel you trust:
+    whoever opens it first and signs in at level substantial or higher gets the role (for
+    portal.role_days, renewed at each sign-in). The store keeps only the link's SHA-256."""
+    settings = _settings(config, store)
+    hours = settings.portal.invitation_hours if hours is None else hours
+    if not HOURS_MIN <= hours <= HOURS_MAX:
+        fail(f"--hours {hours}: an enrolment link lives {HOURS_MIN} to {HOURS_MAX} hours")
+    try:
+        invitation = enrolment.invite(open_store(settings.store_url), role, hours * 3600)
+    except StoreUnavailable as exc:
+        fail(f"{settings.store}: the store cannot be reached ({exc}): nothing was created")
+    setup_audit(settings.audit_dir, settings.audit_retention_days)
+    audit_event("invitation_created", role=role, hours=hours,
+                invitation=enrolment.reference(invitation.key))
+    expires = dt.datetime.fromtimestamp(invitation.expires_at, dt.UTC)
+    click.echo(f"Enrolment link to the role '{role}', valid once until "
+               f"{expires:%Y-%m-%d %H:%M} UTC:", err=True)
+    click.echo(invitation.link(settings.base_url))
+
+
+@admin.command("list")
+@config_option()
+@click.option("--store", default=None, help=STORE_HELP)
+def admin_list(config: str, store: str | None) -> None:
+    """The portal's role holders: account key (a pseudonym), role, when it lapses without a
+    sign-in."""
+    settings = _settings(config, store)
+    try:
+        holders = Roles(open_store(settings.store_url), settings.portal.role_days).holders()
+    except StoreUnavailable as exc:
+        fail(f"{settings.store}: the store cannot be reached ({exc})")
+    if not holders:
+        click.echo("no role holder: create an enrolment link with 'ncconnect admin add'")
+        return
+    click.echo(render_table(["ACCOUNT KEY", "ROLE", "LAPSES"], [
+        [h.account, h.role, dt.datetime.fromtimestamp(h.expires_at, dt.UTC)
+         .strftime("%Y-%m-%d %H:%M UTC")] for h in holders]))
