@@ -397,6 +397,8 @@ def _account_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
 def _admin_frontend(st: Settings) -> dict:
     """``/admin/``: roles and enrolment links in the store; the registry read as
     ``ncconnect partenaires diffusion`` reads it, for the DPO's report."""
+    from .cli.base import PID_FILE  # the command line imports this module: import it late
+
     return {"module": ADMIN_FRONTEND, "name": "administration", "config": {
         "store_url": st.store_url,
         "csrf_secret_path": str(st.keys.csrf_secret),
@@ -405,6 +407,9 @@ def _admin_frontend(st: Settings) -> dict:
         "requester_name": ADMIN_NAME,
         "session_ttl": st.lifetimes.account_session,
         "role_days": st.portal.role_days,
+        "invitation_hours": st.portal.invitation_hours,
+        # Approvals reload the proxy as 'ncconnect partenaires reload' does (SIGHUP).
+        "pid_file": str(st.data / PID_FILE),
         "partners_dir": str(st.path(st.partners_dir)),
         "dictionary": str(st.path(st.dictionary)),
         "allow_loopback_http": st.allow_loopback_http,

@@ -43,6 +43,18 @@ EVENTS = {
                     "(role, via, invitation, loa)",
     "role_renewed": "a portal role holder signed in: the role's lifetime starts again (role, "
                     "loa)",
+    "member_invited": "an administrator created, from /admin/, a one-time enrolment link to "
+                      "the role partner of an organisation (role, organisation, hours, "
+                      "invitation: start of its hash)",
+    "request_submitted": "a partner organisation's member submitted a service request, new or "
+                         "edited (organisation, request, again)",
+    "request_changes_requested": "an administrator asked for changes to a service request "
+                                 "(organisation, request)",
+    "request_rejected": "an administrator rejected a service request (organisation, request)",
+    "request_approved": "an administrator approved a service request: its partner file was "
+                        "written (organisation, request, service)",
+    "secret_generated": "a partner's member generated the client secret of an approved "
+                        "service, shown once (organisation, request, service)",
     "portal_refused": "a sign-in to the administration portal was refused (reason: no_role, "
                       "level, invitation_used_or_expired)",
 }

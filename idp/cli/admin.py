@@ -1,8 +1,9 @@
 """``ncconnect admin``: who may use the administration portal (``/admin/``).
 
-``admin add --role admin|dpo`` stores a one-time enrolment link and prints it: the next
-person to open it and sign in through NC Connect at level ``substantial`` or higher gets
-the role (:mod:`plugins.frontends.admin.enrolment`). ``admin list`` prints the role holders.
+``admin add --role admin|dpo`` (or ``--role partner --organisation ORG``) stores a one-time
+enrolment link and prints it: the next person to open it and sign in through NC Connect at
+level ``substantial`` or higher gets the role (:mod:`plugins.frontends.admin.enrolment`); a
+partner organisation's member then uses ``/partenaires/``. ``admin list`` prints the role holders.
 Run them as the proxy's user, with the proxy's settings: they write to its store and to its
 audit stream.
 """
@@ -14,7 +15,7 @@ import datetime as dt
 import click
 
 from plugins.frontends.admin import enrolment
-from plugins.frontends.admin.roles import ROLES, Roles
+from plugins.frontends.admin.roles import ROLES, Roles, check_role
 
 from ..audit.events import audit_event
 from ..audit.stream import setup_audit
@@ -46,28 +47,40 @@ def _settings(config: str, store: str | None) -> Settings:
 @config_option()
 @click.option("--role", "role", required=True, type=click.Choice(ROLES),
               help="admin: the federation's administrators; dpo: the data protection officer "
-                   "(reads the diffusion report).")
+                   "(reads the diffusion report); partner: a member of a partner organisation "
+                   "(/partenaires/, needs --organisation).")
+@click.option("--organisation", "organisation", default=None,
+              help="With --role partner: the organisation's id, as in the organisation_id of "
+                   "its partner files (lowercase letters, digits, hyphens; e.g. commune-dumbea).")
 @click.option("--hours", type=int, default=None,
               help=f"How long the link works, {HOURS_MIN} to {HOURS_MAX} hours (default: the "
                    "settings' portal.invitation_hours, 72).")
 @click.option("--store", default=None, help=STORE_HELP)
-def admin_add(config: str, role: str, hours: int | None, store: str | None) -> None:
+def admin_add(config: str, role: str, organisation: str | None, hours: int | None,
+              store: str | None) -> None:
     """Print a one-time enrolment link to ROLE. Give it to the person by a channel you trust:
     whoever opens it first and signs in at level substantial or higher gets the role (for
     portal.role_days, renewed at each sign-in). The store keeps only the link's SHA-256."""
+    try:
+        check_role(role, organisation)
+    except ValueError as exc:
+        fail(f"--organisation: {exc}")
     settings = _settings(config, store)
     hours = settings.portal.invitation_hours if hours is None else hours
     if not HOURS_MIN <= hours <= HOURS_MAX:
         fail(f"--hours {hours}: an enrolment link lives {HOURS_MIN} to {HOURS_MAX} hours")
     try:
-        invitation = enrolment.invite(open_store(settings.store_url), role, hours * 3600)
+        invitation = enrolment.invite(open_store(settings.store_url), role, hours * 3600,
+                                      organisation)
     except StoreUnavailable as exc:
         fail(f"{settings.store}: the store cannot be reached ({exc}): nothing was created")
     setup_audit(settings.audit_dir, settings.audit_retention_days)
     audit_event("invitation_created", role=role, hours=hours,
-                invitation=enrolment.reference(invitation.key))
+                invitation=enrolment.reference(invitation.key),
+                **({"organisation": organisation} if organisation else {}))
     expires = dt.datetime.fromtimestamp(invitation.expires_at, dt.UTC)
-    click.echo(f"Enrolment link to the role '{role}', valid once until "
+    of = f" of the organisation '{organisation}'" if organisation else ""
+    click.echo(f"Enrolment link to the role '{role}'{of}, valid once until "
                f"{expires:%Y-%m-%d %H:%M} UTC:", err=True)
     click.echo(invitation.link(settings.base_url))
 
@@ -86,6 +99,6 @@ def admin_list(config: str, store: str | None) -> None:
     if not holders:
         click.echo("no role holder: create an enrolment link with 'ncconnect admin add'")
         return
-    click.echo(render_table(["ACCOUNT KEY", "ROLE", "LAPSES"], [
-        [h.account, h.role, dt.datetime.fromtimestamp(h.expires_at, dt.UTC)
+    click.echo(render_table(["ACCOUNT KEY", "ROLE", "ORGANISATION", "LAPSES"], [
+        [h.account, h.role, h.organisation or "-", dt.datetime.fromtimestamp(h.expires_at, dt.UTC)
          .strftime("%Y-%m-%d %H:%M UTC")] for h in holders]))

@@ -198,8 +198,12 @@ def _taken(current: Registry, request_path: Path, partner_id: str,
 
 def add_service(folder: Path, request_path: Path, request: RegistrationRequest,
                 dictionary: Dictionary, allow_loopback_http: bool,
-                partner_id: str | None = None, active: bool = True) -> Added:
-    """Write ``folder/<id>.yaml`` for a registration request, or raise without writing."""
+                partner_id: str | None = None, active: bool = True,
+                organisation_id: str | None = None, registered_by: str | None = None) -> Added:
+    """Write ``folder/<id>.yaml`` for a registration request, or raise without writing.
+
+    ``organisation_id`` (the partner portal's approvals) is written after ``organisation``;
+    ``registered_by`` replaces the header's "with `ncconnect partenaires add`"."""
     current = check_folder(folder, dictionary, allow_loopback_http)
     if partner_id is None:
         partner_id = slugify(request.service_name)
@@ -232,9 +236,11 @@ def add_service(folder: Path, request_path: Path, request: RegistrationRequest,
         partner_id, active,
         client_secret_sha256=hashlib.sha256(secret.encode()).hexdigest() if secret else None,
         metadata_file=metadata_path.name if metadata is not None else None)
+    if organisation_id is not None:
+        data = with_organisation_id(data, organisation_id)
     header = [f"{request.service_name} ({request.organisation}).",
-              f"Registered with `ncconnect partenaires add` from {request_path.name} on "
-              f"{dt.date.today().isoformat()}."]
+              f"Registered {registered_by or 'with `ncconnect partenaires add`'} from "
+              f"{request_path.name} on {dt.date.today().isoformat()}."]
     if secret:
         header.append("The client secret was given once to the partner; only its SHA-256 "
                       "is kept here.")
@@ -257,6 +263,72 @@ def add_service(folder: Path, request_path: Path, request: RegistrationRequest,
             metadata_path.unlink(missing_ok=True)
         raise
     return Added(path, partner_id, secret, registry)
+
+
+def with_organisation_id(data: dict[str, Any], organisation_id: str) -> dict[str, Any]:
+    """The partner file's content with ``organisation_id`` right after ``organisation``."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key != "organisation_id":
+            out[key] = value
+        if key == "organisation":
+            out["organisation_id"] = organisation_id
+    return out
+
+
+# --- a new client secret -------------------------------------------------------------------
+
+_SECRET_LINE = re.compile(r"^(?P<indent>[ \t]+)client_secret_sha256:[^\n]*$", re.MULTILINE)
+
+
+def with_secret_sha256(text: str, digest: str) -> str:
+    """The partner file with ``oidc.client_secret_sha256`` set to ``digest`` and nothing else
+    changed (the one line is replaced; the result is checked like :func:`with_active_false`)."""
+    found = list(_SECRET_LINE.finditer(text))
+    if len(found) != 1:
+        raise ConfigError("has no single 'client_secret_sha256:' line under 'oidc:': set the "
+                          "hash by hand (ncconnect partenaires hash-secret)")
+    m = found[0]
+    new = text[:m.start()] + f"{m['indent']}client_secret_sha256: {digest}" + text[m.end():]
+    before, after = yaml.safe_load(text), yaml.safe_load(new)
+    expected = {**before, "oidc": {**before.get("oidc", {}), "client_secret_sha256": digest}}
+    if after != expected:
+        raise ConfigError("its layout is unusual and the edit would change more than "
+                          "'oidc.client_secret_sha256': set it by hand")
+    return new
+
+
+@dataclass
+class NewSecret:
+    path: Path
+    #: The new client secret: shown once, never kept (only its SHA-256 is written).
+    client_secret: str
+    registry: Registry
+
+
+def new_client_secret(folder: Path, partner_id: str, dictionary: Dictionary,
+                      allow_loopback_http: bool) -> NewSecret:
+    """Generate a client secret for a secret-based OIDC service and write its SHA-256 into the
+    service's file (validated with the whole registry, atomically): the previous secret stops
+    working at the next reload. No overlap: the service must switch at once."""
+    current = check_folder(folder, dictionary, allow_loopback_http)
+    service = current.services.get(partner_id)
+    if service is None:
+        raise unknown_partner(folder, partner_id, current)
+    path = current.files[partner_id]
+    if service.oidc is None or service.oidc.token_endpoint_auth_method not in (
+            "client_secret_basic", "client_secret_post"):
+        raise ConfigError(f"{path}: oidc.token_endpoint_auth_method: this service does not "
+                          "authenticate with a client secret")
+    secret = secrets.token_urlsafe(32)
+    try:
+        new = with_secret_sha256(path.read_text(encoding="utf-8"),
+                                 hashlib.sha256(secret.encode()).hexdigest())
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    registry = validate_with(folder, {path.name: new}, dictionary, allow_loopback_http)
+    atomic_write(path, new, replace=True)
+    return NewSecret(path, secret, registry)
 
 
 # --- disable -------------------------------------------------------------------------------

@@ -406,6 +406,9 @@ class Service(Strict):
     #: English text where there is one, the French one (marked as French) otherwise.
     name: LocalisedText(2, 200)
     organisation: LocalisedText(2, 200)
+    #: The partner organisation this service belongs to, for the partner portal
+    #: (``/partenaires/``): its members see and request the services bearing this id.
+    organisation_id: str | None = None
     contact: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     logo: str | None = None
     active: bool = True
@@ -425,6 +428,15 @@ class Service(Strict):
     attributes: dict[str, ReleasedAttribute] = Field(min_length=1)
     #: ``false``: no administration directory completes what the source gave to this service.
     enrichment: bool = True
+
+    @field_validator("organisation_id")
+    @classmethod
+    def _organisation_id(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(ID_PATTERN, v):
+            raise ValueError(f"{v!r} must be an organisation's id like a partner id: lowercase "
+                             "letters, digits and hyphens, a letter first, 2 to 63 characters "
+                             "(e.g. commune-dumbea)")
+        return v
 
     @property
     def pairwise_sector(self) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import subprocess
 import sys
 from http.cookies import SimpleCookie
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from bs4 import BeautifulSoup
@@ -80,3 +80,70 @@ def ncconnect(*args: str) -> subprocess.CompletedProcess:
     """The command line, as an administrator runs it."""
     return subprocess.run([sys.executable, "-m", "idp.cli", *args], capture_output=True,
                           text=True, timeout=60, check=False)
+
+
+def form_data(page: requests.Response, selector: str) -> tuple[str, dict[str, str]]:
+    """(action, fields) a browser posts from the form ``selector`` as the page shows it:
+    text inputs and hidden fields, ticked boxes only, each select's chosen option, textareas."""
+    soup = BeautifulSoup(page.text, "html.parser")
+    form = soup.select_one(selector)
+    assert form is not None, f"no form {selector!r} at {page.url}"
+    data: dict[str, str] = {}
+    for field in form.find_all("input"):
+        name = field.get("name")
+        if not name or field.get("type") == "submit":
+            continue
+        if field.get("type") == "checkbox":
+            if field.has_attr("checked"):
+                data[name] = field.get("value", "on")
+            continue
+        data[name] = field.get("value", "")
+    for select in form.find_all("select"):
+        chosen = select.find("option", selected=True) or select.find("option")
+        data[select["name"]] = chosen.get("value", "") if chosen is not None else ""
+    for area in form.find_all("textarea"):
+        data[area["name"]] = area.get_text()
+    return urljoin(page.url, form.get("action") or page.url), data
+
+
+def post_form(browser: Browser, page: requests.Response, selector: str,
+              changes: dict[str, str] | None = None, drop: tuple[str, ...] = (),
+              follow: bool = True) -> requests.Response:
+    """Fill the form as a person would (``changes``; ``drop``: boxes unticked) and send it."""
+    action, data = form_data(page, selector)
+    data.update(changes or {})
+    for name in drop:
+        data.pop(name, None)
+    return browser.post(action, data, follow=follow)
+
+
+def field_error(page: requests.Response, name: str) -> str | None:
+    """The problem shown next to the form field ``name``, if any."""
+    tag = BeautifulSoup(page.text, "html.parser").select_one(f"#erreur-{name}")
+    return tag.get_text(" ", strip=True) if tag is not None else None
+
+
+def field_value(page: requests.Response, name: str) -> str | None:
+    soup = BeautifulSoup(page.text, "html.parser")
+    tag = soup.select_one(f"[name='{name}']")
+    if tag is None:
+        return None
+    return tag.get_text() if tag.name == "textarea" else tag.get("value")
+
+
+def request_fields(redirect_uri: str, name: str = "Dumbéa — inscriptions scolaires") -> dict:
+    """A valid service request as a partner types it (OIDC, three attributes, one optional)."""
+    return {"organisation": "Commune de Dumbéa", "contact": "dpo@dumbea.nc",
+            "service_name": name,
+            "purpose": "Inscrire vos enfants à l'école et à la cantine.",
+            "legal_basis": "public_task", "legal_reference": "Délibération n° 2024-12",
+            "protocol": "oidc", "redirect_uris": redirect_uri,
+            "token_endpoint_auth_method": "client_secret_basic", "loa_min": "substantial",
+            "remember_days": "0", "source_src-op": "on",
+            "attr_name_0": "family_name",
+            "attr_justification_0": "Inscrire l'enfant au nom de son responsable légal.",
+            "attr_name_1": "given_name",
+            "attr_justification_1": "Saluer le responsable légal par son prénom.",
+            "attr_name_2": "email",
+            "attr_justification_2": "Envoyer la confirmation d'inscription.",
+            "attr_optional_2": "on"}

@@ -76,3 +76,66 @@ def test_the_diffusion_page_is_axe_clean_and_its_matrix_scrolls_in_its_region(
     page.wait_for_url("**/admin/diffusion?*attribut=birthdate*")
     assert page.locator("#matrice thead th[data-attribute]").count() == 1
     assert_no_serious_violation(_axe(page, f"{request.node.name}-filtre"))
+
+
+def _signed_in(chromium_browser, link: str, citizen, lands: str):
+    context = new_context(chromium_browser, bypass_csp=True)
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(link)
+    page.get_by_label("Identifiant").fill(citizen.username)
+    page.get_by_label("Mot de passe").fill(citizen.password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lands)
+    return context, page
+
+
+def test_the_request_form_with_an_error_and_the_admin_queue_are_axe_clean(
+        portal, chromium_browser, request):
+    shots = Screenshots(request.node.name)
+    member_link = enrolment.invite(portal.store, "partner", 600, "commune-paita").link(portal.url)
+    member_context, page = _signed_in(chromium_browser, member_link, CITIZENS[1],
+                                      f"{portal.url}/partenaires/")
+    try:
+        page.get_by_role("link", name="Demander le raccordement d'un nouveau service").click()
+        page.wait_for_url("**/partenaires/demande")
+        page.fill("#champ-organisation", "Commune de Païta")
+        page.fill("#champ-contact", "dpo@paita.nc")
+        page.fill("#champ-service_name", "Païta — portail famille")
+        page.fill("#champ-purpose", "Inscrire vos enfants aux activités périscolaires.")
+        page.select_option("#champ-legal_basis", "public_task")
+        page.fill("#champ-redirect_uris", "http://famille.paita.nc/callback")  # the mistake
+        page.check("#source-src-op")
+        page.select_option("#champ-attr_name_0", "family_name")
+        page.fill("#champ-attr_justification_0", "Retrouver le dossier de la famille.")
+        page.get_by_role("button", name="Envoyer la demande").click()
+        page.wait_for_load_state()
+        error = page.locator("#erreur-redirect_uris")
+        assert "must use https" in error.inner_text()
+        assert page.locator("#champ-redirect_uris").get_attribute("aria-invalid") == "true"
+        assert page.locator("#champ-redirect_uris").input_value() == \
+            "http://famille.paita.nc/callback"
+        error.scroll_into_view_if_needed()
+        shots.take(page, "demande-partenaire-erreur")
+        assert_no_serious_violation(_axe(page, f"{request.node.name}-formulaire"))
+        page.fill("#champ-redirect_uris", "https://famille.paita.nc/callback")
+        page.get_by_role("button", name="Envoyer la demande").click()
+        page.wait_for_url("**/partenaires/demandes/*")
+        assert page.locator("#statut-demande").get_attribute("data-status") == "submitted"
+    finally:
+        member_context.close()
+
+    admin_link = enrolment.invite(portal.store, "admin", 600).link(portal.url)
+    admin_context, page = _signed_in(chromium_browser, admin_link, CITIZENS[0],
+                                     f"{portal.url}/admin/")
+    try:
+        page.get_by_role("link", name="Païta — portail famille").first.scroll_into_view_if_needed()
+        shots.take(page, "file-admin")
+        assert_no_serious_violation(_axe(page, f"{request.node.name}-file"))
+        page.get_by_role("link", name="Païta — portail famille").first.click()
+        page.wait_for_url("**/admin/demandes/commune-paita/*")
+        assert page.locator("#table-donnees tr[data-attribute='family_name']").count() == 1
+        shots.take(page, "demande-admin")
+        assert_no_serious_violation(_axe(page, f"{request.node.name}-demande"))
+    finally:
+        admin_context.close()

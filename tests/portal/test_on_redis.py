@@ -44,3 +44,27 @@ def test_a_link_made_for_a_redis_store_works_once(redis_portal, redis_server):
     # Several pages, served by whichever worker: the session and the role are in the store.
     for _ in range(4):
         assert on_home(browser.get(f"{redis_portal.url}/admin/"))
+
+
+def test_a_request_submitted_on_redis_reaches_the_administrators_queue(redis_portal):
+    from bs4 import BeautifulSoup
+
+    from plugins.frontends.admin import demandes, enrolment
+
+    from .steps import post_form, request_fields
+
+    member = Browser()
+    link = enrolment.invite(redis_portal.store, "partner", 600, "commune-r").link(
+        redis_portal.url)
+    open_portal(member, link, CITIZENS[1])
+    form = member.get(f"{redis_portal.url}/partenaires/demande")
+    page = post_form(member, form, "form.formulaire-demande",
+                     request_fields("https://r.example.nc/cb", "Commune R — piscine"))
+    assert page.status_code == 200
+    (request,) = demandes.Requests(redis_portal.store).of_organisation("commune-r")
+    admin = Browser()
+    open_portal(admin, enrolment.invite(redis_portal.store, "admin", 600).link(
+        redis_portal.url), CITIZENS[0])
+    for _ in range(3):  # whichever worker serves the page reads the same queue
+        queue = BeautifulSoup(admin.get(f"{redis_portal.url}/admin/").text, "html.parser")
+        assert queue.select_one(f"#table-file tr[data-request='{request.id}']") is not None

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from idp.stores import Store
 
-from .roles import ROLES
+from .roles import PARTNER, check_role, valid_organisation
 
 NAMESPACE = "portal-invitation"
 #: Where the link leads, below the proxy's base URL.
@@ -34,6 +34,8 @@ class Invitation:
     token: str
     role: str
     expires_at: int
+    #: The partner organisation a ``partner`` invitation binds to.
+    organisation: str | None = None
 
     @property
     def key(self) -> str:
@@ -57,15 +59,18 @@ def reference(key: str) -> str:
     return key[:12]
 
 
-def invite(store: Store, role: str, ttl_seconds: int) -> Invitation:
-    """Store a new invitation to ``role`` for ``ttl_seconds``; the caller prints its link."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+def invite(store: Store, role: str, ttl_seconds: int,
+           organisation: str | None = None) -> Invitation:
+    """Store a new invitation to ``role`` (of ``organisation``, for ``partner``) for
+    ``ttl_seconds``; the caller shows its link."""
+    check_role(role, organisation)
     if ttl_seconds < 1:
         raise ValueError("an invitation lives at least one second")
-    invitation = Invitation(secrets.token_urlsafe(32), role, int(time.time()) + ttl_seconds)
-    store.put(NAMESPACE, invitation.key, {"role": role, "expires_at": invitation.expires_at},
-              ttl_seconds)
+    invitation = Invitation(secrets.token_urlsafe(32), role, int(time.time()) + ttl_seconds,
+                            organisation)
+    store.put(NAMESPACE, invitation.key,
+              {"role": role, "expires_at": invitation.expires_at,
+               **({"organisation": organisation} if organisation else {})}, ttl_seconds)
     return invitation
 
 
@@ -74,16 +79,21 @@ def pending(store: Store, key: str) -> bool:
     return _role(store.get(NAMESPACE, key)) is not None
 
 
-def redeem(store: Store, key: str) -> str | None:
-    """Take the invitation (once, across workers): the role it binds, or ``None`` when it was
-    used or has expired."""
+def redeem(store: Store, key: str) -> tuple[str, str | None] | None:
+    """Take the invitation (once, across workers): the role it binds and its organisation
+    (``partner``), or ``None`` when it was used or has expired."""
     return _role(store.take(NAMESPACE, key))
 
 
-def _role(record: object) -> str | None:
-    if not isinstance(record, dict) or record.get("role") not in ROLES:
+def _role(record: object) -> tuple[str, str | None] | None:
+    if not isinstance(record, dict):
+        return None
+    role, organisation = record.get("role"), record.get("organisation")
+    try:
+        check_role(role, organisation)  # type: ignore[arg-type]
+    except ValueError:
         return None
     expires = record.get("expires_at")
     if not isinstance(expires, int) or expires <= time.time():
         return None
-    return record["role"]
+    return role, organisation if role == PARTNER and valid_organisation(organisation) else None

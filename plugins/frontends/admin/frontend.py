@@ -9,7 +9,10 @@
   sign-in, after which the invitation is taken and its role bound to the account key;
 * ``GET /admin/diffusion`` (filters as a GET form) and ``GET /admin/diffusion.csv``: the
   DPO's diffusion report, for the roles ``dpo`` and ``admin``;
-* ``POST /admin/deconnexion``: CSRF token and origin checked, ends the portal session.
+* ``POST /admin/deconnexion``: CSRF token and origin checked, ends the portal session;
+* ``/partenaires/…`` and the request queue of ``/admin/``: :mod:`.workflow`. The partner
+  side has its own session cookie on its own path; a ``partner`` role opens only it, the
+  ``admin`` and ``dpo`` roles only ``/admin/``.
 
 A sign-in with no role, or below the level, gets a 403 page and no session. The role is
 read from the store at every page, so a lapsed role closes the portal at once.
@@ -18,6 +21,8 @@ read from the store at every page, so a lapsed role closes the portal at once.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,7 @@ from idp import loa
 from idp.app import repeated_params
 from idp.audit.events import audit_event
 from idp.authn_requirements import Requirements, record
+from idp.correlation import bind_citizen
 from idp.csrf import csrf_ok, csrf_secrets, csrf_token
 from idp.dictionary import load_dictionary
 from idp.errors import FlowError
@@ -42,8 +48,8 @@ from idp.stores import open_store
 from plugins.frontends.account.session import AccountSession, AccountSessions
 from plugins.micro_services.pairwise import citizen_of
 
-from . import enrolment
-from .roles import ADMIN, REPORT_READERS, RoleHolder, Roles
+from . import enrolment, workflow
+from .roles import ADMIN, PARTNER, REPORT_READERS, STAFF, RoleHolder, Roles
 from .view import (
     MARKS,
     REFUSALS,
@@ -57,6 +63,7 @@ from .view import (
     matrix,
     sensitivity_label,
 )
+from .workflow import ADMIN_SPACE, LOGOUT_FORM, PARTNER_HOME, PARTNER_LOGOUT, PARTNER_SPACE
 
 logger = logging.getLogger("ncconnect.admin")
 
@@ -64,7 +71,9 @@ HOME = "admin"
 REPORT = f"{HOME}/diffusion"
 REPORT_CSV = f"{HOME}/diffusion.csv"
 LOGOUT = f"{HOME}/deconnexion"
-LOGOUT_FORM = "admin:deconnexion"
+#: The partner organisations' side: its own cookie, on its own path.
+PARTNER_COOKIE_NAME = "ncc_partenaire"
+PARTNER_COOKIE_PATH = "/partenaires"
 #: The portal session: its own namespace, cookie and path (the account space's code).
 SESSION_NAMESPACE = "portal-session"
 COOKIE_NAME = "ncc_admin"
@@ -72,7 +81,10 @@ COOKIE_PATH = "/admin"
 #: The least level of assurance the portal accepts.
 LEVEL = loa.SUBSTANTIAL
 #: Pages a sign-in may lead back to (never a URL from the request).
-RETURNS = {"accueil": HOME, "diffusion": REPORT}
+RETURNS = {"accueil": HOME, "diffusion": REPORT, "partenaires": PARTNER_HOME}
+#: The two spaces: who may enter each, where its home is.
+SPACE_ROLES = {ADMIN_SPACE: STAFF, PARTNER_SPACE: frozenset((PARTNER,))}
+SPACE_HOMES = {ADMIN_SPACE: HOME, PARTNER_SPACE: PARTNER_HOME}
 
 
 class AdminFrontend(FrontendModule):
@@ -90,6 +102,13 @@ class AdminFrontend(FrontendModule):
                                         conf.get("secure_cookie", True),
                                         namespace=SESSION_NAMESPACE, cookie_name=COOKIE_NAME,
                                         path=COOKIE_PATH)
+        self.partner_sessions = AccountSessions(
+            self.store, int(conf["session_ttl"]), conf.get("secure_cookie", True),
+            namespace=SESSION_NAMESPACE, cookie_name=PARTNER_COOKIE_NAME,
+            path=PARTNER_COOKIE_PATH)
+        self.spaces = {ADMIN_SPACE: self.sessions, PARTNER_SPACE: self.partner_sessions}
+        self.invitation_hours = int(conf.get("invitation_hours", 72))
+        self.pid_file = Path(conf["pid_file"]) if conf.get("pid_file") else None
         # The registry as ``ncconnect partenaires diffusion`` reads it (same loader, same
         # builder): the page and its CSV say what that command says.
         self.dictionary = load_dictionary(Path(conf["dictionary"]))
@@ -97,13 +116,41 @@ class AdminFrontend(FrontendModule):
                                       bool(conf["allow_loopback_http"]),
                                       keep_undeliverable=True)
         self.partners_dir = Path(conf["partners_dir"])
+        self.allow_loopback_http = bool(conf["allow_loopback_http"])
+        self.workflow = workflow.Workflow(self)
 
     def register_endpoints(self, backend_names: list[str]) -> list[tuple[str, Callable]]:
         return [(f"^{HOME}/?$", self.home_endpoint),
                 (f"^{enrolment.PATH}$", self.enrolment_endpoint),
                 (f"^{REPORT}$", self.report_endpoint),
                 (rf"^{HOME}/diffusion\.csv$", self.csv_endpoint),
-                (f"^{LOGOUT}$", self.logout_endpoint)]
+                (f"^{LOGOUT}$", self.logout_endpoint),
+                (f"^{PARTNER_LOGOUT}$", self.partner_logout_endpoint),
+                *self.workflow.endpoints()]
+
+    # -- the running proxy --------------------------------------------------------------
+
+    def reload_proxy(self) -> bool:
+        """What ``ncconnect partenaires reload`` does after its check: SIGHUP to the gunicorn
+        master named by the pid file ``serve`` wrote. ``False`` when there is none."""
+        try:
+            pid = int(self.pid_file.read_text().strip()) if self.pid_file else 0
+        except (OSError, ValueError):
+            pid = 0
+        if pid <= 1:
+            logger.warning("no proxy pid file: the registry change waits for a reload")
+            return False
+        if pid != os.getppid():
+            # A stale file naming a reused pid: never signal a process that is not our master.
+            logger.warning("the pid file does not name this worker's master: no reload sent")
+            return False
+        try:
+            os.kill(pid, signal.SIGHUP)
+        except OSError as exc:
+            logger.warning("proxy reload not sent", extra={"reason": type(exc).__name__})
+            return False
+        logger.info("proxy reload sent")
+        return True
 
     # -- pages ---------------------------------------------------------------------
 
@@ -112,12 +159,20 @@ class AdminFrontend(FrontendModule):
         if isinstance(signed, Response):
             return signed
         session, holder = signed
+        return self.home_page(context, session, holder)
+
+    def home_page(self, context: Context, session: AccountSession, holder: RoleHolder,
+                  status: int = 200, **extra: Any) -> Response:
         lang = lang_of(context)
+        is_admin = holder.role == ADMIN
         return render(
-            "admin/accueil.html", context, lang=lang, role=ROLE_NAMES[lang][holder.role],
+            "admin/accueil.html", context, status, lang=lang,
+            role=ROLE_NAMES[lang][holder.role],
             role_id=holder.role, expires=expiry_label(holder.expires_at, lang),
             holders=holder_rows(self.roles.holders(), holder.account, lang)
-            if holder.role == ADMIN else None,
+            if is_admin else None,
+            queue=self.workflow.queue_rows(lang) if is_admin else None,
+            invitation=self.workflow.invitation_form(session, extra) if is_admin else None,
             report_url=f"/{REPORT}", logout_action=f"{self.base_url}/{LOGOUT}",
             logout_csrf=csrf_token(self.csrf_secret, session.id, LOGOUT_FORM))
 
@@ -155,22 +210,39 @@ class AdminFrontend(FrontendModule):
                         headers=[("Content-Disposition", f'attachment; filename="{name}"')])
 
     def logout_endpoint(self, context: Context) -> Response:
+        return self._logout(context, ADMIN_SPACE)
+
+    def partner_logout_endpoint(self, context: Context) -> Response:
+        return self._logout(context, PARTNER_SPACE)
+
+    def _logout(self, context: Context, space: str) -> Response:
         if context.request_method != "POST":
-            raise FlowError("methode_non_autorisee", 405, "admin logout needs POST")
-        session = self.sessions.current(context)
+            raise FlowError("methode_non_autorisee", 405, "portal logout needs POST")
+        sessions = self.spaces[space]
+        session = sessions.current(context)
         if session is not None:
-            fields = context.request if isinstance(context.request, dict) else {}
-            if not posted_from(context, self.base_url):
-                raise FlowError("compte_formulaire_invalide", 403,
-                                f"{LOGOUT_FORM}: posted from another origin")
-            if not csrf_ok(self.csrf_secret, session.id, LOGOUT_FORM, fields.get("csrf")):
-                raise FlowError("compte_formulaire_invalide", 403,
-                                f"{LOGOUT_FORM}: CSRF token invalid")
-            self.sessions.end(session)
+            self.check_post(context, session, LOGOUT_FORM)
+            sessions.end(session)
             logger.info("portal session ended")
-        resp = render("admin/deconnecte.html", context, home_url=f"/{HOME}/")
-        resp.headers.append(("Set-Cookie", self.sessions.clearing_cookie()))
+        resp = render("admin/deconnecte.html", context, home_url=f"/{SPACE_HOMES[space]}/")
+        resp.headers.append(("Set-Cookie", sessions.clearing_cookie()))
         return resp
+
+    def check_post(self, context: Context, session: AccountSession, form: str) -> dict:
+        """A state-changing POST: the origin check and the form's CSRF token bound to the
+        portal session; refused with a 403 otherwise. The posted fields."""
+        if context.request_method != "POST":
+            raise FlowError("methode_non_autorisee", 405, f"{form}: needs POST")
+        fields = context.request if isinstance(context.request, dict) else {}
+        if not posted_from(context, self.base_url):
+            raise FlowError("compte_formulaire_invalide", 403, f"{form}: posted from another "
+                            "origin")
+        if not csrf_ok(self.csrf_secret, session.id, form, fields.get("csrf")):
+            raise FlowError("compte_formulaire_invalide", 403, f"{form}: CSRF token invalid")
+        return fields
+
+    def csrf_for(self, session: AccountSession, form: str) -> str:
+        return csrf_token(self.csrf_secret, session.id, form)
 
     # -- enrolment -----------------------------------------------------------------
 
@@ -184,28 +256,38 @@ class AdminFrontend(FrontendModule):
         if not enrolment.pending(self.store, key):
             logger.info("enrolment link used or expired")
             return self._refusal(context, "lien_invalide", 410)
-        return self._start_login(context, "accueil", invitation=key)
+        # The space is the invitation's role's: known when it is taken, after the sign-in.
+        return self._start_login(context, "accueil", invitation=key, space=None)
 
     # -- signing in through NC Connect -------------------------------------------
 
-    def _signed_in(self, context: Context,
-                   back: str) -> tuple[AccountSession, RoleHolder] | Response:
+    def _signed_in(self, context: Context, back: str, space: str = ADMIN_SPACE,
+                   post: bool = False) -> tuple[AccountSession, RoleHolder] | Response:
         """The session and its holder's current role; otherwise the response to send (a
-        sign-in, or a refusal when the role has lapsed since the session opened)."""
-        if context.request_method not in ("GET", "HEAD"):
-            raise FlowError("methode_non_autorisee", 405, "portal pages need GET")
-        session = self.sessions.current(context)
+        sign-in, or a refusal when the role has lapsed since the session opened or does not
+        open this space). ``post``: a form's POST, which never starts a sign-in."""
+        if context.request_method not in (("POST",) if post else ("GET", "HEAD")):
+            raise FlowError("methode_non_autorisee", 405,
+                            f"this portal address needs {'POST' if post else 'GET'}")
+        sessions = self.spaces[space]
+        session = sessions.current(context)
         if session is None:
-            return self._start_login(context, back)
+            if post:
+                raise FlowError("compte_formulaire_invalide", 403, "portal POST without a "
+                                "portal session")
+            return self._start_login(context, back, space=space)
         holder = self.roles.of(session.citizen)
-        if holder is None:
-            self.sessions.end(session)
-            return self._refusal(context, "sans_role")
+        if holder is None or holder.role not in SPACE_ROLES[space]:
+            sessions.end(session)
+            return self._refusal(context, "sans_role" if space == ADMIN_SPACE
+                                 else "sans_role_partenaire")
+        bind_citizen(session.citizen)
         return session, holder
 
-    def _start_login(self, context: Context, back: str, invitation: str | None = None) -> Response:
+    def _start_login(self, context: Context, back: str, invitation: str | None = None,
+                     space: str | None = ADMIN_SPACE) -> Response:
         context.state[self.name] = {"requester": self.requester, "lang": lang_of(context),
-                                    "back": back, "invitation": invitation}
+                                    "back": back, "invitation": invitation, "space": space}
         # The level is asked like a service's loa_min: the choice offers only sources that
         # reach it and the backends refuse an answer below it; the answer is checked again.
         # Always a fresh authentication: an SSO session is never enough for this portal.
@@ -232,29 +314,37 @@ class AdminFrontend(FrontendModule):
             logger.info("portal login below the level", extra={"loa": level or "unknown"})
             return self._refusal(context, "niveau", lang=lang)
         invitation = pending.get("invitation")
+        space = pending.get("space")
         if isinstance(invitation, str):
-            role = enrolment.redeem(self.store, invitation)
-            if role is None:
+            taken = enrolment.redeem(self.store, invitation)
+            if taken is None:
                 audit_event("portal_refused", reason="invitation_used_or_expired",
                             invitation=enrolment.reference(invitation))
                 return self._refusal(context, "lien_invalide", 410, lang=lang)
-            holder = self.roles.grant(citizen, role)
+            role, organisation = taken
+            holder = self.roles.grant(citizen, role, organisation)
             audit_event("role_granted", role=role, via="invitation",
-                        invitation=enrolment.reference(invitation), loa=level)
+                        invitation=enrolment.reference(invitation), loa=level,
+                        **({"organisation": organisation} if organisation else {}))
             logger.info("portal role granted", extra={"role": role})
+            space = PARTNER_SPACE if role == PARTNER else ADMIN_SPACE
         else:
             found = self.roles.of(citizen)
-            if found is None:
+            if space not in SPACE_ROLES or found is None or found.role not in SPACE_ROLES[space]:
                 audit_event("portal_refused", reason="no_role", loa=level)
-                logger.info("portal login without a role")
-                return self._refusal(context, "sans_role", lang=lang)
+                logger.info("portal login without a role for this space")
+                return self._refusal(context, "sans_role" if space == ADMIN_SPACE
+                                     else "sans_role_partenaire", lang=lang)
             holder = self.roles.renew(found)
             audit_event("role_renewed", role=holder.role, loa=level)
-        session = self.sessions.open(citizen, "")
+        sessions = self.spaces[space]
+        session = sessions.open(citizen, "")
         logger.info("portal session opened", extra={"role": holder.role})
         back = RETURNS.get(str(pending.get("back")), HOME)
-        resp = SeeOther(f"{self.base_url}/{back}" + ("/" if back == HOME else ""))
-        resp.headers.append(("Set-Cookie", self.sessions.cookie(session)))
+        if space == PARTNER_SPACE or back == PARTNER_HOME:
+            back = SPACE_HOMES[space]
+        resp = SeeOther(f"{self.base_url}/{back}" + ("/" if back in SPACE_HOMES.values() else ""))
+        resp.headers.append(("Set-Cookie", sessions.cookie(session)))
         return resp
 
     def handle_backend_error(self, exception: Any) -> Response:

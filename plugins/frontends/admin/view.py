@@ -36,8 +36,10 @@ LEGAL_BASIS_EN = {
     "legitimate_interest": "Legitimate interest (GDPR art. 6.1.f)",
 }
 ROLE_NAMES = {"fr": {"admin": "administrateur ou administratrice de la fédération",
-                     "dpo": "délégué(e) à la protection des données"},
-              "en": {"admin": "federation administrator", "dpo": "data protection officer"}}
+                     "dpo": "délégué(e) à la protection des données",
+                     "partner": "membre d'une organisation partenaire"},
+              "en": {"admin": "federation administrator", "dpo": "data protection officer",
+                     "partner": "member of a partner organisation"}}
 #: A cell of the matrix: what the service receives of the attribute.
 MARKS = {"fr": {"yes": "oui", "optional": "facultatif", "no": "–", "never": "jamais fourni",
                 "suspended": "suspendu"},
@@ -135,7 +137,8 @@ class HolderRow:
 
 
 def holder_rows(holders: list[RoleHolder], you: str, lang: str) -> list[HolderRow]:
-    return [HolderRow(abbreviated(h.account), ROLE_NAMES[lang][h.role],
+    return [HolderRow(abbreviated(h.account), ROLE_NAMES[lang][h.role]
+                      + (f" ({h.organisation})" if h.organisation else ""),
                       expiry_label(h.expires_at, lang), h.account == you) for h in holders]
 
 
@@ -147,6 +150,29 @@ REFUSALS = {
         "en": ("Restricted access",
                "This space is reserved for the people who administer the NC Connect "
                "federation."),
+    },
+    "sans_role_partenaire": {
+        "fr": ("Accès réservé aux organisations partenaires",
+               "Cet espace est réservé aux membres des organisations partenaires de NC "
+               "Connect. Demandez une invitation à un administrateur ou une administratrice "
+               "de NC Connect."),
+        "en": ("Reserved for partner organisations",
+               "This space is reserved for the members of NC Connect's partner "
+               "organisations. Ask an NC Connect administrator for an invitation."),
+    },
+    "demande_inconnue": {
+        "fr": ("Demande introuvable",
+               "Cette demande n'existe pas, ou n'appartient pas à votre organisation."),
+        "en": ("Request not found",
+               "This request does not exist, or does not belong to your organisation."),
+    },
+    "demande_close": {
+        "fr": ("Action impossible pour cette demande",
+               "Cette demande n'est pas dans un état qui permet cette action. Revenez à la "
+               "liste de vos demandes."),
+        "en": ("Not possible for this request",
+               "This request is not in a state that allows this action. Go back to the list "
+               "of your requests."),
     },
     "niveau": {
         "fr": ("Niveau de sécurité insuffisant",

@@ -1,0 +1,199 @@
+"""The service request form of ``/partenaires/``: the registration request as HTML fields.
+
+A plain form, no script: one field per field of the registration request
+(:mod:`idp.partners.registration`), redirect URIs one per line, a fixed number of attribute
+rows. What was typed is kept as strings (:func:`fields_of`) and shown again as is.
+
+Checking is the command line's, in two steps: the registration request's schema
+(``RegistrationRequest``), then the partner file it would become, validated with the whole
+registry (:func:`idp.partners.edit.validate_with`, as ``ncconnect partenaires add`` does:
+https redirect URIs, known sources reaching the level, attributes those sources provide…).
+Each problem is ``field path: message`` in the schema's words; :func:`form_field` puts it
+next to the form field it is about.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from idp.dictionary import Dictionary
+from idp.partners.edit import render_partner_file, slugify, validate_with, with_organisation_id
+from idp.partners.registration import RegistrationRequest
+from idp.partners.registry import Registry
+from idp.partners.schema import ID_PATTERN
+from idp.schema_errors import ConfigError, field_path
+
+#: Attribute rows of the form (no script adds any).
+ATTRIBUTE_ROWS = 6
+TEXT_FIELDS = ("organisation", "contact", "service_name", "purpose", "legal_basis",
+               "legal_reference", "protocol", "redirect_uris", "token_endpoint_auth_method",
+               "entity_id", "metadata_url", "loa_min", "remember_days")
+#: Bounds of what a partner may type (the store holds it for a year).
+MAX_FIELD = 2000
+#: Where a problem no field owns is shown: above the form.
+GENERAL = "general"
+
+
+def fields_of(posted: Mapping[str, Any], source_ids: list[str]) -> dict[str, Any]:
+    """The form as typed: strings (trimmed, bounded), the sources ticked, the attribute rows."""
+    def text(name: str) -> str:
+        value = posted.get(name)
+        return value.strip()[:MAX_FIELD] if isinstance(value, str) else ""
+
+    form: dict[str, Any] = {name: text(name) for name in TEXT_FIELDS}
+    form["sources"] = [s for s in source_ids if posted.get(f"source_{s}") == "on"]
+    form["attributes"] = [{"name": text(f"attr_name_{i}"),
+                           "justification": text(f"attr_justification_{i}"),
+                           "optional": posted.get(f"attr_optional_{i}") == "on"}
+                          for i in range(ATTRIBUTE_ROWS)]
+    return form
+
+
+def empty_form(organisation_name: str = "") -> dict[str, Any]:
+    form: dict[str, Any] = {name: "" for name in TEXT_FIELDS}
+    form |= {"organisation": organisation_name, "protocol": "oidc", "loa_min": "substantial",
+             "remember_days": "180", "token_endpoint_auth_method": "client_secret_basic",
+             "sources": [], "attributes": [{"name": "", "justification": "", "optional": False}
+                                           for _ in range(ATTRIBUTE_ROWS)]}
+    return form
+
+
+def request_data(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The registration request's fields from the form, and the row problems the schema
+    cannot see (a justification without an attribute, an attribute twice)."""
+    problems: dict[str, str] = {}
+    attributes: dict[str, Any] = {}
+    for i, row in enumerate(form["attributes"]):
+        name = row["name"]
+        if not name:
+            if row["justification"]:
+                problems[f"attr_name_{i}"] = "choose the attribute this justification is for"
+            continue
+        if name in attributes:
+            problems[f"attr_name_{i}"] = f"{name} is already requested in an earlier row"
+            continue
+        attributes[name] = {"justification": row["justification"], "optional": row["optional"]}
+    data: dict[str, Any] = {
+        "organisation": form["organisation"], "contact": form["contact"],
+        "service_name": form["service_name"], "purpose": form["purpose"],
+        "legal_basis": form["legal_basis"], "protocol": form["protocol"],
+        "sources": list(form["sources"]), "loa_min": form["loa_min"] or "low",
+        "consent": {"remember_days": form["remember_days"] or "180"},
+        "attributes": attributes}
+    if form["legal_reference"]:
+        data["legal_reference"] = form["legal_reference"]
+    if form["protocol"] == "oidc":
+        data["oidc"] = {"redirect_uris": form["redirect_uris"].split(),
+                        "token_endpoint_auth_method": form["token_endpoint_auth_method"]
+                        or "client_secret_basic"}
+    elif form["protocol"] == "saml2":
+        data["saml2"] = {"entity_id": form["entity_id"],
+                         **({"metadata_url": form["metadata_url"]} if form["metadata_url"]
+                            else {})}
+    return data, problems
+
+
+def form_field(path: str, form: Mapping[str, Any]) -> str:
+    """The form field a problem at ``path`` (a field path of the request or of the partner
+    file it becomes) is shown next to."""
+    rows = {row["name"]: i for i, row in reversed(list(enumerate(form["attributes"])))
+            if row["name"]}
+    head = re.split(r"[.\[]", path, maxsplit=1)[0]
+    if path.startswith("oidc.token_endpoint_auth_method"):
+        return "token_endpoint_auth_method"
+    if head == "oidc":
+        return "redirect_uris"
+    if path.startswith("saml2.entity_id"):
+        return "entity_id"
+    if head == "saml2":
+        return "metadata_url"
+    if head == "consent":
+        return "remember_days"
+    if head == "attributes" and path != "attributes":
+        name = path.split(".")[1].split("[")[0]
+        if name in rows:
+            which = "justification" if ".justification" in path else "name"
+            return f"attr_{which}_{rows[name]}"
+    if head in ("name", "id", "--id"):
+        return "service_name"
+    if path == "(document)":
+        return "protocol"
+    if head in TEXT_FIELDS or head in ("sources", "attributes"):
+        return head
+    return GENERAL
+
+
+@dataclass
+class Checked:
+    #: Form field -> messages (empty: the request is valid).
+    errors: dict[str, list[str]]
+    request: RegistrationRequest | None = None
+    partner_id: str = ""
+
+    def add(self, where: str, message: str) -> None:
+        self.errors.setdefault(where, []).append(message)
+
+
+def check(form: Mapping[str, Any], organisation_id: str, registry: Registry, folder: Path,
+          dictionary: Dictionary, allow_loopback_http: bool,
+          service_id: str | None = None) -> Checked:
+    """Every problem of the request, by form field; the request when there is none."""
+    data, problems = request_data(form)
+    checked = Checked({})
+    for where, message in problems.items():
+        checked.add(where, message)
+    try:
+        request = RegistrationRequest.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"]
+                        if not (isinstance(p, str) and p.startswith("function-")))
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                message = "is required"
+            checked.add(form_field(field_path(loc), form), message)
+        return checked
+    if checked.errors:
+        return checked
+    partner_id = service_id or slugify(request.service_name)
+    if not re.fullmatch(ID_PATTERN, partner_id):
+        checked.add("service_name", f"gives the identifier {partner_id!r}, which must be 2 to "
+                    "63 lowercase letters, digits or hyphens, a letter first: use letters")
+        return checked
+    if service_id is None and partner_id in registry.files:
+        checked.add("service_name", f"gives the identifier {partner_id!r}, already used by "
+                    "another service: choose another name")
+        return checked
+    for s in registry.services.values():
+        if request.saml2 is not None and s.saml2 is not None \
+                and s.saml2.entity_id == request.saml2.entity_id and s.id != service_id:
+            checked.add("entity_id", "already used by another service: one SAML entity is "
+                        "one service")
+            return checked
+    # The partner file it becomes, checked with the whole registry, as 'partenaires add' does.
+    placeholder = hashlib.sha256(b"not a secret: replaced at approval").hexdigest()
+    content = with_organisation_id(request.to_partner(
+        partner_id, True, client_secret_sha256=placeholder
+        if request.oidc is not None and request.oidc.uses_secret else None), organisation_id)
+    name = f"{partner_id}.yaml"
+    try:
+        validate_with(folder, {name: render_partner_file(content, [])}, dictionary,
+                      allow_loopback_http)
+    except ConfigError as exc:
+        ours = f"{folder / name}: "
+        for line in str(exc).splitlines():
+            if line.startswith(ours):
+                where, _, message = line[len(ours):].partition(": ")
+                checked.add(form_field(where, form), message)
+            else:
+                checked.add(GENERAL, "the registry cannot take a new service now: ask the "
+                            "NC Connect administrators")
+        return checked
+    return Checked({}, request, partner_id)
