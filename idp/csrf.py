@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from pathlib import Path
+from typing import Any
 
 from .keyring.secret_set import SecretSet, secret_set
 
@@ -48,3 +49,22 @@ def csrf_ok(secret: Secrets, flow_id: str, form: str, token: object) -> bool:
     matches = [hmac.compare_digest(hmac.new(s, message, hashlib.sha256).hexdigest(), token)
                for s in accepted_secrets(secret)]
     return any(matches)
+
+
+def posted_form(context: Any, base_url: str, secret: Secrets, bound_to: str, form: str,
+                code: str = "compte_formulaire_invalide") -> dict[str, str]:
+    """The fields of a state-changing form, after both locks: posted from our own origin
+    (:func:`idp.same_origin.posted_from`) and carrying the CSRF token of ``form`` bound to
+    ``bound_to`` (a flow or a session id). Otherwise a :class:`~idp.errors.FlowError` 403 with
+    ``code`` (405 for anything but a POST)."""
+    from .errors import FlowError
+    from .same_origin import posted_from
+
+    if getattr(context, "request_method", None) != "POST":
+        raise FlowError("methode_non_autorisee", 405, f"{form}: needs POST")
+    fields = context.request if isinstance(context.request, dict) else {}
+    if not posted_from(context, base_url):
+        raise FlowError(code, 403, f"{form}: posted from another origin")
+    if not csrf_ok(secret, bound_to, form, fields.get("csrf")):
+        raise FlowError(code, 403, f"{form}: CSRF token invalid")
+    return fields

@@ -26,10 +26,9 @@ from satosa.response import Response, SeeOther
 
 from idp.audit.events import audit_event
 from idp.autopost import FORM_ACTION_HEADER
-from idp.csrf import csrf_ok, csrf_secrets, csrf_token
+from idp.csrf import csrf_secrets, csrf_token, posted_form
 from idp.errors import FlowError
 from idp.pages import error_page, lang_of, render
-from idp.same_origin import posted_from
 from idp.sso.logout import logout_hub
 from idp.sso.session import cookie_value, digest
 from idp.stores import open_store
@@ -223,12 +222,7 @@ class AccountFrontend(FrontendModule):
         session = self.sessions.current(context)
         if session is None:
             return None
-        fields = context.request if isinstance(context.request, dict) else {}
-        if not posted_from(context, self.base_url):
-            raise FlowError("compte_formulaire_invalide", 403, f"{form}: posted from another "
-                            "origin")
-        if not csrf_ok(self.csrf_secret, session.id, form, fields.get("csrf")):
-            raise FlowError("compte_formulaire_invalide", 403, f"{form}: CSRF token invalid")
+        posted_form(context, self.base_url, self.csrf_secret, session.id, form)
         return session
 
 

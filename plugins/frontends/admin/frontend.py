@@ -37,13 +37,12 @@ from idp.app import repeated_params
 from idp.audit.events import audit_event
 from idp.authn_requirements import Requirements, record
 from idp.correlation import bind_citizen
-from idp.csrf import csrf_ok, csrf_secrets, csrf_token
+from idp.csrf import csrf_secrets, csrf_token, posted_form
 from idp.dictionary import load_dictionary
 from idp.errors import FlowError
 from idp.pages import lang_of, render
 from idp.partners import load_registry
 from idp.partners.diffusion import LEGAL_BASIS_FR, build_report, render_csv
-from idp.same_origin import posted_from
 from idp.stores import open_store
 from plugins.frontends.account.session import AccountSession, AccountSessions
 from plugins.micro_services.pairwise import citizen_of
@@ -231,15 +230,7 @@ class AdminFrontend(FrontendModule):
     def check_post(self, context: Context, session: AccountSession, form: str) -> dict:
         """A state-changing POST: the origin check and the form's CSRF token bound to the
         portal session; refused with a 403 otherwise. The posted fields."""
-        if context.request_method != "POST":
-            raise FlowError("methode_non_autorisee", 405, f"{form}: needs POST")
-        fields = context.request if isinstance(context.request, dict) else {}
-        if not posted_from(context, self.base_url):
-            raise FlowError("compte_formulaire_invalide", 403, f"{form}: posted from another "
-                            "origin")
-        if not csrf_ok(self.csrf_secret, session.id, form, fields.get("csrf")):
-            raise FlowError("compte_formulaire_invalide", 403, f"{form}: CSRF token invalid")
-        return fields
+        return posted_form(context, self.base_url, self.csrf_secret, session.id, form)
 
     def csrf_for(self, session: AccountSession, form: str) -> str:
         return csrf_token(self.csrf_secret, session.id, form)
