@@ -41,7 +41,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from logins import PATHS as SERVICE_OF_PATH  # noqa: E402 - bench/ is not a package
-from logins import pct, rss_kib  # noqa: E402
+from logins import add_peer_crypto_option, pct, rss_kib  # noqa: E402
 from vanilla_satosa import BACKEND_OF_SOURCE, VanillaSatosa, ensure_venv  # noqa: E402
 
 from idp.demo.attributes import ATTRIBUTES  # noqa: E402
@@ -319,10 +319,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "concurrency (max 1000)")
     ap.add_argument("--concurrency", default="1,4", help="comma-separated, each max 16")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers of ours")
-    ap.add_argument("--peer-crypto", choices=("in_process", "xmlsec1"), default="in_process",
-                    help="the demo SAML peers' XML security: in_process (default: their "
-                    "cost, on the same cores, is not what is measured) or xmlsec1 (pysaml2's "
-                    "subprocesses)")
+    add_peer_crypto_option(ap)
     ap.add_argument("--vanilla-workers", type=int, default=2,
                     help="gunicorn workers of vanilla SATOSA (with more than 1, its SAML "
                     "backend runs with allow_unsolicited: its outstanding requests are "

@@ -182,15 +182,20 @@ def run_path(name: str, service_url: str, n: int, c: int, max_seconds: float,
             "p99": pct(latencies, 99) * 1000}
 
 
+def add_peer_crypto_option(ap: argparse.ArgumentParser) -> None:
+    """``--peer-crypto``: what the demo SAML peers sign and verify with (every benchmark)."""
+    ap.add_argument("--peer-crypto", choices=("in_process", "xmlsec1"), default="in_process",
+                    help="the demo SAML peers' XML security: in_process (default: their "
+                    "cost, on the same cores, is not what is measured) or xmlsec1 (pysaml2's "
+                    "subprocesses)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=100, help="logins per path (max 5000)")
     ap.add_argument("-c", type=int, default=4, help="concurrent browsers (max 64)")
     ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--peer-crypto", choices=("in_process", "xmlsec1"), default="in_process",
-                    help="the demo SAML peers' XML security: in_process (default: their "
-                    "cost, on the same cores, is not what is measured) or xmlsec1 (pysaml2's "
-                    "subprocesses)")
+    add_peer_crypto_option(ap)
     ap.add_argument("--store", choices=["embedded", "redis", "sentinel"], default="redis")
     ap.add_argument("--wait-replicas", type=int, choices=[0, 1, 2], default=1,
                     help="sentinel store: replicas each one-time write waits for (0: none)")

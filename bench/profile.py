@@ -42,7 +42,15 @@ from pathlib import Path
 import redis as redis_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from logins import FIRST_LOGIN, PATHS, cpu_ms, one_login, rss_kib, run_path  # noqa: E402
+from logins import (  # noqa: E402
+    FIRST_LOGIN,
+    PATHS,
+    add_peer_crypto_option,
+    cpu_ms,
+    one_login,
+    rss_kib,
+    run_path,
+)
 
 from idp.testbed.federation import build_federation  # noqa: E402
 from idp.testbed.servers import RedisServer  # noqa: E402
@@ -213,10 +221,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=30, help="profiled logins (max 500)")
     ap.add_argument("-c", type=int, default=2, help="concurrent browsers (max 16)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--peer-crypto", choices=("in_process", "xmlsec1"), default="in_process",
-                    help="the demo SAML peers' XML security: in_process (default: their "
-                    "cost, on the same cores, is not what is measured) or xmlsec1 (pysaml2's "
-                    "subprocesses)")
+    add_peer_crypto_option(ap)
     ap.add_argument("--store", choices=["embedded", "redis"], default="redis")
     ap.add_argument("--clock", choices=["cpu", "wall"], default="cpu")
     ap.add_argument("--top", type=int, default=20, help="functions listed (max 200)")
