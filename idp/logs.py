@@ -7,6 +7,8 @@ import json
 import logging
 import sys
 import time
+import traceback
+from pathlib import Path
 
 from .correlation import LoginIdFilter
 
@@ -22,7 +24,18 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
+        if record.exc_info and record.exc_info[0] is not None:
+            entry.update(_where(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _where(exc_info) -> dict[str, object]:
+    """An exception's type and the frames it went through (file, line, function), never its
+    message nor local values: what an operator needs to find the bug, without the personal
+    data a message may quote."""
+    frames = traceback.extract_tb(exc_info[2])[-6:]
+    return {"exc_type": exc_info[0].__name__,
+            "frames": [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames]}
 
 
 #: Third-party loggers that put message contents in their lines below WARNING.
