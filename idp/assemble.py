@@ -127,6 +127,11 @@ def _oidc_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
             "redirect_uris": list(s.oidc.redirect_uris),
             "token_endpoint_auth_method": s.oidc.token_endpoint_auth_method,
             "client_secret_sha256": s.oidc.client_secret_sha256,
+            # After ``partenaires new-secret --overlap-hours``: the former secret, and until
+            # when (epoch seconds: the frontend compares it with the clock at each request).
+            **({"previous_client_secret_sha256": previous.sha256,
+                "previous_client_secret_expires_at": previous.expires_at.timestamp()}
+               if (previous := s.oidc.previous_client_secret) is not None else {}),
             "require_pkce": s.oidc.require_pkce,
             "jwks": s.oidc.jwks,
             "jwks_uri": s.oidc.jwks_uri,

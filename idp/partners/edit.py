@@ -1,10 +1,13 @@
-"""Changing the partner folder from the command line: adding a service, disabling a partner.
+"""Changing the partner folder from the command line: adding a service, disabling or
+enabling a partner, giving a service a new client secret.
 
 The folder is what a running proxy reloads, so a change reaches it only whole
 and valid: the registry *as it would be* is validated in a temporary copy of the
 folder first, and the file then appears (or is replaced) with one atomic rename.
 A human-edited partner file keeps its comments and layout: disabling touches one
-line, and the result is checked to differ from the original in ``active`` only.
+line, and the result is checked to differ from the original in ``active`` only
+(likewise a new secret, in ``oidc.client_secret_sha256`` and
+``oidc.previous_client_secret`` only).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,22 +283,77 @@ def with_organisation_id(data: dict[str, Any], organisation_id: str) -> dict[str
 # --- a new client secret -------------------------------------------------------------------
 
 _SECRET_LINE = re.compile(r"^(?P<indent>[ \t]+)client_secret_sha256:[^\n]*$", re.MULTILINE)
+_PREVIOUS_LINE = re.compile(r"^(?P<indent>[ \t]+)previous_client_secret:[^\n]*$", re.MULTILINE)
+
+#: Longest overlap of a new client secret with the previous one (90 days): long enough for a
+#: partner's release cycle, short enough that a leaked secret does not live on unnoticed.
+MAX_OVERLAP_SECONDS = 90 * 24 * 3600
 
 
-def with_secret_sha256(text: str, digest: str) -> str:
-    """The partner file with ``oidc.client_secret_sha256`` set to ``digest`` and nothing else
-    changed (the one line is replaced; the result is checked like :func:`with_active_false`)."""
+@dataclass(frozen=True)
+class Previous:
+    """The previous secret kept for an overlap: its SHA-256 and when it stops working."""
+
+    sha256: str
+    expires_at: dt.datetime
+
+    @property
+    def expires_at_text(self) -> str:
+        """As written in the partner file and shown to the operator: ISO-8601 UTC, ``Z``."""
+        return self.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _without_previous(lines: list[str], indent: str) -> list[str]:
+    """``lines`` without the ``previous_client_secret:`` entry at ``indent`` (its line and
+    the more indented lines of a block mapping under it)."""
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if skipping:
+            stripped = line.lstrip(" \t")
+            if stripped and len(line) - len(stripped) > len(indent):
+                continue
+            skipping = False
+        if line.startswith(f"{indent}previous_client_secret:"):
+            skipping = True
+            continue
+        out.append(line)
+    return out
+
+
+def with_secret_sha256(text: str, digest: str, previous: Previous | None = None) -> str:
+    """The partner file with ``oidc.client_secret_sha256`` set to ``digest`` and
+    ``oidc.previous_client_secret`` set to ``previous`` (right after the secret), or
+    removed when ``previous`` is ``None``; nothing else changed (checked by re-parsing, like
+    :func:`with_active`)."""
     found = list(_SECRET_LINE.finditer(text))
     if len(found) != 1:
         raise ConfigError("has no single 'client_secret_sha256:' line under 'oidc:': set the "
                           "hash by hand (ncconnect partenaires hash-secret)")
     m = found[0]
-    new = text[:m.start()] + f"{m['indent']}client_secret_sha256: {digest}" + text[m.end():]
+    indent = m["indent"]
+    if any(p["indent"] != indent for p in _PREVIOUS_LINE.finditer(text)):
+        raise ConfigError("its 'previous_client_secret:' is not beside 'client_secret_sha256:': "
+                          "set both by hand")
+    head, tail = text[:m.start()], text[m.end():]
+    secret_lines = [f"{indent}client_secret_sha256: {digest}"]
+    if previous is not None:
+        secret_lines += [f"{indent}previous_client_secret:",
+                         f"{indent}  sha256: {previous.sha256}",
+                         f"{indent}  expires_at: {previous.expires_at_text}"]
+    marker = "\0"
+    lines = _without_previous((head + marker + tail).split("\n"), indent)
+    new = "\n".join(lines).replace(marker, "\n".join(secret_lines), 1)
     before, after = yaml.safe_load(text), yaml.safe_load(new)
-    expected = {**before, "oidc": {**before.get("oidc", {}), "client_secret_sha256": digest}}
-    if after != expected:
+    oidc = {k: v for k, v in before.get("oidc", {}).items() if k != "previous_client_secret"}
+    oidc["client_secret_sha256"] = digest
+    if previous is not None:
+        oidc["previous_client_secret"] = {"sha256": previous.sha256,
+                                          "expires_at": previous.expires_at}
+    if after != {**before, "oidc": oidc}:
         raise ConfigError("its layout is unusual and the edit would change more than "
-                          "'oidc.client_secret_sha256': set it by hand")
+                          "'oidc.client_secret_sha256' and 'oidc.previous_client_secret': set "
+                          "them by hand")
     return new
 
 
@@ -304,13 +363,24 @@ class NewSecret:
     #: The new client secret: shown once, never kept (only its SHA-256 is written).
     client_secret: str
     registry: Registry
+    #: The previous secret, still accepted until its expiry (``None``: it stopped at once).
+    previous: Previous | None = None
 
 
 def new_client_secret(folder: Path, partner_id: str, dictionary: Dictionary,
-                      allow_loopback_http: bool) -> NewSecret:
+                      allow_loopback_http: bool, overlap_seconds: int = 0,
+                      now: float | None = None) -> NewSecret:
     """Generate a client secret for a secret-based OIDC service and write its SHA-256 into the
-    service's file (validated with the whole registry, atomically): the previous secret stops
-    working at the next reload. No overlap: the service must switch at once."""
+    service's file (validated with the whole registry, atomically).
+
+    With ``overlap_seconds`` the current secret's hash is kept as
+    ``oidc.previous_client_secret``, accepted until ``now + overlap_seconds`` (``now``
+    defaults to the clock), so the partner switches without an outage; an earlier previous
+    secret is replaced (only the secret being replaced can still be in use). Without, the
+    previous secret (and any earlier one) stops working at the next reload."""
+    if not 0 <= overlap_seconds <= MAX_OVERLAP_SECONDS:
+        raise ConfigError(f"overlap: {overlap_seconds} seconds: give 0 to "
+                          f"{MAX_OVERLAP_SECONDS} (90 days)")
     current = check_folder(folder, dictionary, allow_loopback_http)
     service = current.services.get(partner_id)
     if service is None:
@@ -320,45 +390,57 @@ def new_client_secret(folder: Path, partner_id: str, dictionary: Dictionary,
             "client_secret_basic", "client_secret_post"):
         raise ConfigError(f"{path}: oidc.token_endpoint_auth_method: this service does not "
                           "authenticate with a client secret")
+    previous = None
+    if overlap_seconds and service.oidc.client_secret_sha256:
+        start = int(time.time() if now is None else now)
+        previous = Previous(service.oidc.client_secret_sha256,
+                            dt.datetime.fromtimestamp(start + overlap_seconds, dt.UTC))
     secret = secrets.token_urlsafe(32)
     try:
         new = with_secret_sha256(path.read_text(encoding="utf-8"),
-                                 hashlib.sha256(secret.encode()).hexdigest())
+                                 hashlib.sha256(secret.encode()).hexdigest(), previous)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     registry = validate_with(folder, {path.name: new}, dictionary, allow_loopback_http)
     atomic_write(path, new, replace=True)
-    return NewSecret(path, secret, registry)
+    return NewSecret(path, secret, registry, previous)
 
 
-# --- disable -------------------------------------------------------------------------------
+# --- disable, enable ----------------------------------------------------------------------
 
 _ACTIVE_LINE = re.compile(r"^active:[ \t]*(?P<value>[^#\n]*?)[ \t]*(?P<comment>#[^\n]*)?$",
                           re.MULTILINE)
 _ID_LINE = re.compile(r"^id:[^\n]*$", re.MULTILINE)
 
 
-def with_active_false(text: str) -> str:
-    """The partner file with its top-level ``active:`` set to false, and nothing else changed:
-    the one line is edited (its comment kept), or ``active: false`` inserted after ``id:``."""
+def with_active(text: str, active: bool) -> str:
+    """The partner file with its top-level ``active:`` set to ``active``, and nothing else
+    changed: the one line is edited (its comment kept), or ``active: ...`` inserted after
+    ``id:``."""
+    value = "true" if active else "false"
     found = list(_ACTIVE_LINE.finditer(text))
     if len(found) > 1:
         raise ConfigError("has several top-level 'active:' lines: keep one")
     if found:
         m = found[0]
-        line = "active: false" + (f"  {m['comment']}" if m["comment"] else "")
+        line = f"active: {value}" + (f"  {m['comment']}" if m["comment"] else "")
         new = text[:m.start()] + line + text[m.end():]
     else:
         ids = list(_ID_LINE.finditer(text))
         if len(ids) != 1:
-            raise ConfigError("has no single top-level 'id:' line to put 'active: false' "
-                              "after: add 'active: false' by hand")
-        new = text[:ids[0].end()] + "\nactive: false" + text[ids[0].end():]
+            raise ConfigError(f"has no single top-level 'id:' line to put 'active: {value}' "
+                              f"after: add 'active: {value}' by hand")
+        new = text[:ids[0].end()] + f"\nactive: {value}" + text[ids[0].end():]
     before, after = yaml.safe_load(text), yaml.safe_load(new)
-    if after != {**before, "active": False}:
+    if after != {**before, "active": active}:
         raise ConfigError("its layout is unusual and the edit would change more than "
-                          "'active': set 'active: false' by hand")
+                          f"'active': set 'active: {value}' by hand")
     return new
+
+
+def with_active_false(text: str) -> str:
+    """The partner file with ``active: false`` (see :func:`with_active`)."""
+    return with_active(text, False)
 
 
 @dataclass
@@ -368,25 +450,47 @@ class Disabled:
     registry: Registry
 
 
-def disable_partner(folder: Path, partner_id: str, dictionary: Dictionary,
-                    allow_loopback_http: bool) -> Disabled:
-    """Set ``active: false`` in one partner's file, validated, atomically; idempotent."""
+@dataclass
+class Enabled:
+    path: Path
+    changed: bool
+    registry: Registry
+
+
+def _set_active(folder: Path, partner_id: str, dictionary: Dictionary,
+                allow_loopback_http: bool, active: bool) -> tuple[Path, bool, Registry]:
+    """Set one partner's ``active:``, validated with the whole registry, atomically; nothing
+    is written when it already has that value."""
     current = check_folder(folder, dictionary, allow_loopback_http)
     partner = (current.services.get(partner_id) or current.sources.get(partner_id)
                or current.directories.get(partner_id))
     if partner is None:
         raise unknown_partner(folder, partner_id, current)
     path = current.files[partner_id]
-    if not partner.active:
-        return Disabled(path, False, current)
+    if partner.active == active:
+        return path, False, current
     text = path.read_text(encoding="utf-8")
     try:
-        new = with_active_false(text)
+        new = with_active(text, active)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     registry = validate_with(folder, {path.name: new}, dictionary, allow_loopback_http)
     atomic_write(path, new, replace=True)
-    return Disabled(path, True, registry)
+    return path, True, registry
+
+
+def disable_partner(folder: Path, partner_id: str, dictionary: Dictionary,
+                    allow_loopback_http: bool) -> Disabled:
+    """Set ``active: false`` in one partner's file, validated, atomically; idempotent."""
+    return Disabled(*_set_active(folder, partner_id, dictionary, allow_loopback_http, False))
+
+
+def enable_partner(folder: Path, partner_id: str, dictionary: Dictionary,
+                   allow_loopback_http: bool) -> Enabled:
+    """Set ``active: true`` in one partner's file (its comment kept), validated with the
+    whole registry, atomically; idempotent. The way back from :func:`disable_partner`
+    without editing the file by hand."""
+    return Enabled(*_set_active(folder, partner_id, dictionary, allow_loopback_http, True))
 
 
 def unknown_partner(folder: Path, partner_id: str, registry: Registry) -> ConfigError:

@@ -12,6 +12,7 @@ the same file is valid or not depending on the deployment.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
@@ -162,11 +163,53 @@ def text_in(value: object, lang: str) -> tuple[str, str]:
     return ("" if value is None else str(value)), "fr"
 
 
+def _utc_instant(value: object) -> dt.datetime:
+    """An ISO-8601 instant in UTC (``2026-12-11T04:00:00Z``). YAML gives a datetime for an
+    unquoted one and a string for a quoted one; both are accepted, a naive or non-UTC time is
+    not: the expiry is compared with the proxy's clock and read by people in several zones."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO-8601 date and time: write it like "
+                             "2026-12-11T04:00:00Z") from None
+    if not isinstance(value, dt.datetime):
+        raise ValueError("must be a date and time in UTC, like 2026-12-11T04:00:00Z")
+    if value.tzinfo is None or value.utcoffset() != dt.timedelta(0):
+        raise ValueError(f"{value.isoformat()} must be in UTC: end it with Z, like "
+                         "2026-12-11T04:00:00Z")
+    return value.astimezone(dt.UTC)
+
+
+class PreviousClientSecret(Strict):
+    """The secret a service had before its secret was regenerated, kept for an overlap so the
+    partner can switch without an outage (``ncconnect partenaires new-secret
+    --overlap-hours``). An expiry in the past is valid: the file must not turn invalid with
+    time, the secret simply stops working."""
+
+    #: SHA-256 (hex) of the previous secret, like ``client_secret_sha256``.
+    sha256: str
+    #: Until when the previous secret is accepted at the token endpoint (UTC).
+    expires_at: Annotated[dt.datetime, PlainValidator(_utc_instant),
+                          PlainSerializer(lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ")),
+                          WithJsonSchema({"type": "string", "format": "date-time"})]
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        if not re.fullmatch(r"[0-9a-f]{64}", v):
+            raise ValueError("must be 64 lowercase hex digits: the SHA-256 of the previous "
+                             "secret (the former client_secret_sha256)")
+        return v
+
+
 class OidcClient(Strict):
     client_id: str = Field(min_length=3, max_length=128)
     #: SHA-256 (hex) of the client secret. Client secrets are random and long, so a
     #: fast hash is enough; the secret itself never sits in a partner file.
     client_secret_sha256: str | None = None
+    #: The secret before the last regeneration, still accepted until its ``expires_at``.
+    previous_client_secret: PreviousClientSecret | None = None
     token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post",
                                         "private_key_jwt", "none"] = "client_secret_basic"
     #: Public keys for ``private_key_jwt`` (RFC 7523): inline JWKS or an https URL to fetch it.
@@ -214,6 +257,18 @@ class OidcClient(Strict):
 
     @model_validator(mode="after")
     def _auth(self) -> OidcClient:
+        previous = self.previous_client_secret
+        if previous is not None:
+            if self.token_endpoint_auth_method not in ("client_secret_basic",
+                                                       "client_secret_post"):
+                raise ValueError("previous_client_secret is for clients authenticating with a "
+                                 "secret (client_secret_basic, client_secret_post): remove it")
+            if not self.client_secret_sha256:
+                raise ValueError("previous_client_secret needs the current secret: set "
+                                 "client_secret_sha256")
+            if previous.sha256 == self.client_secret_sha256:
+                raise ValueError("previous_client_secret.sha256 is the current "
+                                 "client_secret_sha256: remove previous_client_secret")
         has_keys = self.jwks is not None or self.jwks_uri is not None
         if self.token_endpoint_auth_method == "private_key_jwt":
             if self.client_secret_sha256:

@@ -8,12 +8,18 @@ secret client presenting an assertion, is refused like a wrong secret.
 A ``private_key_jwt`` request (RFC 7521 §4.2) names its client in the
 assertion's ``iss``; a ``client_id`` parameter is optional and, when sent,
 must be that same client. The assertion is verified in :mod:`.client_assertion`.
+
+A client still using its previous secret during an overlap (see
+:meth:`.clients.Client.matching_secret`) is let in and logged, client id only,
+so operators see which partners have not switched yet.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
+import logging
 from collections.abc import Mapping
 from urllib.parse import unquote_plus
 
@@ -26,6 +32,8 @@ from .client_assertion import (
 from .clients import Client, ClientRegistry
 from .errors import OAuthError, invalid_client
 from .params import BadParameter, text
+
+logger = logging.getLogger("ncconnect.oidc")
 
 MAX_HEADER = 4096
 MAX_ID = 128
@@ -103,6 +111,18 @@ def authenticate_client(authorization: str, params: Mapping[str, str],
         raise invalid_client("unknown client or client authentication missing")
     if client.auth_method != method:
         raise invalid_client(f"this client must authenticate with {client.auth_method}")
-    if method != "none" and (secret is None or not client.secret_matches(secret)):
-        raise invalid_client("client authentication failed")
+    if method != "none":
+        matched = client.matching_secret(secret) if secret is not None else None
+        if matched is None:
+            raise invalid_client("client authentication failed")
+        if matched == "previous":
+            _log_previous_secret(client)
     return client
+
+
+def _log_previous_secret(client: Client) -> None:
+    expires = dt.datetime.fromtimestamp(client.previous_secret_expires_at or 0, dt.UTC)
+    logger.warning("client authenticated with its previous secret: the partner has not "
+                   "switched to the new one yet", extra={
+                       "client": client.client_id,
+                       "previous_secret_expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ")})
