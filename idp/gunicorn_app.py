@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
+from .assemble import config_path
+from .partners.generation import Watcher
+from .schema_errors import ConfigError
+from .settings import Settings, load_settings
 from .wsgi import make_app
 
 logger = logging.getLogger("ncconnect.reload")
@@ -81,7 +86,14 @@ class ProxyServer(BaseApplication):
     preload only builds a new app when ``callable`` is unset, and forks new workers from
     it while the old ones finish their requests. A configuration that does not assemble
     is logged and the previous app is kept, so the new workers serve what the old ones
-    did. Logins in progress survive either way: their state is in the shared store."""
+    did. Logins in progress survive either way: their state is in the shared store.
+
+    Hosts sharing a partner folder reload together: once the master is ready
+    (``when_ready``), a :class:`~idp.partners.generation.Watcher` thread reads the registry
+    generation in the shared store every ``registry.poll_seconds`` and sends SIGHUP to this
+    master when another host (or the portal, or ``partenaires reload``) bumped it. Every
+    reload, whatever sent it, first takes the generation current then as seen, so a host
+    that bumped and reloaded itself does not reload a second time."""
 
     def __init__(self, config: Path, bind: str, workers: int, store: str | None = None,
                  log_level: str = "info", access_log: Path | None = None,
@@ -112,7 +124,10 @@ class ProxyServer(BaseApplication):
             # rows a last time (its timer thread dies with the worker).
             "worker_exit": _worker_exit,
             "child_exit": _child_exit,
+            "when_ready": self._start_watcher,
+            "on_exit": self._stop_watcher,
         }
+        self.watcher: Watcher | None = None
         if os.environ.get(PROFILE_DIR_ENV):  # bench/profile.py only
             self.options["post_worker_init"] = _profile_worker
         super().__init__()
@@ -122,11 +137,38 @@ class ProxyServer(BaseApplication):
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
 
+    def read_settings(self) -> Settings:
+        """The settings as :func:`idp.wsgi.make_app` reads them (same overrides)."""
+        return load_settings(config_path(self.config_file),
+                             store=self.store or os.environ.get("NCC_STORE"),
+                             data_dir=self.data_dir)
+
+    def _start_watcher(self, _server: object) -> None:
+        """``when_ready``: in the master, once, after the first assembly and before any worker
+        is forked (the watcher's store is its own, opened in its thread)."""
+        if self.watcher is not None:
+            return
+        try:
+            settings = self.read_settings()
+        except ConfigError as exc:  # edited since the app was assembled, a moment ago
+            logger.error("registry watcher not started: this host reloads only on SIGHUP",
+                         extra={"problem": str(exc)})
+            return
+        self.watcher = Watcher(settings.store_url, settings.registry.poll_seconds)
+        self.watcher.start()
+
+    def _stop_watcher(self, _server: object) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+
     def load(self):
         return make_app(self.config_file, store=self.store, data_dir=self.data_dir)
 
     def reload(self) -> None:
         super().reload()
+        if self.watcher is not None:
+            # Before the files are read: a change bumped after this moment reloads again.
+            self.watcher.reloading()
         try:
             app = self.load()
         except Exception as exc:  # noqa: BLE001 - any failure keeps the running configuration
@@ -134,5 +176,11 @@ class ProxyServer(BaseApplication):
                          extra={"problem": f"{type(exc).__name__}: {exc}"})
             return
         self.callable = app
+        if self.watcher is not None:
+            # They assembled: the store or the interval may be new (an edit since then keeps
+            # the watcher's; the next reload reads them again).
+            with contextlib.suppress(ConfigError):
+                settings = self.read_settings()
+                self.watcher.configure(settings.store_url, settings.registry.poll_seconds)
         # warning, not info: a configuration change is an audit event, kept at any log level.
         logger.warning("configuration reloaded: new workers serve it")

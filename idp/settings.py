@@ -118,6 +118,18 @@ class PortalSettings(BaseModel):
                                   description="hours an enrolment link works, unless --hours")
 
 
+class RegistrySettings(BaseModel):
+    """``registry: {poll_seconds}``: every host's gunicorn master reads the registry
+    generation in the shared store this often and reloads when it changed
+    (:mod:`idp.partners.generation`), so that hosts sharing a partner folder all serve a
+    change made on any of them within this many seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+    poll_seconds: int = Field(20, ge=2, le=60,
+                              description="seconds between two reads of the registry "
+                                          "generation by each host")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     base_url: str
@@ -147,6 +159,8 @@ class Settings(BaseModel):
     audit: AuditSettings = AuditSettings()
     #: The administration portal's roles and enrolment links (:mod:`plugins.frontends.admin`).
     portal: PortalSettings = PortalSettings()
+    #: How often each host checks the shared store for a registry change made elsewhere.
+    registry: RegistrySettings = RegistrySettings()
 
     #: Folder of the settings file: relative paths above are relative to it.
     origin: Path = Field(Path("."), exclude=True)

@@ -1,5 +1,5 @@
-"""``ncconnect partenaires add``, ``disable`` and ``reload``: changing the registry a running
-proxy serves, one validated, atomic step at a time."""
+"""``ncconnect partenaires add``, ``disable``, ``enable``, ``new-secret`` and ``reload``:
+changing the registry a running proxy serves, one validated, atomic step at a time."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from pathlib import Path
 
 import click
 
-from ..partners.edit import add_service, check_folder, disable_partner
+from ..partners.edit import (
+    MAX_OVERLAP_SECONDS,
+    add_service,
+    check_folder,
+    disable_partner,
+    enable_partner,
+    new_client_secret,
+)
 from ..partners.registration import load_request
 from ..schema_errors import ConfigError
 from .base import PID_FILE, config_option, fail, partner_context
@@ -22,7 +29,8 @@ from .partners import SETTINGS_HELP, partenaires
 @click.option("--id", "partner_id", default=None,
               help="Partner id (default: derived from the request's service_name).")
 @click.option("--inactive", is_flag=True,
-              help="Write the service with active: false (enable it later by editing the file).")
+              help="Write the service with active: false (enable it later with "
+                   "'ncconnect partenaires enable').")
 def partenaires_add(request_file: Path, config: str, partner_id: str | None,
                     inactive: bool) -> None:
     """Register a service from REQUEST_FILE, the registration request its organisation filled
@@ -52,7 +60,8 @@ def partenaires_add(request_file: Path, config: str, partner_id: str | None,
 @config_option(SETTINGS_HELP)
 def partenaires_disable(name: str, config: str) -> None:
     """Set active: false in NAME's partner file (its comments and layout kept), after
-    checking the registry stays valid. The file stays; edit it back to true to re-enable."""
+    checking the registry stays valid. The file stays; 'ncconnect partenaires enable NAME'
+    serves it again."""
     ctx = partner_context(config)
     try:
         done = disable_partner(ctx.folder, name, ctx.dictionary, ctx.allow_loopback_http)
@@ -67,6 +76,66 @@ def partenaires_disable(name: str, config: str) -> None:
             if s.active and not any(done.registry.sources[x].active for x in s.sources):
                 click.echo(f"warning: service {s.id} has no active identity source left",
                            err=True)
+    click.echo("Run 'ncconnect partenaires reload' to apply it without a restart.")
+
+
+@partenaires.command("enable")
+@click.argument("name")
+@config_option(SETTINGS_HELP)
+def partenaires_enable(name: str, config: str) -> None:
+    """Set active: true in NAME's partner file (its comments and layout kept), after checking
+    the registry stays valid: the way back from 'ncconnect partenaires disable'."""
+    ctx = partner_context(config)
+    try:
+        done = enable_partner(ctx.folder, name, ctx.dictionary, ctx.allow_loopback_http)
+    except ConfigError as exc:
+        fail(exc)
+    if not done.changed:
+        click.echo(f"{name} is already enabled in {done.path}: nothing changed")
+        return
+    click.echo(f"enabled {name}: active: true in {done.path}")
+    service = done.registry.services.get(name)
+    if service is not None and not any(done.registry.sources[x].active
+                                       for x in service.sources):
+        click.echo(f"warning: service {name} has no active identity source: enable one of "
+                   f"{', '.join(service.sources)}", err=True)
+    click.echo("Run 'ncconnect partenaires reload' to apply it without a restart.")
+
+
+#: Longest overlap ``new-secret`` accepts, in hours (2160: 90 days).
+MAX_OVERLAP_HOURS = MAX_OVERLAP_SECONDS // 3600
+
+
+@partenaires.command("new-secret")
+@click.argument("name")
+@config_option(SETTINGS_HELP)
+@click.option("--overlap-hours", type=click.IntRange(0, MAX_OVERLAP_HOURS), default=168,
+              show_default=True,
+              help="How long the current secret keeps working beside the new one, so the "
+                   f"partner can switch without an outage (0: it stops at the next reload; "
+                   f"at most {MAX_OVERLAP_HOURS}).")
+def partenaires_new_secret(name: str, config: str, overlap_hours: int) -> None:
+    """Give the secret-based OIDC service NAME a new client secret, printed here once; only
+    its SHA-256 is written (one line of the file, validated with the whole registry). The
+    current secret is kept as previous_client_secret until the overlap ends."""
+    ctx = partner_context(config)
+    try:
+        made = new_client_secret(ctx.folder, name, ctx.dictionary, ctx.allow_loopback_http,
+                                 overlap_seconds=overlap_hours * 3600)
+    except ConfigError as exc:
+        fail(exc)
+    click.echo(f"wrote {made.path}: new client secret for {name}")
+    service = made.registry.services[name]
+    assert service.oidc is not None
+    click.echo(f"client_id: {service.oidc.client_id}")
+    click.echo(f"client_secret: {made.client_secret}")
+    click.echo("Store it now, it is not kept: give it to the partner over a safe channel; "
+               "only its SHA-256 is in the partner file.")
+    if made.previous is not None:
+        click.echo(f"The previous secret keeps working until {made.previous.expires_at_text} "
+                   "(UTC), then is refused: the partner must switch before.")
+    else:
+        click.echo("The previous secret is refused once the proxy reloads.")
     click.echo("Run 'ncconnect partenaires reload' to apply it without a restart.")
 
 
@@ -91,12 +160,20 @@ def _read_pid(pid_file: Path) -> int:
 @config_option(SETTINGS_HELP)
 @click.option("--pid-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help=f"The running proxy's pid file (default: the settings' DATA_DIR/{PID_FILE}).")
-def partenaires_reload(config: str, pid_file: Path | None) -> None:
-    """Validate the partner registry, then make the running proxy reload it (SIGHUP to the
-    gunicorn master): new workers serve the new configuration, logins in progress continue.
-    An invalid registry is refused here and nothing is sent. If the proxy cannot assemble
-    the new configuration (SAML metadata, secrets from its environment), it logs an error
-    and keeps serving the previous one."""
+@click.option("--store", default=None, envvar="NCC_STORE", show_envvar=True,
+              help="Store URL overriding the settings (as for 'ncconnect serve --store'): "
+                   "where the registry generation every host watches is bumped.")
+def partenaires_reload(config: str, pid_file: Path | None, store: str | None) -> None:
+    """Validate the partner registry, then make every proxy host reload it: bump the registry
+    generation in the shared store (each host's master watches it and reloads within its
+    registry.poll_seconds) and send SIGHUP to this host's gunicorn master, if one runs here.
+    New workers serve the new configuration, logins in progress continue. An invalid
+    registry is refused here and nothing is sent. If a proxy cannot assemble the new
+    configuration (SAML metadata, secrets from its environment), it logs an error and keeps
+    serving the previous one."""
+    from ..partners.generation import bump_url
+    from ..stores import StoreUnavailable
+
     ctx = partner_context(config)
     try:
         reg = check_folder(ctx.folder, ctx.dictionary, ctx.allow_loopback_http)
@@ -104,9 +181,26 @@ def partenaires_reload(config: str, pid_file: Path | None) -> None:
         for line in str(exc).splitlines():
             click.echo(f"error: {line}", err=True)
         fail("the registry is invalid: nothing was sent to the proxy")
+    counts = f"{len(reg.services)} services, {len(reg.sources)} identity sources"
+    # Bumped before the local SIGHUP: the local reload then takes this generation as seen
+    # and its watcher does not reload a second time.
+    try:
+        url = ctx.settings.model_copy(update={"store": store}).store_url if store \
+            else ctx.settings.store_url  # 'embedded' is DATA_DIR/store.db, as for serve
+        generation: int | None = bump_url(url)
+    except (StoreUnavailable, ValueError, OSError) as exc:
+        generation = None
+        click.echo(f"warning: registry generation not bumped ({exc}): other hosts reload "
+                   "only when signalled", err=True)
     pid_file = pid_file or ctx.settings.data / PID_FILE
-    pid = _read_pid(pid_file)
-    os.kill(pid, signal.SIGHUP)
-    click.echo(f"sent SIGHUP to the proxy (pid {pid}): {len(reg.services)} services, "
-               f"{len(reg.sources)} identity sources; new workers take over as the old ones "
-               "finish their requests")
+    if generation is None or pid_file.exists():
+        pid = _read_pid(pid_file)  # without a store, the local proxy is the only one told
+        os.kill(pid, signal.SIGHUP)
+        click.echo(f"sent SIGHUP to the proxy (pid {pid}): {counts}; new workers take over "
+                   "as the old ones finish their requests")
+    else:
+        click.echo(f"no proxy runs here ({pid_file} absent): {counts}")
+    if generation is not None:
+        click.echo(f"registry generation {generation}: every host sharing the store reloads "
+                   f"within its registry.poll_seconds ({ctx.settings.registry.poll_seconds} s "
+                   "in these settings)")
