@@ -129,9 +129,10 @@ class SqliteStore(Store):
     # -- expiry ------------------------------------------------------------------------
 
     def sweep(self) -> int:
-        """Delete every expired row now; the number deleted."""
+        """Delete every expired row now; the number deleted. Never starts the timer thread:
+        :meth:`close` sweeps a last time after stopping it."""
         now = time.time()
-        conn = self._connect()
+        conn = self._connect(sweeper=False)
         try:
             deleted = sum(conn.execute(sql, (now,)).rowcount for sql in (
                 "DELETE FROM records WHERE expires <= ?", "DELETE FROM items WHERE expires <= ?",
