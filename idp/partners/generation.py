@@ -84,14 +84,14 @@ class _MasterSqliteStore(SqliteStore):
 def _private_store(url: str) -> Store:
     """A store instance of the caller's own, never the process's cached one
     (:func:`idp.stores.open_store`), whose connections workers inherit at fork."""
-    from ..stores import _build  # the URL grammar of open_store, without its cache
+    from ..stores import build_store
 
     if url.startswith("sqlite://"):
         path = url[len("sqlite://"):].split("?", 1)[0]
         if not path.startswith("/"):
             raise ValueError(f"store url {url!r}: use sqlite:///absolute/path.db")
         return _MasterSqliteStore(path)
-    return _build(url)
+    return build_store(url)
 
 
 class Watcher:

@@ -22,8 +22,8 @@ from .base import Put, Record, Store, StoreUnavailable
 if TYPE_CHECKING:
     from .redis import SentinelSettings
 
-__all__ = ["Put", "Record", "Store", "StoreUnavailable", "check_store_url", "close_all",
-           "open_store"]
+__all__ = ["Put", "Record", "Store", "StoreUnavailable", "build_store", "check_store_url",
+           "close_all", "open_store"]
 
 _opened: dict[str, Store] = {}
 
@@ -31,7 +31,7 @@ _opened: dict[str, Store] = {}
 def open_store(url: str) -> Store:
     store = _opened.get(url)
     if store is None:
-        store = _build(url)
+        store = build_store(url)
         _opened[url] = store
     return store
 
@@ -43,7 +43,9 @@ def close_all() -> None:
         _opened.popitem()[1].close()
 
 
-def _build(url: str) -> Store:
+def build_store(url: str) -> Store:
+    """A new store for ``url``, never the process's cached one (:func:`open_store`): for a
+    thread or a command that opens and closes its own."""
     parsed = urlparse(url)
     scheme = parsed.scheme
     if scheme == "sqlite":

@@ -98,9 +98,9 @@ def scan_redis(url: str, values: Iterable[str], pattern: str = "*",
     report.strings = len(set(needles.values()))
     if urlparse(url).scheme == "redis+sentinel":
         # The primary the sentinels name (replicas hold the same records).
-        from . import _build
+        from . import build_store
 
-        client = _build(url).client  # type: ignore[attr-defined]
+        client = build_store(url).client  # type: ignore[attr-defined]
     else:
         client = redis.Redis.from_url(url)
     try:
