@@ -413,6 +413,7 @@ def _admin_frontend(st: Settings) -> dict:
         "session_ttl": st.lifetimes.account_session,
         "role_days": st.portal.role_days,
         "invitation_hours": st.portal.invitation_hours,
+        "secret_overlap_hours": st.portal.secret_overlap_hours,
         # Approvals reload the proxy as 'ncconnect partenaires reload' does (SIGHUP).
         "pid_file": str(st.data / PID_FILE),
         "partners_dir": str(st.path(st.partners_dir)),

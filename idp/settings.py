@@ -106,7 +106,8 @@ class HelpContact(BaseModel):
 
 
 class PortalSettings(BaseModel):
-    """``portal: {role_days, invitation_hours}``: the administration portal (``/admin/``). A
+    """``portal: {role_days, invitation_hours, secret_overlap_hours}``: the administration and
+    partner portal (``/admin/``, ``/partenaires/``). A
     role lapses after ``role_days`` without a sign-in (13 months by default: an access review
     by default); an enrolment link printed by ``ncconnect admin add`` works once, within
     ``invitation_hours`` (``--hours`` sets another lifetime for one link, within the same
@@ -116,6 +117,10 @@ class PortalSettings(BaseModel):
     role_days: int = Field(395, ge=1, le=800, description="days a role lasts without a sign-in")
     invitation_hours: int = Field(72, ge=1, le=720,
                                   description="hours an enrolment link works, unless --hours")
+    secret_overlap_hours: float = Field(
+        168, ge=0, le=2160,
+        description="hours a regenerated client secret's predecessor keeps working, so the "
+                    "partner switches without an outage (0: at once)")
 
 
 class RegistrySettings(BaseModel):

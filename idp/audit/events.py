@@ -47,14 +47,23 @@ EVENTS = {
                       "the role partner of an organisation (role, organisation, hours, "
                       "invitation: start of its hash)",
     "request_submitted": "a partner organisation's member submitted a service request, new or "
-                         "edited (organisation, request, again)",
+                         "edited (organisation, request, kind: new or change, again; a "
+                         "change: service, fields changed by name, review needed)",
+    "request_saved": "a partner organisation's member saved a request as a draft, unchecked "
+                     "(organisation, request, kind, service)",
     "request_changes_requested": "an administrator asked for changes to a service request "
                                  "(organisation, request)",
     "request_rejected": "an administrator rejected a service request (organisation, request)",
-    "request_approved": "an administrator approved a service request: its partner file was "
-                        "written (organisation, request, service)",
+    "request_approved": "a service request was approved and its partner file written: by "
+                        "an administrator, or at once for a change needing no review "
+                        "(organisation, request, kind, service)",
     "secret_generated": "a partner's member generated the client secret of an approved "
                         "service, shown once (organisation, request, service)",
+    "secret_regenerated": "a partner's member replaced the client secret of their service; "
+                          "the previous one works for the overlap (organisation, service, "
+                          "overlap_hours)",
+    "service_disabled": "an administrator disabled a service from /admin/ (service)",
+    "service_enabled": "an administrator enabled a service again from /admin/ (service)",
     "portal_refused": "a sign-in to the administration portal was refused (reason: no_role, "
                       "level, invitation_used_or_expired)",
 }

@@ -8,9 +8,14 @@ again), its status and the administrators' message. It lives one year after its 
 without knowing the organisations in advance. A member reads and changes only the items of
 their own organisation's collection: another organisation's request id finds nothing.
 
-Statuses: ``submitted`` -> ``changes_requested`` (the partner edits and submits again) |
-``rejected`` | ``approved`` (the partner file is written). The client secret of an approved
-OIDC service is generated once (``secret_generated_at``).
+Statuses: ``draft`` (saved unchecked, seen by its organisation only) -> ``submitted`` ->
+``changes_requested`` (the partner edits and submits again) | ``rejected`` | ``approved``
+(the partner file is written). The client secret of an approved OIDC service is generated
+once here (``secret_generated_at``); later ones from the service's page.
+
+Kinds: ``new`` (a service to register) and ``change`` (a proposal for the approved service
+``service_id``; applied at once when it needs no review, see
+:func:`.formulaire.review_reasons`).
 """
 
 from __future__ import annotations
@@ -28,9 +33,13 @@ QUEUE_NAMESPACE = "portal-request-queue"
 QUEUE_OWNER = "all"
 #: One year after the last change.
 TTL = 365 * 86400
-SUBMITTED, CHANGES_REQUESTED, APPROVED, REJECTED = (
-    "submitted", "changes_requested", "approved", "rejected")
-STATUSES = (SUBMITTED, CHANGES_REQUESTED, APPROVED, REJECTED)
+DRAFT, SUBMITTED, CHANGES_REQUESTED, APPROVED, REJECTED = (
+    "draft", "submitted", "changes_requested", "approved", "rejected")
+STATUSES = (DRAFT, SUBMITTED, CHANGES_REQUESTED, APPROVED, REJECTED)
+#: The statuses in which the partner may still edit the form.
+EDITABLE = (DRAFT, CHANGES_REQUESTED)
+#: A request for a new service, or a change to an approved one.
+NEW, CHANGE = "new", "change"
 #: What an administrator may decide on a submitted request.
 DECISIONS = {"modifier": CHANGES_REQUESTED, "refuser": REJECTED, "approuver": APPROVED}
 _ID = re.compile(r"^[0-9a-f]{16}$")
@@ -56,25 +65,28 @@ class ServiceRequest:
     service_id: str = ""
     secret_generated_at: int = 0
     history: tuple[dict, ...] = field(default_factory=tuple)
+    kind: str = NEW
 
     def record(self) -> dict[str, Any]:
         return {"organisation": self.organisation, "status": self.status, "form": self.form,
                 "created_at": self.created_at, "updated_at": self.updated_at,
                 "message": self.message, "service_id": self.service_id,
                 "secret_generated_at": self.secret_generated_at,
-                "history": list(self.history)}
+                "history": list(self.history), "kind": self.kind}
 
 
 def _from_record(request_id: str, record: object) -> ServiceRequest | None:
     if not isinstance(record, dict) or record.get("status") not in STATUSES \
-            or not isinstance(record.get("form"), dict):
+            or not isinstance(record.get("form"), dict) \
+            or record.get("kind", NEW) not in (NEW, CHANGE):
         return None
     try:
         return ServiceRequest(
             request_id, str(record["organisation"]), record["status"], record["form"],
             int(record["created_at"]), int(record["updated_at"]), str(record.get("message", "")),
             str(record.get("service_id", "")), int(record.get("secret_generated_at", 0)),
-            tuple(h for h in record.get("history", []) if isinstance(h, dict)))
+            tuple(h for h in record.get("history", []) if isinstance(h, dict)),
+            record.get("kind", NEW))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -89,10 +101,13 @@ class Requests:
                             {"organisation": request.organisation}, TTL)
         return request
 
-    def submit(self, organisation: str, form: dict[str, Any]) -> ServiceRequest:
+    def submit(self, organisation: str, form: dict[str, Any], status: str = SUBMITTED,
+               kind: str = NEW, service_id: str = "") -> ServiceRequest:
+        """A new request (``status``: submitted, or a draft); a change names its service."""
         now = int(time.time())
-        return self.save(ServiceRequest(secrets.token_hex(8), organisation, SUBMITTED, form,
-                                        now, now, history=({"at": now, "status": SUBMITTED},)))
+        return self.save(ServiceRequest(secrets.token_hex(8), organisation, status, form,
+                                        now, now, service_id=service_id,
+                                        history=({"at": now, "status": status},), kind=kind))
 
     def change(self, request: ServiceRequest, status: str, **fields: Any) -> ServiceRequest:
         now = int(time.time())

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from idp.dictionary import Dictionary
@@ -28,13 +29,16 @@ from idp.partners.edit import render_partner_file, slugify, validate_with, with_
 from idp.partners.registration import RegistrationRequest
 from idp.partners.registry import Registry
 from idp.partners.schema import ID_PATTERN
+from idp.partners.update import planned_update
 from idp.schema_errors import ConfigError, field_path
 
-#: Attribute rows of the form (no script adds any).
+#: Attribute rows of a new request's form (no script adds any); a change proposal shows
+#: one row per attribute of the service and as many empty ones, up to :data:`MAX_ROWS`.
 ATTRIBUTE_ROWS = 6
+MAX_ROWS = 40
 TEXT_FIELDS = ("organisation", "contact", "service_name", "purpose", "legal_basis",
                "legal_reference", "protocol", "redirect_uris", "token_endpoint_auth_method",
-               "entity_id", "metadata_url", "loa_min", "remember_days")
+               "jwks_uri", "entity_id", "metadata_url", "loa_min", "remember_days")
 #: Bounds of what a partner may type (the store holds it for a year).
 MAX_FIELD = 2000
 #: Where a problem no field owns is shown: above the form.
@@ -49,10 +53,13 @@ def fields_of(posted: Mapping[str, Any], source_ids: list[str]) -> dict[str, Any
 
     form: dict[str, Any] = {name: text(name) for name in TEXT_FIELDS}
     form["sources"] = [s for s in source_ids if posted.get(f"source_{s}") == "on"]
+    rows = ATTRIBUTE_ROWS
+    while rows < MAX_ROWS and f"attr_name_{rows}" in posted:
+        rows += 1
     form["attributes"] = [{"name": text(f"attr_name_{i}"),
                            "justification": text(f"attr_justification_{i}"),
                            "optional": posted.get(f"attr_optional_{i}") == "on"}
-                          for i in range(ATTRIBUTE_ROWS)]
+                          for i in range(rows)]
     return form
 
 
@@ -93,6 +100,8 @@ def request_data(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str
         data["oidc"] = {"redirect_uris": form["redirect_uris"].split(),
                         "token_endpoint_auth_method": form["token_endpoint_auth_method"]
                         or "client_secret_basic"}
+        if form.get("jwks_uri"):
+            data["oidc"]["jwks_uri"] = form["jwks_uri"]
     elif form["protocol"] == "saml2":
         data["saml2"] = {"entity_id": form["entity_id"],
                          **({"metadata_url": form["metadata_url"]} if form["metadata_url"]
@@ -108,6 +117,8 @@ def form_field(path: str, form: Mapping[str, Any]) -> str:
     head = re.split(r"[.\[]", path, maxsplit=1)[0]
     if path.startswith("oidc.token_endpoint_auth_method"):
         return "token_endpoint_auth_method"
+    if path.startswith("oidc.jwks"):
+        return "jwks_uri"
     if head == "oidc":
         return "redirect_uris"
     if path.startswith("saml2.entity_id"):
@@ -128,6 +139,40 @@ def form_field(path: str, form: Mapping[str, Any]) -> str:
     if head in TEXT_FIELDS or head in ("sources", "attributes"):
         return head
     return GENERAL
+
+
+def _partner_file(request: RegistrationRequest, partner_id: str, organisation_id: str,
+                  registry: Registry, folder: Path, service_id: str | None) -> tuple[str, str]:
+    """(file name, content) of the partner file the request becomes: a new file (its secret
+    hash a placeholder), or the service's file changed (:mod:`idp.partners.update`)."""
+    if service_id is not None:
+        path, _, _, text = planned_update(folder, service_id, request, registry)
+        return path.name, text
+    placeholder = hashlib.sha256(b"not a secret: replaced at approval").hexdigest()
+    content = with_organisation_id(request.to_partner(
+        partner_id, True, client_secret_sha256=placeholder
+        if request.oidc is not None and request.oidc.uses_secret else None), organisation_id)
+    return f"{partner_id}.yaml", render_partner_file(content, [])
+
+
+def proposed_file(form: Mapping[str, Any], organisation_id: str, registry: Registry,
+                  folder: Path, service_id: str | None
+                  ) -> tuple[dict[str, Any] | None, dict[str, Any]] | None:
+    """(the service's current file, the file the request would write) as YAML data, for the
+    review's diff; ``None`` when the request does not make a partner file (its check says
+    why)."""
+    data, _ = request_data(form)
+    try:
+        request = RegistrationRequest.model_validate(data)
+        partner_id = service_id or slugify(request.service_name)
+        _, text = _partner_file(request, partner_id, organisation_id, registry, folder,
+                                service_id)
+    except (ValidationError, ConfigError):
+        return None
+    current = None
+    if service_id is not None:
+        current = yaml.safe_load(registry.files[service_id].read_text(encoding="utf-8"))
+    return current, yaml.safe_load(text)
 
 
 @dataclass
@@ -158,7 +203,10 @@ def check(form: Mapping[str, Any], organisation_id: str, registry: Registry, fol
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 message = "is required"
-            checked.add(form_field(field_path(loc), form), message)
+            where = form_field(field_path(loc), form)
+            if where == "redirect_uris" and "jwks" in message:
+                where = "jwks_uri"
+            checked.add(where, message)
         return checked
     if checked.errors:
         return checked
@@ -178,14 +226,20 @@ def check(form: Mapping[str, Any], organisation_id: str, registry: Registry, fol
                         "one service")
             return checked
     # The partner file it becomes, checked with the whole registry, as 'partenaires add' does.
-    placeholder = hashlib.sha256(b"not a secret: replaced at approval").hexdigest()
-    content = with_organisation_id(request.to_partner(
-        partner_id, True, client_secret_sha256=placeholder
-        if request.oidc is not None and request.oidc.uses_secret else None), organisation_id)
-    name = f"{partner_id}.yaml"
     try:
-        validate_with(folder, {name: render_partner_file(content, [])}, dictionary,
-                      allow_loopback_http)
+        name, text = _partner_file(request, partner_id, organisation_id, registry, folder,
+                                   service_id)
+    except ConfigError as exc:
+        # The service's file names a server path: the partner reads the problem only.
+        problem = str(exc).partition(": ")[2]
+        if problem.startswith("protocol: "):
+            checked.add("protocol", problem.removeprefix("protocol: "))
+        else:
+            checked.add(GENERAL, "this service's file was edited by hand by the NC Connect "
+                        "administrators: ask them to make this change")
+        return checked
+    try:
+        validate_with(folder, {name: text}, dictionary, allow_loopback_http)
     except ConfigError as exc:
         ours = f"{folder / name}: "
         for line in str(exc).splitlines():

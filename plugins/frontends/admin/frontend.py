@@ -41,14 +41,17 @@ from idp.csrf import csrf_secrets, csrf_token, posted_form
 from idp.dictionary import load_dictionary
 from idp.errors import FlowError
 from idp.pages import lang_of, render
-from idp.partners import load_registry
+from idp.partners import generation, load_registry
 from idp.partners.diffusion import LEGAL_BASIS_FR, build_report, render_csv
-from idp.stores import open_store
+from idp.partners.registry import Registry
+from idp.schema_errors import ConfigError
+from idp.stores import StoreUnavailable, open_store
 from plugins.frontends.account.session import AccountSession, AccountSessions
 from plugins.micro_services.pairwise import citizen_of
 
 from . import enrolment, workflow
 from .roles import ADMIN, PARTNER, REPORT_READERS, STAFF, RoleHolder, Roles
+from .services import STATE_FORM
 from .view import (
     MARKS,
     REFUSALS,
@@ -107,15 +110,16 @@ class AdminFrontend(FrontendModule):
             path=PARTNER_COOKIE_PATH)
         self.spaces = {ADMIN_SPACE: self.sessions, PARTNER_SPACE: self.partner_sessions}
         self.invitation_hours = int(conf.get("invitation_hours", 72))
+        self.secret_overlap_hours = float(conf.get("secret_overlap_hours", 168))
         self.pid_file = Path(conf["pid_file"]) if conf.get("pid_file") else None
         # The registry as ``ncconnect partenaires diffusion`` reads it (same loader, same
         # builder): the page and its CSV say what that command says.
         self.dictionary = load_dictionary(Path(conf["dictionary"]))
-        self.registry = load_registry(Path(conf["partners_dir"]), self.dictionary,
-                                      bool(conf["allow_loopback_http"]),
-                                      keep_undeliverable=True)
         self.partners_dir = Path(conf["partners_dir"])
+        self._registry_seen: tuple = ()
+        self._registry: Registry | None = None
         self.allow_loopback_http = bool(conf["allow_loopback_http"])
+        _ = self.registry  # a folder that does not load stops the proxy at start
         self.workflow = workflow.Workflow(self)
 
     def register_endpoints(self, backend_names: list[str]) -> list[tuple[str, Callable]]:
@@ -126,6 +130,30 @@ class AdminFrontend(FrontendModule):
                 (f"^{LOGOUT}$", self.logout_endpoint),
                 (f"^{PARTNER_LOGOUT}$", self.partner_logout_endpoint),
                 *self.workflow.endpoints()]
+
+    @property
+    def registry(self) -> Registry:
+        """The partner folder as it is now, re-read when a file changed (its names, sizes
+        and modification times): after an approval the portal shows the new service even on
+        a worker the reload has not replaced yet. A folder that no longer loads keeps the
+        last good registry (the proxy keeps serving it too)."""
+        try:
+            seen = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
+                                for e in self.partners_dir.iterdir()))
+        except OSError:
+            seen = self._registry_seen
+        if self._registry is None or seen != self._registry_seen:
+            try:
+                self._registry = load_registry(self.partners_dir, self.dictionary,
+                                               self.allow_loopback_http,
+                                               keep_undeliverable=True)
+                self._registry_seen = seen
+            except ConfigError:
+                if self._registry is None:
+                    raise
+                logger.warning("partner folder does not load: the portal shows the last "
+                               "good registry")
+        return self._registry
 
     # -- the running proxy --------------------------------------------------------------
 
@@ -151,6 +179,16 @@ class AdminFrontend(FrontendModule):
         logger.info("proxy reload sent")
         return True
 
+    def registry_changed(self) -> bool:
+        """After a write into ``partenaires/``: every proxy host reloads (the registry
+        generation in the shared store, which each host's master watches), this one at once.
+        ``False`` when this host could not be signalled (the others still reload)."""
+        try:
+            generation.bump(self.store)
+        except StoreUnavailable:
+            logger.warning("registry generation not bumped: other hosts wait for a reload")
+        return self.reload_proxy()
+
     # -- pages ---------------------------------------------------------------------
 
     def home_endpoint(self, context: Context) -> Response:
@@ -172,8 +210,19 @@ class AdminFrontend(FrontendModule):
             if is_admin else None,
             queue=self.workflow.queue_rows(lang) if is_admin else None,
             invitation=self.workflow.invitation_form(session, extra) if is_admin else None,
+            services=self._service_rows(session, lang) if is_admin else None,
+            state_problem=extra.get("state_problem"),
             report_url=f"/{REPORT}", logout_action=f"{self.base_url}/{LOGOUT}",
             logout_csrf=csrf_token(self.csrf_secret, session.id, LOGOUT_FORM))
+
+    def _service_rows(self, session: AccountSession, lang: str) -> list[dict]:
+        """Every service, with its disable/enable form (``ncconnect partenaires
+        disable|enable`` from the console)."""
+        return [{"id": s.id, "name": s.name.in_lang(lang)[0], "active": s.active,
+                 "organisation_id": s.organisation_id,
+                 "action": f"{self.base_url}/admin/services/{s.id}/etat",
+                 "csrf": self.csrf_for(session, STATE_FORM.format(s.id))}
+                for s in sorted(self.registry.services.values(), key=lambda s: s.id)]
 
     def report_endpoint(self, context: Context) -> Response:
         signed = self._signed_in(context, "diffusion")

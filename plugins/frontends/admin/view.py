@@ -123,6 +123,23 @@ def expiry_label(epoch: int, lang: str) -> str:
     return f"{when:%d %B %Y}"
 
 
+def instant_label(epoch: float, lang: str) -> str:
+    """A moment to the minute (a secret's expiry): the date and the UTC time."""
+    return date_label(dt.datetime.fromtimestamp(epoch, dt.UTC), lang)
+
+
+def duration_label(hours: float, lang: str) -> str:
+    """A configured duration in the unit a person reads it in: days, hours or minutes."""
+    units = {"fr": ("jour", "heure", "minute"), "en": ("day", "hour", "minute")}[lang]
+    if hours >= 48 and hours % 24 == 0:
+        n, unit = int(hours // 24), units[0]
+    elif hours >= 1:
+        n, unit = round(hours), units[1]
+    else:
+        n, unit = max(1, round(hours * 60)), units[2]
+    return f"{n} {unit}{'s' if n > 1 else ''}"
+
+
 def abbreviated(account: str) -> str:
     """An account key as the role list shows it: enough to tell holders apart."""
     return f"{account[:8]}…" if len(account) > 8 else account
@@ -165,6 +182,12 @@ REFUSALS = {
                "Cette demande n'existe pas, ou n'appartient pas à votre organisation."),
         "en": ("Request not found",
                "This request does not exist, or does not belong to your organisation."),
+    },
+    "service_inconnu": {
+        "fr": ("Service introuvable",
+               "Ce service n'existe pas, ou n'appartient pas à votre organisation."),
+        "en": ("Service not found",
+               "This service does not exist, or does not belong to your organisation."),
     },
     "demande_close": {
         "fr": ("Action impossible pour cette demande",

@@ -39,12 +39,15 @@ from idp.errors import FlowError
 from idp.pages import lang_of, render
 from idp.partners.diffusion import LEGAL_BASIS_FR
 from idp.partners.edit import add_service, new_client_secret
+from idp.partners.update import update_service
 from idp.schema_errors import ConfigError
 from plugins.frontends.account.session import AccountSession
 
 from . import demandes, enrolment, formulaire
 from .demandes import DECISIONS, Requests, ServiceRequest
+from .diff import DiffRow, registry_diff
 from .roles import ADMIN, PARTNER, RoleHolder, valid_organisation
+from .services import Services
 from .view import expiry_label, legal_basis_label, sensitivity_label
 
 if TYPE_CHECKING:
@@ -98,18 +101,23 @@ def field_label(name: str, lang: str) -> str:
 LEVEL_NAMES = {"fr": {"low": "faible", "substantial": "substantiel", "high": "élevé"},
                "en": {"low": "low", "substantial": "substantial", "high": "high"}}
 STATUS_NAMES = {
-    "fr": {"submitted": "envoyée, en attente d'examen",
+    "fr": {"draft": "brouillon, non envoyée", "submitted": "envoyée, en attente d'examen",
            "changes_requested": "modifications demandées",
            "approved": "approuvée", "rejected": "refusée"},
-    "en": {"submitted": "submitted, awaiting review", "changes_requested": "changes requested",
+    "en": {"draft": "draft, not sent", "submitted": "submitted, awaiting review",
+           "changes_requested": "changes requested",
            "approved": "approved", "rejected": "rejected"},
 }
+
+#: How a change proposal is named next to its status.
+CHANGE_LABEL = {"fr": "modification", "en": "change"}
 
 
 class Workflow:
     def __init__(self, fe: AdminFrontend) -> None:
         self.fe = fe
         self.requests = Requests(fe.store)
+        self.services = Services(self)
 
     def endpoints(self) -> list[tuple[str, Any]]:
         return [(f"^{INVITE}$", self.invite_endpoint),
@@ -117,7 +125,8 @@ class Workflow:
                 (f"^{PARTNER_HOME}/?$", self.partner_home_endpoint),
                 (f"^{NEW_REQUEST}$", self.new_request_endpoint),
                 (rf"^{PARTNER_HOME}/demandes/({ID})$", self.partner_request_endpoint),
-                (rf"^{PARTNER_HOME}/demandes/({ID})/secret$", self.secret_endpoint)]
+                (rf"^{PARTNER_HOME}/demandes/({ID})/secret$", self.secret_endpoint),
+                *self.services.endpoints()]
 
     # -- what the pages show -------------------------------------------------------------
 
@@ -158,10 +167,16 @@ class Workflow:
             "levels": list(LEVEL_NAMES[lang].items()),
             "rows": formulaire.ATTRIBUTE_ROWS}
 
-    def _released(self, request: ServiceRequest, lang: str) -> list[dict]:
+    def status_label(self, request: ServiceRequest, lang: str) -> str:
+        label = STATUS_NAMES[lang][request.status]
+        if request.kind == demandes.CHANGE:
+            return f"{CHANGE_LABEL[lang]} — {label}"
+        return label
+
+    def released_rows(self, rows: list[dict], lang: str) -> list[dict]:
         """What the service would receive: each attribute, its sensitivity, its reason."""
         out = []
-        for row in request.form.get("attributes", []):
+        for row in rows:
             attribute = self.fe.dictionary.attributes.get(row.get("name"))
             if attribute is None:
                 continue
@@ -174,9 +189,10 @@ class Workflow:
                         "optional": bool(row.get("optional"))})
         return out
 
-    def _check(self, form: dict, organisation: str) -> formulaire.Checked:
+    def check(self, form: dict, organisation: str,
+              service_id: str | None = None) -> formulaire.Checked:
         return formulaire.check(form, organisation, self.fe.registry, self.fe.partners_dir,
-                                self.fe.dictionary, self.fe.allow_loopback_http)
+                                self.fe.dictionary, self.fe.allow_loopback_http, service_id)
 
     # -- administrators: invitations ----------------------------------------------------
 
@@ -224,15 +240,31 @@ class Workflow:
         if post:
             fields = self.fe.check_post(context, session, form_name)
             request, problem = self._decide(request, fields)
+            if not problem:
+                # Post/redirect/get: reloading the page never sends the decision again.
+                return SeeOther(f"{self.fe.base_url}/admin/demandes/{organisation}/"
+                                f"{request_id}")
         lang = lang_of(context)
         return render(
             "admin/demande.html", context, 400 if problem else 200, lang=lang,
-            request=request, form=request.form, status_label=STATUS_NAMES[lang][request.status],
-            released=self._released(request, lang), problem=problem,
+            request=request, form=request.form, status_label=self.status_label(request, lang),
+            released=self.released_rows(request.form.get("attributes", []), lang), problem=problem,
             legal_basis=legal_basis_label(request.form.get("legal_basis", ""), lang),
             action=f"{self.fe.base_url}/admin/demandes/{organisation}/{request_id}",
             csrf=self.fe.csrf_for(session, form_name), home_url="/admin/",
-            decisions=list(DECISIONS), sources=self._source_names(request, lang))
+            decisions=list(DECISIONS), sources=self._source_names(request, lang),
+            diff=self._diff(request), change=request.kind == demandes.CHANGE)
+
+    def _diff(self, request: ServiceRequest) -> list[DiffRow] | None:
+        """The request against the registry as it is now (``None``: it makes no valid file;
+        the approval would say why)."""
+        change = request.kind == demandes.CHANGE
+        if change and request.service_id not in self.fe.registry.services:
+            return None
+        files = formulaire.proposed_file(request.form, request.organisation, self.fe.registry,
+                                         self.fe.partners_dir,
+                                         request.service_id if change else None)
+        return registry_diff(*files) if files is not None else None
 
     def _source_names(self, request: ServiceRequest, lang: str) -> list[str]:
         sources = self.fe.registry.sources
@@ -256,25 +288,40 @@ class Workflow:
                         else "request_rejected", organisation=request.organisation,
                         request=request.id)
             return changed, ""
-        checked = self._check(request.form, request.organisation)
+        problem = self.apply(request, message)
+        return self.requests.of(request.organisation, request.id) or request, problem
+
+    def apply(self, request: ServiceRequest, message: str) -> str:
+        """Write what ``request`` asks into ``partenaires/`` (a new file through ``ncconnect
+        partenaires add``'s code, or the service's file changed), mark it approved and reload
+        every proxy host. A problem key for the page, or ``""``."""
+        change = request.kind == demandes.CHANGE
+        checked = self.check(request.form, request.organisation,
+                             request.service_id if change else None)
         if checked.errors or checked.request is None:
-            return request, "invalide:" + "; ".join(
+            return "invalide:" + "; ".join(
                 f"{k}: {m}" for k, ms in checked.errors.items() for m in ms)
         try:
-            added = add_service(self.fe.partners_dir, Path(f"demande-{request.id}"),
-                                checked.request, self.fe.dictionary, self.fe.allow_loopback_http,
-                                organisation_id=request.organisation,
-                                registered_by="through the partner portal (/partenaires/)")
+            if change:
+                update_service(self.fe.partners_dir, request.service_id, checked.request,
+                               self.fe.dictionary, self.fe.allow_loopback_http)
+                service_id = request.service_id
+            else:
+                added = add_service(
+                    self.fe.partners_dir, Path(f"demande-{request.id}"), checked.request,
+                    self.fe.dictionary, self.fe.allow_loopback_http,
+                    organisation_id=request.organisation,
+                    registered_by="through the partner portal (/partenaires/)")
+                service_id = added.partner_id
         except ConfigError as exc:
-            return request, f"invalide:{exc}"
-        # The secret add_service generated is dropped unseen: the partner generates their own
-        # once (secret_endpoint); until then the service cannot authenticate.
-        changed = self.requests.change(request, demandes.APPROVED, message=message,
-                                       service_id=added.partner_id)
+            return f"invalide:{exc}"
+        # A new service's secret add_service generated is dropped unseen: the partner
+        # generates their own once (secret_endpoint); until then it cannot authenticate.
+        self.requests.change(request, demandes.APPROVED, message=message,
+                             service_id=service_id)
         audit_event("request_approved", organisation=request.organisation, request=request.id,
-                    service=added.partner_id)
-        reloaded = self.fe.reload_proxy()
-        return changed, "" if reloaded else "rechargement"
+                    kind=request.kind, service=service_id)
+        return "" if self.fe.registry_changed() else "rechargement"
 
     # -- partners ------------------------------------------------------------------------
 
@@ -293,7 +340,7 @@ class Workflow:
             "admin/partenaires.html", context, lang=lang, organisation=organisation,
             services=self._services_of(organisation),
             requests=[{"id": r.id, "service_name": r.form.get("service_name", ""),
-                       "status": r.status, "status_label": STATUS_NAMES[lang][r.status],
+                       "status": r.status, "status_label": self.status_label(r, lang),
                        "updated": expiry_label(r.updated_at, lang),
                        "url": f"/{PARTNER_HOME}/demandes/{r.id}"}
                       for r in self.requests.of_organisation(organisation)],
@@ -303,16 +350,21 @@ class Workflow:
         return {"logout_action": f"{self.fe.base_url}/{PARTNER_LOGOUT}",
                 "logout_csrf": self.fe.csrf_for(session, LOGOUT_FORM)}
 
-    def _form_page(self, context: Context, session: AccountSession, form: dict,
-                   errors: dict, action: str, form_name: str, status: int = 200,
-                   request: ServiceRequest | None = None) -> Response:
+    def form_page(self, context: Context, session: AccountSession, form: dict,
+                  errors: dict, action: str, form_name: str, status: int = 200,
+                  request: ServiceRequest | None = None, change_of: Any = None) -> Response:
+        """The request form: a new service, a draft, a request to fix, or a change proposal
+        (``change_of``: the service, whose protocol a change cannot switch)."""
         lang = lang_of(context)
+        if change_of is None and request is not None and request.kind == demandes.CHANGE:
+            change_of = self.fe.registry.services.get(request.service_id)
         return render(
             "admin/partenaire_demande.html", context, status, lang=lang, form=form,
+            change_name=change_of.name.in_lang(lang)[0] if change_of is not None else None,
             errors=errors, choices=self._choices(lang), action=action,
             labels={name: field_label(name, lang) for name in errors},
             csrf=self.fe.csrf_for(session, form_name), request=request,
-            status_label=STATUS_NAMES[lang][request.status] if request else None,
+            status_label=self.status_label(request, lang) if request else None,
             home_url=f"/{PARTNER_HOME}/", **self._logout(session))
 
     def new_request_endpoint(self, context: Context) -> Response:
@@ -324,17 +376,23 @@ class Workflow:
         organisation = str(holder.organisation)
         action = f"{self.fe.base_url}/{NEW_REQUEST}"
         if not post:
-            return self._form_page(context, session, formulaire.empty_form(), {}, action,
+            return self.form_page(context, session, formulaire.empty_form(), {}, action,
                                    REQUEST_FORM)
         fields = self.fe.check_post(context, session, REQUEST_FORM)
         form = formulaire.fields_of(fields, [x.id for x in self.fe.registry.sources.values()])
-        checked = self._check(form, organisation)
+        if fields.get("action") == "brouillon":
+            # A draft is kept as typed, unchecked: the partner finishes it later.
+            request = self.requests.submit(organisation, form, demandes.DRAFT)
+            audit_event("request_saved", organisation=organisation, request=request.id,
+                        kind=demandes.NEW)
+            return SeeOther(f"{self.fe.base_url}/{PARTNER_HOME}/demandes/{request.id}")
+        checked = self.check(form, organisation)
         if checked.errors:
-            return self._form_page(context, session, form, checked.errors, action,
-                                   REQUEST_FORM, 400)
+            return self.form_page(context, session, form, checked.errors, action,
+                                  REQUEST_FORM, 400)
         request = self.requests.submit(organisation, form)
         audit_event("request_submitted", organisation=organisation, request=request.id,
-                    again=False)
+                    kind=demandes.NEW, again=False)
         logger.info("service request submitted")
         return SeeOther(f"{self.fe.base_url}/{PARTNER_HOME}/demandes/{request.id}")
 
@@ -361,20 +419,32 @@ class Workflow:
         action = f"{self.fe.base_url}/{PARTNER_HOME}/demandes/{request.id}"
         if post:
             fields = self.fe.check_post(context, session, form_name)
-            if request.status != demandes.CHANGES_REQUESTED:
+            if request.status not in demandes.EDITABLE:
                 return self.fe._refusal(context, "demande_close", 409)
             form = formulaire.fields_of(fields,
                                         [x.id for x in self.fe.registry.sources.values()])
-            checked = self._check(form, request.organisation)
+            if fields.get("action") == "brouillon":
+                self.requests.change(request, request.status, form=form)
+                audit_event("request_saved", organisation=request.organisation,
+                            request=request.id, kind=request.kind)
+                return SeeOther(action)
+            change = request.kind == demandes.CHANGE
+            if change and request.service_id not in self.fe.registry.services:
+                return self.fe._refusal(context, "service_inconnu", 404)
+            checked = self.check(form, request.organisation,
+                                 request.service_id if change else None)
             if checked.errors:
-                return self._form_page(context, session, form, checked.errors, action,
-                                       form_name, 400, request)
-            self.requests.change(request, demandes.SUBMITTED, form=form)
+                return self.form_page(context, session, form, checked.errors, action,
+                                      form_name, 400, request)
+            again = request.status == demandes.CHANGES_REQUESTED
+            request = self.requests.change(request, demandes.SUBMITTED, form=form)
+            if change:
+                return self.services.after_submit(request)
             audit_event("request_submitted", organisation=request.organisation,
-                        request=request.id, again=True)
+                        request=request.id, kind=request.kind, again=again)
             return SeeOther(action)
-        if request.status == demandes.CHANGES_REQUESTED:
-            return self._form_page(context, session, request.form, {}, action, form_name,
+        if request.status in demandes.EDITABLE:
+            return self.form_page(context, session, request.form, {}, action, form_name,
                                    request=request)
         lang = lang_of(context)
         return self._request_page(context, session, request, lang)
@@ -382,13 +452,19 @@ class Workflow:
     def _request_page(self, context: Context, session: AccountSession,
                       request: ServiceRequest, lang: str, secret: str | None = None,
                       status: int = 200) -> Response:
-        wants_secret = request.status == demandes.APPROVED \
-            and request.form.get("protocol") == "oidc"
+        wants_secret = request.status == demandes.APPROVED and request.kind == demandes.NEW \
+            and request.form.get("protocol") == "oidc" \
+            and request.form.get("token_endpoint_auth_method") != "private_key_jwt"
+        service = self.fe.registry.services.get(request.service_id) \
+            if request.status == demandes.APPROVED else None
         return render(
             "admin/partenaire_suivi.html", context, status, lang=lang, request=request,
-            form=request.form, status_label=STATUS_NAMES[lang][request.status],
-            released=self._released(request, lang),
+            form=request.form, status_label=self.status_label(request, lang),
+            released=self.released_rows(request.form.get("attributes", []), lang),
             client_id=request.service_id if wants_secret else None,
+            service_url=f"/{PARTNER_HOME}/services/{service.id}"
+            if service is not None and service.organisation_id == request.organisation
+            else None,
             secret=secret, secret_done=bool(request.secret_generated_at),
             secret_action=f"{self.fe.base_url}/{PARTNER_HOME}/demandes/{request.id}/secret"
             if wants_secret else None,
@@ -402,7 +478,9 @@ class Workflow:
         session, holder, request = found
         self.fe.check_post(context, session, f"partenaires:secret:{request.id}")
         lang = lang_of(context)
-        if request.status != demandes.APPROVED or request.form.get("protocol") != "oidc":
+        if request.status != demandes.APPROVED or request.kind != demandes.NEW \
+                or request.form.get("protocol") != "oidc" \
+                or request.form.get("token_endpoint_auth_method") == "private_key_jwt":
             return self.fe._refusal(context, "demande_close", 409)
         # Once per request, across workers: the first POST takes the mark, any other is told
         # the secret was already shown.
@@ -419,7 +497,7 @@ class Workflow:
         request = self.requests.mark_secret(request)
         audit_event("secret_generated", organisation=request.organisation, request=request.id,
                     service=request.service_id)
-        self.fe.reload_proxy()
+        self.fe.registry_changed()
         return self._request_page(context, session, request, lang, secret=made.client_secret)
 
 
