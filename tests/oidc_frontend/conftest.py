@@ -20,7 +20,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -434,13 +434,18 @@ def build_app(config: dict[str, Any], store_url: str) -> NCConnectApp:
 
 
 def serve_provider(folder: Path, keys: KeyPaths, lifetimes: dict[str, int],
-                   partner: PartnerKeys | None = None) -> Iterator[Provider]:
+                   partner: PartnerKeys | None = None, rps: dict | None = None,
+                   adjust: Callable[[dict], None] | None = None) -> Iterator[Provider]:
+    """A provider on a free loopback port for ``rps`` (the default ones otherwise);
+    ``adjust`` edits its SATOSA config before it is built (e.g. a client's entry)."""
     shim = _Late()
     server = make_server("127.0.0.1", 0, shim, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     store_url = f"sqlite:///{folder}/s.db"
-    rps = default_rps(partner)
+    rps = rps if rps is not None else default_rps(partner)
     config = satosa_config(base_url, keys, store_url, rps, lifetimes)
+    if adjust is not None:
+        adjust(config)
     shim.app = build_app(json.loads(json.dumps(config)), store_url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

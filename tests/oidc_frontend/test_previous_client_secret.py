@@ -11,16 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from plugins.frontends.oidc.clients import ClientRegistry
 
-from .conftest import RP, Login, Provider, _Late, build_app, satosa_config, sha256_hex
+from .conftest import RP, Login, Provider, serve_provider, sha256_hex
 
 OLD = "ancien-secret-" + "o" * 24
 NEW = "nouveau-secret-" + "n" * 24
@@ -46,28 +44,17 @@ def rotated_rps() -> dict[str, RP]:
 def rotated(tmp_path_factory, keys) -> Iterator[Provider]:
     """A provider whose clients have a new secret and the previous one (``OLD``), still in
     its overlap for two of them, over (an ``expires_at`` in the past) for the third."""
-    folder = tmp_path_factory.mktemp("rotated-op")
-    shim = _Late()
-    server = make_server("127.0.0.1", 0, shim, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    store_url = f"sqlite:///{folder}/s.db"
-    rps = rotated_rps()
-    config = satosa_config(base_url, keys, store_url, rps,
-                           {"code": 60, "access_token": 300, "id_token": 300})
-    clients = config["FRONTEND_MODULES"][0]["config"]["clients"]
-    for cid, expires_at in ((SWITCHING, time.time() + 3600),
-                            (SWITCHING_POST, time.time() + 3600),
-                            (OVERLAP_OVER, time.time() - 1)):
-        clients[cid].update(previous_client_secret_sha256=sha256_hex(OLD),
-                            previous_client_secret_expires_at=expires_at)
-    shim.app = build_app(json.loads(json.dumps(config)), store_url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Provider(base_url, keys, rps, shim.app, store_url, config)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    def previous_secrets(config: dict) -> None:
+        clients = config["FRONTEND_MODULES"][0]["config"]["clients"]
+        for cid, expires_at in ((SWITCHING, time.time() + 3600),
+                                (SWITCHING_POST, time.time() + 3600),
+                                (OVERLAP_OVER, time.time() - 1)):
+            clients[cid].update(previous_client_secret_sha256=sha256_hex(OLD),
+                                previous_client_secret_expires_at=expires_at)
+
+    yield from serve_provider(tmp_path_factory.mktemp("rotated-op"), keys,
+                              {"code": 60, "access_token": 300, "id_token": 300},
+                              rps=rotated_rps(), adjust=previous_secrets)
 
 
 def presenting(login: Login, secret: str) -> Login:
