@@ -96,9 +96,13 @@ class Requests:
         self.store = store
 
     def save(self, request: ServiceRequest) -> ServiceRequest:
-        self.store.put_item(NAMESPACE, request.organisation, request.id, request.record(), TTL)
+        """Two writes, the queue's entry first: should the store fail between them, what is
+        left is an entry naming an organisation whose request is not there (the queue reads
+        nothing for it), never a submitted request the administrators' queue does not list.
+        The partner, shown the "temporarily unavailable" page, submits again."""
         self.store.put_item(QUEUE_NAMESPACE, QUEUE_OWNER, request.id,
                             {"organisation": request.organisation}, TTL)
+        self.store.put_item(NAMESPACE, request.organisation, request.id, request.record(), TTL)
         return request
 
     def submit(self, organisation: str, form: dict[str, Any], status: str = SUBMITTED,

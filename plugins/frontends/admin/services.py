@@ -55,6 +55,14 @@ NO_REVIEW_MESSAGE = ("Modification appliquée sans examen : seuls le contact ou 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
+def folder_unavailable(exc: BaseException) -> FlowError:
+    """The partner folder could not be written (full, read-only, a write refused): the
+    "temporarily unavailable" page, as for a store outage; the log names the error's kind,
+    never a path or a value."""
+    logger.error("partner folder not written", extra={"problem": type(exc).__name__})
+    return FlowError("service_indisponible", 503, "partner folder not written")
+
+
 class Services:
     def __init__(self, wf: Workflow) -> None:
         self.wf = wf
@@ -100,10 +108,13 @@ class Services:
         return self._service_page(context, session, service)
 
     def _service_page(self, context: Context, session, service, secret: str | None = None,
-                      previous_expires: int | None = None, status: int = 200) -> Response:
+                      previous_expires: int | None = None, status: int = 200,
+                      pending: list[demandes.ServiceRequest] | None = None) -> Response:
+        """The service's page; ``pending``: its change proposals, when read already (the
+        page after a new secret reads nothing from the store: see :meth:`secret_endpoint`)."""
         lang = lang_of(context)
         url = f"{self.fe.base_url}/{SERVICES}/{service.id}"
-        pending = self.pending_changes(service)
+        pending = self.pending_changes(service) if pending is None else pending
         previous = service.oidc.previous_client_secret if service.oidc is not None else None
         return render(
             "admin/partenaire_service.html", context, status, lang=lang, service=service,
@@ -129,6 +140,15 @@ class Services:
         return instant_label(at, lang) if at else None
 
     def secret_endpoint(self, context: Context) -> Response:
+        """A new secret, written then shown in the same answer.
+
+        Everything the page needs from the shared store (the session, the role, the pending
+        changes) is read *before* the file is written, and nothing after it can fail on the
+        store (the registry generation's bump only warns): a store outage is the 503 page
+        with nothing written, never a secret in the file that was not shown. That matters
+        beyond the lost secret: a second regeneration would move the unseen one into
+        ``previous_client_secret`` and end the overlap of the secret the partner really
+        uses. A folder that cannot be written is the 503 page too, nothing written."""
         found = self._own_service(context, "/secret", True)
         if isinstance(found, Response):
             return found
@@ -136,13 +156,13 @@ class Services:
         self.fe.check_post(context, session, f"partenaires:secret-service:{service.id}")
         if not self._uses_secret(service):
             return self.fe._refusal(context, "demande_close", 409)
+        pending = self.pending_changes(service)
         overlap = int(self.fe.secret_overlap_hours * 3600)
         try:
             made = new_client_secret(self.fe.partners_dir, service.id, self.fe.dictionary,
                                      self.fe.allow_loopback_http, overlap_seconds=overlap)
-        except ConfigError:
-            logger.exception("client secret not written")
-            raise FlowError("erreur_interne", 500, "client secret not written") from None
+        except (ConfigError, OSError) as exc:
+            raise folder_unavailable(exc) from None
         audit_event("secret_regenerated", organisation=holder.organisation, service=service.id,
                     overlap_hours=self.fe.secret_overlap_hours)
         logger.info("client secret regenerated from the partner portal")
@@ -150,7 +170,7 @@ class Services:
         return self._service_page(context, session, made.registry.services[service.id],
                                   secret=made.client_secret,
                                   previous_expires=int(time.time()) + overlap if overlap
-                                  else None)
+                                  else None, pending=pending)
 
     # -- change proposals ---------------------------------------------------------------
 

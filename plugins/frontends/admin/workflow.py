@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from satosa.context import Context
 from satosa.response import Response, SeeOther
 
@@ -41,13 +44,14 @@ from idp.partners.diffusion import LEGAL_BASIS_FR
 from idp.partners.edit import add_service, new_client_secret
 from idp.partners.update import update_service
 from idp.schema_errors import ConfigError
+from idp.stores import StoreUnavailable
 from plugins.frontends.account.session import AccountSession
 
 from . import demandes, enrolment, formulaire
 from .demandes import DECISIONS, Requests, ServiceRequest
 from .diff import DiffRow, registry_diff
 from .roles import ADMIN, PARTNER, RoleHolder, valid_organisation
-from .services import Services
+from .services import Services, folder_unavailable
 from .view import expiry_label, legal_basis_label, sensitivity_label
 
 if TYPE_CHECKING:
@@ -294,27 +298,46 @@ class Workflow:
     def apply(self, request: ServiceRequest, message: str) -> str:
         """Write what ``request`` asks into ``partenaires/`` (a new file through ``ncconnect
         partenaires add``'s code, or the service's file changed), mark it approved and reload
-        every proxy host. A problem key for the page, or ``""``."""
+        every proxy host. A problem key for the page, or ``""``.
+
+        The file first, the approval in the shared store second: the file is what the proxy
+        serves, and an "approved" request without its file would tell the partner a service
+        exists that does not. The store can fail in between (an outage: the page is the 503
+        one, the request stays "submitted"); the administrator approves again, and that retry
+        must neither write a second file nor fail forever on "id already used". So a new
+        service's file is recognised before anything is checked: its header names
+        ``demande-<request id>`` (16 random hex digits) and its ``organisation_id`` is the
+        request's (:func:`file_of_request`); the retry only records the approval. A change is
+        idempotent by itself: the same form rewrites the same content. A folder that cannot
+        be written (full, read-only) is the 503 page too, nothing recorded."""
         change = request.kind == demandes.CHANGE
-        checked = self.check(request.form, request.organisation,
-                             request.service_id if change else None)
-        if checked.errors or checked.request is None:
-            return "invalide:" + "; ".join(
-                f"{k}: {m}" for k, ms in checked.errors.items() for m in ms)
-        try:
-            if change:
-                update_service(self.fe.partners_dir, request.service_id, checked.request,
-                               self.fe.dictionary, self.fe.allow_loopback_http)
-                service_id = request.service_id
-            else:
-                added = add_service(
-                    self.fe.partners_dir, Path(f"demande-{request.id}"), checked.request,
-                    self.fe.dictionary, self.fe.allow_loopback_http,
-                    organisation_id=request.organisation,
-                    registered_by="through the partner portal (/partenaires/)")
-                service_id = added.partner_id
-        except ConfigError as exc:
-            return f"invalide:{exc}"
+        written = None if change else file_of_request(self.fe.partners_dir, request)
+        if written is not None:
+            service_id = written
+            logger.warning("approval retried: the partner file of this request was already "
+                           "written, only the approval is recorded")
+        else:
+            checked = self.check(request.form, request.organisation,
+                                 request.service_id if change else None)
+            if checked.errors or checked.request is None:
+                return "invalide:" + "; ".join(
+                    f"{k}: {m}" for k, ms in checked.errors.items() for m in ms)
+            try:
+                if change:
+                    update_service(self.fe.partners_dir, request.service_id, checked.request,
+                                   self.fe.dictionary, self.fe.allow_loopback_http)
+                    service_id = request.service_id
+                else:
+                    added = add_service(
+                        self.fe.partners_dir, Path(f"demande-{request.id}"), checked.request,
+                        self.fe.dictionary, self.fe.allow_loopback_http,
+                        organisation_id=request.organisation,
+                        registered_by="through the partner portal (/partenaires/)")
+                    service_id = added.partner_id
+            except ConfigError as exc:
+                return f"invalide:{exc}"
+            except OSError as exc:
+                raise folder_unavailable(exc) from None
         # A new service's secret add_service generated is dropped unseen: the partner
         # generates their own once (secret_endpoint); until then it cannot authenticate.
         self.requests.change(request, demandes.APPROVED, message=message,
@@ -446,6 +469,12 @@ class Workflow:
         if request.status in demandes.EDITABLE:
             return self.form_page(context, session, request.form, {}, action, form_name,
                                    request=request)
+        if request.status == demandes.APPROVED and not request.secret_generated_at \
+                and self.fe.store.get(SECRET_ONCE, request.id) is not None:
+            # The once-mark without the date (the store failed after the secret was written,
+            # see secret_endpoint): recorded now, so the page says "already generated"
+            # rather than offering a button that would refuse.
+            request = self.requests.mark_secret(request)
         lang = lang_of(context)
         return self._request_page(context, session, request, lang)
 
@@ -486,20 +515,57 @@ class Workflow:
         # the secret was already shown.
         if request.secret_generated_at or not self.fe.store.add(
                 SECRET_ONCE, request.id, {"organisation": request.organisation}, demandes.TTL):
+            if not request.secret_generated_at:
+                # The mark without the date: an earlier POST lost the store after the mark
+                # (see below) or another worker is writing it now. Recorded now, so that
+                # every page says "already generated" rather than offering the button.
+                request = self.requests.mark_secret(request)
             return self._request_page(context, session, request, lang, status=409)
         try:
             made = new_client_secret(self.fe.partners_dir, request.service_id,
                                      self.fe.dictionary, self.fe.allow_loopback_http)
-        except ConfigError:
+        except (ConfigError, OSError) as exc:
+            # Nothing written: the mark goes, the partner tries again. Should the store fail
+            # here too, the mark stays and the service's page regenerates a secret.
             self.fe.store.delete(SECRET_ONCE, request.id)
-            logger.exception("client secret not written")
-            raise FlowError("erreur_interne", 500, "client secret not written") from None
-        request = self.requests.mark_secret(request)
+            raise folder_unavailable(exc) from None
+        try:
+            request = self.requests.mark_secret(request)
+        except StoreUnavailable:
+            # Written, and the once-mark is held: shown now, or it would be a secret nobody
+            # knows while the mark refuses another. The date is recorded at the next visit
+            # of the request's page (partner_request_endpoint) or POST of the button.
+            logger.warning("client secret written but its date not recorded: shown anyway")
+            request = replace(request, secret_generated_at=int(time.time()))
         audit_event("secret_generated", organisation=request.organisation, request=request.id,
                     service=request.service_id)
         self.fe.registry_changed()
         return self._request_page(context, session, request, lang, secret=made.client_secret)
 
+
+_REGISTERED = re.compile(r"^# Registered .* from demande-(?P<id>[0-9a-f]{16}) on "
+                         r"\d{4}-\d{2}-\d{2}\.$", re.MULTILINE)
+
+
+def file_of_request(folder: Path, request: ServiceRequest) -> str | None:
+    """The id of the partner file an earlier approval of ``request`` wrote, if any: its
+    header names ``demande-<request id>`` and its ``organisation_id`` is the request's (a
+    hand-made file copying the header for another organisation is not taken)."""
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not any(m["id"] == request.id for m in _REGISTERED.finditer(text)):
+            continue
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and data.get("organisation_id") == request.organisation \
+                and isinstance(data.get("id"), str):
+            return data["id"]
+    return None
 
 #: Marks a request whose client secret was generated (one ``add`` wins, across workers).
 SECRET_ONCE = "portal-secret-generated"
