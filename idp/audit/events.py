@@ -39,10 +39,14 @@ EVENTS = {
     "logout_notice": "a service was told of a logout (service, channel, outcome)",
     "invitation_created": "ncconnect admin add stored a one-time enrolment link to the "
                           "administration portal (role, hours, invitation: start of its hash)",
-    "role_granted": "an enrolment link bound a portal role to the account key that signed in "
-                    "(role, via, invitation, loa)",
-    "role_renewed": "a portal role holder signed in: the role's lifetime starts again (role, "
-                    "loa)",
+    "role_granted": "an enrolment link added a portal role to the roles of the account key "
+                    "that signed in (role, via, invitation, loa; partner: organisation, and "
+                    "replaced_organisation when it replaced a partner role of another one)",
+    "role_renewed": "a portal role holder signed in: the lifetime of each of their roles "
+                    "starts again, one event per role (role, loa; partner: organisation)",
+    "role_revoked": "a portal role was revoked before it lapsed, by an administrator from "
+                    "/admin/ or by ncconnect admin revoke (role, holder: first 8 characters "
+                    "of the account key, via: console or command; partner: organisation)",
     "member_invited": "an administrator created, from /admin/, a one-time enrolment link to "
                       "the role partner of an organisation (role, organisation, hours, "
                       "invitation: start of its hash)",

@@ -3,7 +3,9 @@
 ``admin add --role admin|dpo`` (or ``--role partner --organisation ORG``) stores a one-time
 enrolment link and prints it: the next person to open it and sign in through NC Connect at
 level ``substantial`` or higher gets the role (:mod:`plugins.frontends.admin.enrolment`); a
-partner organisation's member then uses ``/partenaires/``. ``admin list`` prints the role holders.
+partner organisation's member then uses ``/partenaires/``. A person may hold several roles (at
+most one ``partner``): a link adds its role to theirs. ``admin list`` prints every role held, one
+row each; ``admin revoke`` deletes one before it lapses.
 Run them as the proxy's user, with the proxy's settings: they write to its store and to its
 audit stream.
 """
@@ -15,7 +17,7 @@ import datetime as dt
 import click
 
 from plugins.frontends.admin import enrolment
-from plugins.frontends.admin.roles import ROLES, Roles, check_role
+from plugins.frontends.admin.roles import PARTNER, ROLES, Roles, check_role
 
 from ..audit.events import audit_event
 from ..audit.stream import setup_audit
@@ -89,8 +91,8 @@ def admin_add(config: str, role: str, organisation: str | None, hours: int | Non
 @config_option()
 @click.option("--store", default=None, help=STORE_HELP)
 def admin_list(config: str, store: str | None) -> None:
-    """The portal's role holders: account key (a pseudonym), role, when it lapses without a
-    sign-in."""
+    """Every portal role held, one row each (a person with two roles has two rows): account
+    key (a pseudonym), role, organisation, when it lapses without a sign-in."""
     settings = _settings(config, store)
     try:
         holders = Roles(open_store(settings.store_url), settings.portal.role_days).holders()
@@ -102,3 +104,40 @@ def admin_list(config: str, store: str | None) -> None:
     click.echo(render_table(["ACCOUNT KEY", "ROLE", "ORGANISATION", "LAPSES"], [
         [h.account, h.role, h.organisation or "-", dt.datetime.fromtimestamp(h.expires_at, dt.UTC)
          .strftime("%Y-%m-%d %H:%M UTC")] for h in holders]))
+
+
+@admin.command("revoke")
+@config_option()
+@click.argument("account_key")
+@click.option("--role", "role", required=True, type=click.Choice(ROLES),
+              help="The role to take away; the person's other roles stay.")
+@click.option("--organisation", "organisation", default=None,
+              help="With --role partner: the organisation the role is bound to; given, it "
+                   "must match (a check that you revoke the membership you mean).")
+@click.option("--store", default=None, help=STORE_HELP)
+def admin_revoke(config: str, account_key: str, role: str, organisation: str | None,
+                 store: str | None) -> None:
+    """Take ROLE away from ACCOUNT_KEY (as 'ncconnect admin list' prints it) at once: the
+    person's next portal page is refused. Also the way to revoke an administrator's own role,
+    which the console refuses."""
+    if organisation is not None and role != PARTNER:
+        fail(f"--organisation: the role {role} is not bound to an organisation")
+    settings = _settings(config, store)
+    try:
+        roles = Roles(open_store(settings.store_url), settings.portal.role_days)
+        held = next((h for h in roles.roles_of(account_key) if h.role == role), None)
+        if held is None:
+            fail(f"{account_key}: holds no current role {role} (see 'ncconnect admin list')")
+        if organisation is not None and held.organisation != organisation:
+            fail(f"{account_key}: the role partner is bound to '{held.organisation}', not "
+                 f"'{organisation}': nothing revoked")
+        revoked = roles.revoke(held.item)
+    except StoreUnavailable as exc:
+        fail(f"{settings.store}: the store cannot be reached ({exc}): nothing was revoked")
+    if revoked is None:
+        fail(f"{account_key}: the role {role} lapsed or was revoked meanwhile")
+    setup_audit(settings.audit_dir, settings.audit_retention_days)
+    audit_event("role_revoked", role=role, holder=account_key[:8], via="command",
+                **({"organisation": revoked.organisation} if revoked.organisation else {}))
+    of = f" of the organisation '{revoked.organisation}'" if revoked.organisation else ""
+    click.echo(f"Role '{role}'{of} revoked from {account_key}.")

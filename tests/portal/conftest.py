@@ -4,9 +4,12 @@ store shared with the tests and the command line, as on one host)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import yaml
 
 from idp.stores import Store, open_store
 from idp.testbed.federation import Federation, build_federation
@@ -20,14 +23,28 @@ class Portal:
     store: Store
 
 
-@pytest.fixture(scope="session")
-def portal(tmp_path_factory) -> Iterator[Portal]:
-    fed = build_federation(tmp_path_factory.mktemp("portail"))
+@contextmanager
+def portal_federation(folder: Path, services: dict | None = None,
+                      portal_settings: dict | None = None) -> Iterator[Portal]:
+    """A demo federation (``services``: the demo RPs to start) served by gunicorn with two
+    workers on the embedded store, ``portal_settings`` merged into its settings' ``portal``;
+    stopped on exit."""
+    fed = build_federation(folder, services)
+    if portal_settings:
+        settings = yaml.safe_load(fed.config.read_text(encoding="utf-8"))
+        settings["portal"] = {**settings.get("portal", {}), **portal_settings}
+        fed.config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     try:
         fed.start_proxy(workers=2)
         yield Portal(fed, fed.proxy_url, open_store(f"sqlite://{fed.folder / 'data' / 'store.db'}"))
     finally:
         fed.stop()
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory) -> Iterator[Portal]:
+    with portal_federation(tmp_path_factory.mktemp("portail")) as found:
+        yield found
 
 
 @pytest.fixture(autouse=True)

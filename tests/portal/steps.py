@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from urllib.parse import urljoin, urlsplit
 
@@ -147,3 +149,13 @@ def request_fields(redirect_uri: str, name: str = "Dumbéa — inscriptions scol
             "attr_name_2": "email",
             "attr_justification_2": "Envoyer la confirmation d'inscription.",
             "attr_optional_2": "on"}
+
+
+def eventually(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Wait for ``check`` (e.g. a reloaded proxy serving a change), failing with ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"not within {timeout:.0f}s: {what}")

@@ -46,8 +46,8 @@ def test_the_cli_link_binds_the_role_once_and_its_second_use_is_refused(portal):
     first = Browser()
     page = open_portal(first, link, CITIZENS[0])
     assert on_home(page) and role_shown(page) == "admin"
-    holder = Roles(portal.store, 395).of(account_key(portal.store, first))
-    assert holder is not None and holder.role == "admin"
+    [holder] = Roles(portal.store, 395).roles_of(account_key(portal.store, first))
+    assert holder.role == "admin"
     assert portal.store.get(enrolment.NAMESPACE, key) is None  # taken
 
     # The late browser's sign-in ends on "used or expired"; nothing is bound to its citizen.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -23,16 +23,16 @@ from bs4 import BeautifulSoup
 
 from idp.demo.citizens import CITIZENS
 from idp.demo.rp import make_demo_rp
-from idp.stores import open_store
 from idp.testbed.axe import assert_no_serious_violation, run_axe
 from idp.testbed.browser import Browser, attributes_of, error_code_of
 from idp.testbed.chromium import ARTEFACTS, Screenshots, new_context
-from idp.testbed.federation import DEFAULT_SERVICES, build_federation
+from idp.testbed.federation import DEFAULT_SERVICES
 from idp.testbed.login import login
 from idp.testbed.servers import free_port
 from plugins.frontends.admin import enrolment
 
-from .conftest import Portal
+from .conftest import Portal, portal_federation
+from .steps import eventually
 
 ADMIN, MEMBER, USAGER = CITIZENS[0], CITIZENS[1], CITIZENS[4]
 OVERLAP_HOURS = 0.01
@@ -41,26 +41,11 @@ SERVICE_ID = "dumbea-inscriptions-scolaires"
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory) -> Iterator[Portal]:
-    federation = build_federation(tmp_path_factory.mktemp("parcours"),
-                                  {"rp-op": DEFAULT_SERVICES["rp-op"]})
-    settings = yaml.safe_load(federation.config.read_text(encoding="utf-8"))
-    settings["portal"] = {**settings.get("portal", {}), "secret_overlap_hours": OVERLAP_HOURS}
-    federation.config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    try:
-        federation.start_proxy(workers=2)
-        yield Portal(federation, federation.proxy_url,
-                     open_store(f"sqlite://{federation.folder / 'data' / 'store.db'}"))
-    finally:
-        federation.stop()
+    with portal_federation(tmp_path_factory.mktemp("parcours"),
+                           {"rp-op": DEFAULT_SERVICES["rp-op"]},
+                           {"secret_overlap_hours": OVERLAP_HOURS}) as found:
+        yield found
 
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout:.0f}s: {what}")
 
 
 class Screen:

@@ -34,8 +34,8 @@ def test_a_link_made_for_a_redis_store_works_once(redis_portal, redis_server):
     browser = Browser()
     page = open_portal(browser, link, CITIZENS[0])
     assert on_home(page) and role_shown(page) == "dpo"
-    holder = Roles(redis_portal.store, 395).of(account_key(redis_portal.store, browser))
-    assert holder is not None and holder.role == "dpo"
+    [holder] = Roles(redis_portal.store, 395).roles_of(account_key(redis_portal.store, browser))
+    assert holder.role == "dpo"
     again = Browser().get(link)
     assert again.status_code == 410 and refusal_of(again) == "lien_invalide"
     listed = ncconnect("admin", "list", "--config", str(redis_portal.fed.config),

@@ -16,12 +16,11 @@ import yaml
 from bs4 import BeautifulSoup
 
 from idp.demo.citizens import CITIZENS
-from idp.stores import open_store
 from idp.testbed.browser import Browser
-from idp.testbed.federation import DEFAULT_SERVICES, build_federation
+from idp.testbed.federation import DEFAULT_SERVICES
 from plugins.frontends.admin import demandes, enrolment
 
-from .conftest import Portal
+from .conftest import Portal, portal_federation
 from .steps import field_error, field_value, on_home, open_portal, post_form, request_fields
 
 ADMIN, MEMBER, OTHER_MEMBER = CITIZENS[0], CITIZENS[1], CITIZENS[2]
@@ -31,14 +30,9 @@ _names = (f"Service {n}" for n in itertools.count(1))
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory) -> Iterator[Portal]:
-    federation = build_federation(tmp_path_factory.mktemp("services"),
-                                  {"rp-op": DEFAULT_SERVICES["rp-op"]})
-    try:
-        federation.start_proxy(workers=2)
-        yield Portal(federation, federation.proxy_url,
-                     open_store(f"sqlite://{federation.folder / 'data' / 'store.db'}"))
-    finally:
-        federation.stop()
+    with portal_federation(tmp_path_factory.mktemp("services"),
+                           {"rp-op": DEFAULT_SERVICES["rp-op"]}) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")

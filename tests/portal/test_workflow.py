@@ -10,8 +10,7 @@ the embedded store shared with the test.
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -20,17 +19,17 @@ from bs4 import BeautifulSoup
 
 from idp.demo.citizens import CITIZENS
 from idp.demo.rp import make_demo_rp
-from idp.stores import open_store
 from idp.testbed.browser import Browser, attributes_of, error_code_of
-from idp.testbed.federation import DEFAULT_SERVICES, build_federation
+from idp.testbed.federation import DEFAULT_SERVICES
 from idp.testbed.login import login
 from idp.testbed.servers import free_port
 from plugins.frontends.admin import demandes, enrolment
 from plugins.frontends.admin.roles import Roles
 
-from .conftest import Portal
+from .conftest import Portal, portal_federation
 from .steps import (
     account_key,
+    eventually,
     field_error,
     field_value,
     ncconnect,
@@ -47,23 +46,10 @@ REQUEST_FORM = "form.formulaire-demande"
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory) -> Iterator[Portal]:
-    federation = build_federation(tmp_path_factory.mktemp("demandes"),
-                                  {"rp-op": DEFAULT_SERVICES["rp-op"]})
-    try:
-        federation.start_proxy(workers=2)
-        yield Portal(federation, federation.proxy_url,
-                     open_store(f"sqlite://{federation.folder / 'data' / 'store.db'}"))
-    finally:
-        federation.stop()
+    with portal_federation(tmp_path_factory.mktemp("demandes"),
+                           {"rp-op": DEFAULT_SERVICES["rp-op"]}) as found:
+        yield found
 
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout:.0f}s: {what}")
 
 
 def admin_browser(fed: Portal) -> Browser:
@@ -116,9 +102,8 @@ def test_journey_from_invitation_to_a_token_request_with_the_generated_secret(fe
     page = open_portal(member, link, MEMBER)
     assert urlsplit(page.url).path == "/partenaires/"
     key = account_key_of(fed, member)
-    holder = Roles(fed.store, 395).of(key)
-    assert holder is not None and (holder.role, holder.organisation) == ("partner",
-                                                                         "commune-dumbea")
+    assert [(h.role, h.organisation) for h in Roles(fed.store, 395).roles_of(key)] == [
+        ("partner", "commune-dumbea")]
 
     # One mistake: an http:// redirect URI off loopback. Shown next to its field, input kept.
     wrong = "http://ecoles.dumbea.nc/oidc/callback"

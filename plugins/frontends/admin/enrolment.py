@@ -4,8 +4,10 @@ The link carries a random 256-bit token (``jeton``); the store keeps only the to
 with the role to bind, for the link's lifetime (``portal.invitation_hours`` or ``--hours``).
 Opening the link starts a sign-in through NC Connect; at the answer the record is *taken*
 (:meth:`idp.stores.Store.take`: atomic, so two browsers — or two workers — can never both
-use it) and the role bound to the account key that signed in. A sign-in below the required
-level leaves it in place: the person may try again with a stronger account.
+use it) and its role added to the roles of the account key that signed in (the others stay;
+a ``partner`` invitation replaces a partner role of another organisation: one organisation per
+person, :meth:`.roles.Roles.grant`). A sign-in below the required level leaves it in place:
+the person may try again with a stronger account.
 """
 
 from __future__ import annotations

@@ -10,12 +10,17 @@
 * ``GET /admin/diffusion`` (filters as a GET form) and ``GET /admin/diffusion.csv``: the
   DPO's diffusion report, for the roles ``dpo`` and ``admin``;
 * ``POST /admin/deconnexion``: CSRF token and origin checked, ends the portal session;
+* ``POST /admin/roles/retirer``: an administrator revokes one role held (one row of the
+  holders' table, CSRF token bound to the session and to that row); never their own ``admin``
+  role;
 * ``/partenaires/…`` and the request queue of ``/admin/``: :mod:`.workflow`. The partner
   side has its own session cookie on its own path; a ``partner`` role opens only it, the
-  ``admin`` and ``dpo`` roles only ``/admin/``.
+  ``admin`` and ``dpo`` roles only ``/admin/``. A person may hold several roles (at most one
+  ``partner``): one holding a staff role and ``partner`` enters both spaces.
 
-A sign-in with no role, or below the level, gets a 403 page and no session. The role is
-read from the store at every page, so a lapsed role closes the portal at once.
+A sign-in with no role for the space, or below the level, gets a 403 page and no session. The
+roles are read from the store at every page, so a lapsed or revoked role closes the portal at
+once.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ from plugins.frontends.account.session import AccountSession, AccountSessions
 from plugins.micro_services.pairwise import citizen_of
 
 from . import enrolment, workflow
-from .roles import ADMIN, PARTNER, REPORT_READERS, STAFF, RoleHolder, Roles
+from .roles import ADMIN, PARTNER, REPORT_READERS, STAFF, RoleHolder, Roles, well_formed_reference
 from .services import STATE_FORM
 from .view import (
     MARKS,
@@ -73,6 +78,11 @@ HOME = "admin"
 REPORT = f"{HOME}/diffusion"
 REPORT_CSV = f"{HOME}/diffusion.csv"
 LOGOUT = f"{HOME}/deconnexion"
+REVOKE = f"{HOME}/roles/retirer"
+#: The revocation form of one row: its CSRF token is bound to the session and to the row.
+REVOKE_FORM = "admin:role-revoke:{}"
+#: The posted field naming the row: :func:`.roles.row_reference` of its store item.
+REVOKE_FIELD = "role"
 #: The partner organisations' side: its own cookie, on its own path.
 PARTNER_COOKIE_NAME = "ncc_partenaire"
 PARTNER_COOKIE_PATH = "/partenaires"
@@ -128,6 +138,7 @@ class AdminFrontend(FrontendModule):
                 (f"^{REPORT}$", self.report_endpoint),
                 (rf"^{HOME}/diffusion\.csv$", self.csv_endpoint),
                 (f"^{LOGOUT}$", self.logout_endpoint),
+                (f"^{REVOKE}$", self.revoke_endpoint),
                 (f"^{PARTNER_LOGOUT}$", self.partner_logout_endpoint),
                 *self.workflow.endpoints()]
 
@@ -202,12 +213,19 @@ class AdminFrontend(FrontendModule):
                   status: int = 200, **extra: Any) -> Response:
         lang = lang_of(context)
         is_admin = holder.role == ADMIN
+        others = [h for h in self.roles.roles_of(holder.account) if h.role != holder.role]
         return render(
             "admin/accueil.html", context, status, lang=lang,
             role=ROLE_NAMES[lang][holder.role],
             role_id=holder.role, expires=expiry_label(holder.expires_at, lang),
-            holders=holder_rows(self.roles.holders(), holder.account, lang)
+            other_roles=[ROLE_NAMES[lang][h.role] + (f" ({h.organisation})" if h.organisation
+                                                     else "") for h in others],
+            partner_url=f"/{PARTNER_HOME}/" if any(h.role == PARTNER for h in others)
+            else None,
+            holders=holder_rows(self.roles.holders(), holder.account, lang,
+                                lambda ref: self.csrf_for(session, REVOKE_FORM.format(ref)))
             if is_admin else None,
+            revoke_action=f"{self.base_url}/{REVOKE}",
             queue=self.workflow.queue_rows(lang) if is_admin else None,
             invitation=self.workflow.invitation_form(session, extra) if is_admin else None,
             services=self._service_rows(session, lang) if is_admin else None,
@@ -276,6 +294,38 @@ class AdminFrontend(FrontendModule):
         resp.headers.append(("Set-Cookie", sessions.clearing_cookie()))
         return resp
 
+    def revoke_endpoint(self, context: Context) -> Response:
+        """An administrator revokes one role held, from the holders' table. The row is named
+        by the reference of its store item (:func:`.roles.row_reference`: the page never
+        holds a whole account key), which must be a current holder's; the token must be that
+        row's.
+        The holder's open sessions are left alone: their next page re-reads the roles and is
+        refused. An administrator's own ``admin`` role is refused here (the console must
+        never lock out its last administrator); ``ncconnect admin revoke`` can do it."""
+        signed = self._signed_in(context, "accueil", post=True)
+        if isinstance(signed, Response):
+            return signed
+        session, holder = signed
+        fields = context.request if isinstance(context.request, dict) else {}
+        reference = fields.get(REVOKE_FIELD)
+        if not well_formed_reference(reference):
+            raise FlowError("compte_formulaire_invalide", 403, "role revocation: no valid row")
+        self.check_post(context, session, REVOKE_FORM.format(reference))
+        if holder.role != ADMIN:
+            return self._refusal(context, "sans_role")
+        target = self.roles.by_reference(str(reference))
+        if target is None:
+            return self._refusal(context, "role_inconnu", 404)
+        if target.account == session.citizen and target.role == ADMIN:
+            return self._refusal(context, "role_propre")
+        revoked = self.roles.revoke(target.item)
+        if revoked is None:  # revoked meanwhile by another administrator, or lapsed
+            return self._refusal(context, "role_inconnu", 404)
+        audit_event("role_revoked", role=revoked.role, holder=revoked.account[:8], via="console",
+                    **({"organisation": revoked.organisation} if revoked.organisation else {}))
+        logger.info("portal role revoked from the console", extra={"role": revoked.role})
+        return SeeOther(f"{self.base_url}/{HOME}/#roles")
+
     def check_post(self, context: Context, session: AccountSession, form: str) -> dict:
         """A state-changing POST: the origin check and the form's CSRF token bound to the
         portal session; refused with a 403 otherwise. The posted fields."""
@@ -303,9 +353,11 @@ class AdminFrontend(FrontendModule):
 
     def _signed_in(self, context: Context, back: str, space: str = ADMIN_SPACE,
                    post: bool = False) -> tuple[AccountSession, RoleHolder] | Response:
-        """The session and its holder's current role; otherwise the response to send (a
-        sign-in, or a refusal when the role has lapsed since the session opened or does not
-        open this space). ``post``: a form's POST, which never starts a sign-in."""
+        """The session and the role with which its person enters ``space`` now (roles are
+        re-read at every page: see :meth:`Roles.in_space`); otherwise the response to send (a
+        sign-in, or a refusal when no role of theirs opens this space any more: lapsed or
+        revoked since the session opened). ``post``: a form's POST, which never starts a
+        sign-in."""
         if context.request_method not in (("POST",) if post else ("GET", "HEAD")):
             raise FlowError("methode_non_autorisee", 405,
                             f"this portal address needs {'POST' if post else 'GET'}")
@@ -316,8 +368,8 @@ class AdminFrontend(FrontendModule):
                 raise FlowError("compte_formulaire_invalide", 403, "portal POST without a "
                                 "portal session")
             return self._start_login(context, back, space=space)
-        holder = self.roles.of(session.citizen)
-        if holder is None or holder.role not in SPACE_ROLES[space]:
+        holder = self.roles.in_space(session.citizen, SPACE_ROLES[space])
+        if holder is None:
             sessions.end(session)
             return self._refusal(context, "sans_role" if space == ADMIN_SPACE
                                  else "sans_role_partenaire")
@@ -362,21 +414,29 @@ class AdminFrontend(FrontendModule):
                             invitation=enrolment.reference(invitation))
                 return self._refusal(context, "lien_invalide", 410, lang=lang)
             role, organisation = taken
-            holder = self.roles.grant(citizen, role, organisation)
+            # Added to the person's other roles; a partner role of another organisation is
+            # replaced (one organisation per person).
+            granted, before = self.roles.grant(citizen, role, organisation)
+            replaced = before.organisation if before is not None \
+                and before.organisation != organisation else None
             audit_event("role_granted", role=role, via="invitation",
                         invitation=enrolment.reference(invitation), loa=level,
-                        **({"organisation": organisation} if organisation else {}))
+                        **({"organisation": organisation} if organisation else {}),
+                        **({"replaced_organisation": replaced} if replaced else {}))
             logger.info("portal role granted", extra={"role": role})
+            self._renew_all(citizen, level, but=role)
             space = PARTNER_SPACE if role == PARTNER else ADMIN_SPACE
+            holder = self.roles.in_space(citizen, SPACE_ROLES[space]) or granted
         else:
-            found = self.roles.of(citizen)
-            if space not in SPACE_ROLES or found is None or found.role not in SPACE_ROLES[space]:
+            found = self.roles.in_space(citizen, SPACE_ROLES[space]) \
+                if space in SPACE_ROLES else None
+            if found is None:
                 audit_event("portal_refused", reason="no_role", loa=level)
                 logger.info("portal login without a role for this space")
                 return self._refusal(context, "sans_role" if space == ADMIN_SPACE
                                      else "sans_role_partenaire", lang=lang)
-            holder = self.roles.renew(found)
-            audit_event("role_renewed", role=holder.role, loa=level)
+            renewed = self._renew_all(citizen, level)
+            holder = next((h for h in renewed if h.role == found.role), found)
         sessions = self.spaces[space]
         session = sessions.open(citizen, "")
         logger.info("portal session opened", extra={"role": holder.role})
@@ -386,6 +446,19 @@ class AdminFrontend(FrontendModule):
         resp = SeeOther(f"{self.base_url}/{back}" + ("/" if back in SPACE_HOMES.values() else ""))
         resp.headers.append(("Set-Cookie", sessions.cookie(session)))
         return resp
+
+    def _renew_all(self, citizen: str, level: str, but: str | None = None) -> list[RoleHolder]:
+        """A sign-in renews every role of its person, whichever space it opens (``but``: the
+        role an invitation has just granted), one ``role_renewed`` each."""
+        self.roles.migrate(citizen)
+        renewed = []
+        for held in self.roles.roles_of(citizen):
+            if held.role == but:
+                continue
+            renewed.append(self.roles.renew(held))
+            audit_event("role_renewed", role=held.role, loa=level,
+                        **({"organisation": held.organisation} if held.organisation else {}))
+        return renewed
 
     def handle_backend_error(self, exception: Any) -> Response:
         state = getattr(exception, "state", None)

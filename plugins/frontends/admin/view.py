@@ -9,7 +9,7 @@ registry lives: the page shows no server path.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from idp.partners.diffusion import (
@@ -23,7 +23,7 @@ from idp.partners.diffusion import (
     french_date,
 )
 
-from .roles import RoleHolder
+from .roles import ADMIN, RoleHolder, row_reference
 
 SENSITIVITIES = ("low", "medium", "high")
 SENSITIVITY_EN = {"low": "low", "medium": "medium", "high": "high"}
@@ -151,12 +151,26 @@ class HolderRow:
     role: str
     expires: str
     you: bool
+    #: What "Retirer ce rôle" posts to name the row: :func:`.roles.row_reference` of its
+    #: store item (never the whole account key).
+    reference: str = ""
+    #: The revocation form's CSRF token, bound to the session and to this row; empty when
+    #: the row cannot be revoked from the console (the signed-in administrator's own role
+    #: ``admin``: the federation must never lose its last administrator by a click).
+    csrf: str = ""
 
 
-def holder_rows(holders: list[RoleHolder], you: str, lang: str) -> list[HolderRow]:
+def holder_rows(holders: list[RoleHolder], you: str, lang: str,
+                csrf: Callable[[str], str] | None = None) -> list[HolderRow]:
+    """One row per role held (a person holding two roles has two rows). ``csrf``: the token
+    of the revocation form of a row reference; none: the rows have no form."""
     return [HolderRow(abbreviated(h.account), ROLE_NAMES[lang][h.role]
                       + (f" ({h.organisation})" if h.organisation else ""),
-                      expiry_label(h.expires_at, lang), h.account == you) for h in holders]
+                      expiry_label(h.expires_at, lang), h.account == you,
+                      row_reference(h.item),
+                      csrf(row_reference(h.item)) if csrf is not None and not (h.account == you
+                                                                 and h.role == ADMIN) else "")
+            for h in holders]
 
 
 #: The portal's refusals: (title, what happened and what to do), in both languages.
@@ -196,6 +210,23 @@ REFUSALS = {
         "en": ("Not possible for this request",
                "This request is not in a state that allows this action. Go back to the list "
                "of your requests."),
+    },
+    "role_inconnu": {
+        "fr": ("Rôle introuvable",
+               "Ce rôle n'est plus attribué : il a déjà été retiré, ou il a expiré. Revenez à "
+               "la page d'administration."),
+        "en": ("Role not found",
+               "This role is no longer held: it was already revoked, or it lapsed. Go back to "
+               "the administration page."),
+    },
+    "role_propre": {
+        "fr": ("Action impossible sur votre propre rôle",
+               "Vous ne pouvez pas retirer votre propre rôle d'administration depuis la "
+               "console : demandez-le à un autre administrateur ou une autre administratrice, "
+               "ou utilisez « ncconnect admin revoke »."),
+        "en": ("Not possible on your own role",
+               "You cannot revoke your own administrator role from the console: ask another "
+               "administrator, or use 'ncconnect admin revoke'."),
     },
     "niveau": {
         "fr": ("Niveau de sécurité insuffisant",
