@@ -50,6 +50,7 @@ from .pages import STATUS_TEXT, error_page
 from .refusals import REASONS, reason_of
 from .stores import Put, Store, StoreUnavailable, open_store
 from .stores.sealing import Unsealable, seal, unseal
+from .uploads import FILES_DECORATION, parse_multipart
 
 logger = logging.getLogger("ncconnect.app")
 
@@ -209,6 +210,9 @@ class NCConnectApp(SATOSABase):
             text = body.decode("utf-8", errors="replace")
             context.request = (_parse(text, repeated)
                                if "application/x-www-form-urlencoded" in ctype else {})
+            if ctype.startswith("multipart/form-data"):
+                context.request, files = parse_multipart(body, ctype, repeated, MAX_FIELDS)
+                context.decorate(FILES_DECORATION, files)
         else:
             context.request = dict(context.qs_params)
         context.decorate(REPEATED_DECORATION, frozenset(repeated))

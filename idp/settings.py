@@ -148,7 +148,9 @@ class Settings(BaseModel):
     lifetimes: Lifetimes = Lifetimes()
     saml: SamlSettings = SamlSettings()
     key_rotation: KeyRotation = KeyRotation()
-    max_body_bytes: int = Field(256 * 1024, ge=4096, le=4 * 1024 * 1024)
+    #: Bounds every request body; 512 KiB lets the partner portal's form carry a logo of the
+    #: registry's largest size (256 KiB) with its fields.
+    max_body_bytes: int = Field(512 * 1024, ge=4096, le=4 * 1024 * 1024)
     log_level: str = "INFO"
     #: gunicorn access log (path, method, status, worker pid; never the query string,
     #: which carries codes and tokens). None: no access log.

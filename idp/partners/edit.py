@@ -29,6 +29,7 @@ import yaml
 
 from ..dictionary import Dictionary
 from ..schema_errors import ConfigError
+from .logo_upload import Logo
 from .registration import RegistrationRequest
 from .registry import Registry, load_registry
 from .schema import ID_PATTERN
@@ -203,10 +204,12 @@ def _taken(current: Registry, request_path: Path, partner_id: str,
 def add_service(folder: Path, request_path: Path, request: RegistrationRequest,
                 dictionary: Dictionary, allow_loopback_http: bool,
                 partner_id: str | None = None, active: bool = True,
-                organisation_id: str | None = None, registered_by: str | None = None) -> Added:
+                organisation_id: str | None = None, registered_by: str | None = None,
+                logo: Logo | None = None) -> Added:
     """Write ``folder/<id>.yaml`` for a registration request, or raise without writing.
 
     ``organisation_id`` (the partner portal's approvals) is written after ``organisation``;
+    ``logo`` (uploaded through the portal, already checked) as ``<id>.logo<suffix>``;
     ``registered_by`` replaces the header's "with `ncconnect partenaires add`"."""
     current = check_folder(folder, dictionary, allow_loopback_http)
     if partner_id is None:
@@ -242,6 +245,12 @@ def add_service(folder: Path, request_path: Path, request: RegistrationRequest,
         metadata_file=metadata_path.name if metadata is not None else None)
     if organisation_id is not None:
         data = with_organisation_id(data, organisation_id)
+    logo_path = folder / f"{partner_id}.logo{logo.suffix}" if logo is not None else None
+    if logo_path is not None:
+        if logo_path.exists():
+            raise ConfigError(f"{request_path}: {logo_path} already exists: remove it or "
+                              "choose another id with --id")
+        data = with_logo(data, logo_path.name)
     header = [f"{request.service_name} ({request.organisation}).",
               f"Registered {registered_by or 'with `ncconnect partenaires add`'} from "
               f"{request_path.name} on {dt.date.today().isoformat()}."]
@@ -253,6 +262,8 @@ def add_service(folder: Path, request_path: Path, request: RegistrationRequest,
         changes: dict[str, str | bytes] = {path.name: text}
         if metadata is not None:
             changes[metadata_path.name] = metadata
+        if logo is not None and logo_path is not None:
+            changes[logo_path.name] = logo.data
         registry = validate_with(folder, changes, dictionary, allow_loopback_http)
     except ConfigError as exc:
         lines = [_as_request_problem(line, path, request_path) for line in str(exc).splitlines()]
@@ -260,13 +271,30 @@ def add_service(folder: Path, request_path: Path, request: RegistrationRequest,
 
     if metadata is not None:
         atomic_write(metadata_path, metadata, replace=False)
+    if logo is not None and logo_path is not None:
+        atomic_write(logo_path, logo.data, replace=False)
     try:
         atomic_write(path, text, replace=False)
     except ConfigError:
         if metadata is not None:
             metadata_path.unlink(missing_ok=True)
+        if logo_path is not None:
+            logo_path.unlink(missing_ok=True)
         raise
     return Added(path, partner_id, secret, registry)
+
+
+def with_logo(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The partner file's content with ``logo: name`` after ``contact`` (or in its place)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key != "logo":
+            out[key] = value
+        if key == "contact":
+            out["logo"] = name
+    if "logo" not in out:
+        out["logo"] = name
+    return out
 
 
 def with_organisation_id(data: dict[str, Any], organisation_id: str) -> dict[str, Any]:

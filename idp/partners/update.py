@@ -34,7 +34,9 @@ from .edit import (
     render_partner_file,
     unknown_partner,
     validate_with,
+    with_logo,
 )
+from .logo_upload import Logo
 from .registration import RegistrationRequest
 from .registry import Registry
 
@@ -155,10 +157,17 @@ class Updated:
     registry: Registry
 
 
+#: A change's logo: keep the current one, remove it, or a new file.
+KEEP_LOGO = "keep"
+
+
 def planned_update(folder: Path, partner_id: str, request: RegistrationRequest,
-                   registry: Registry) -> tuple[Path, str, dict[str, Any], str]:
-    """(path, current text, new content, new text) of a change, without writing; refused
-    when the service is unknown, changes protocol or its file has hand-written comments."""
+                   registry: Registry, logo: Logo | str | None = KEEP_LOGO
+                   ) -> tuple[Path, dict[str, Any], dict[str, str | bytes]]:
+    """(path, new content, files to write: the partner file's new text and a new logo) of a
+    change, without writing; refused when the service is unknown, changes protocol or its
+    file has hand-written comments. ``logo``: :data:`KEEP_LOGO`, ``None`` (removed) or a
+    new :class:`~.logo_upload.Logo`, written as ``<id>.logo<suffix>``."""
     service = registry.services.get(partner_id)
     if service is None:
         raise unknown_partner(folder, partner_id, registry)
@@ -172,17 +181,29 @@ def planned_update(folder: Path, partner_id: str, request: RegistrationRequest,
                           "lose: apply this change by editing the file, then reload")
     current = yaml.safe_load(text)
     content = updated_content(current, request, partner_id)
+    files: dict[str, str | bytes] = {}
+    if logo is None:
+        content.pop("logo", None)
+    elif isinstance(logo, Logo):
+        content = with_logo(content, f"{partner_id}.logo{logo.suffix}")
+        files[content["logo"]] = logo.data
     header = [*(h for h in header_of(text) if not h.startswith(CHANGED_NOTE)),
               f"{CHANGED_NOTE} on {dt.date.today().isoformat()}."]
-    return path, text, content, render_partner_file(content, header)
+    files[path.name] = render_partner_file(content, header)
+    return path, content, files
 
 
 def update_service(folder: Path, partner_id: str, request: RegistrationRequest,
-                   dictionary: Dictionary, allow_loopback_http: bool) -> Updated:
+                   dictionary: Dictionary, allow_loopback_http: bool,
+                   logo: Logo | str | None = KEEP_LOGO) -> Updated:
     """Rewrite one service's file with ``request``'s changes, validated with the whole
-    registry first, atomically; raises without writing."""
+    registry first, atomically (a new logo first: the old file never names a missing one);
+    raises without writing."""
     registry = check_folder(folder, dictionary, allow_loopback_http)
-    path, _, content, new = planned_update(folder, partner_id, request, registry)
-    registry = validate_with(folder, {path.name: new}, dictionary, allow_loopback_http)
-    atomic_write(path, new, replace=True)
+    path, content, files = planned_update(folder, partner_id, request, registry, logo)
+    registry = validate_with(folder, files, dictionary, allow_loopback_http)
+    for name, data in files.items():
+        if name != path.name:
+            atomic_write(folder / name, data, replace=True)
+    atomic_write(path, files[path.name], replace=True)
     return Updated(path, content, registry)

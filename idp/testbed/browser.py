@@ -40,9 +40,13 @@ class Browser:
         resp = self.session.get(url, allow_redirects=False, timeout=30, **kw)
         return self.follow(resp) if follow else self._record(resp)
 
-    def post(self, url: str, data: dict, follow: bool = True) -> requests.Response:
+    def post(self, url: str, data: dict, follow: bool = True,
+             files: dict | None = None) -> requests.Response:
+        """A form's POST; with ``files`` (name -> (filename, bytes, type)) as
+        ``multipart/form-data``, as a browser sends a form with a file input."""
         self.posts.append((url, dict(data)))
-        resp = self.session.post(url, data=data, allow_redirects=False, timeout=30)
+        resp = self.session.post(url, data=data, files=files, allow_redirects=False,
+                                 timeout=30)
         return self.follow(resp) if follow else self._record(resp)
 
     def post_form_data(self, url: str, data: dict) -> requests.Response:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 from urllib.parse import urljoin, urlsplit
@@ -110,13 +112,26 @@ def form_data(page: requests.Response, selector: str) -> tuple[str, dict[str, st
 
 def post_form(browser: Browser, page: requests.Response, selector: str,
               changes: dict[str, str] | None = None, drop: tuple[str, ...] = (),
-              follow: bool = True) -> requests.Response:
-    """Fill the form as a person would (``changes``; ``drop``: boxes unticked) and send it."""
+              follow: bool = True, files: dict | None = None) -> requests.Response:
+    """Fill the form as a person would (``changes``; ``drop``: boxes unticked; ``files``: a
+    file input's choice, name -> (filename, bytes, type)) and send it."""
     action, data = form_data(page, selector)
     data.update(changes or {})
     for name in drop:
         data.pop(name, None)
-    return browser.post(action, data, follow=follow)
+    return browser.post(action, data, follow=follow, files=files)
+
+
+def png_image(width: int = 4, height: int = 4) -> bytes:
+    """A real PNG picture (a blue square), for the logo a partner uploads."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    rows = b"".join(b"\x00" + b"\x00\x50\x78" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def field_error(page: requests.Response, name: str) -> str | None:

@@ -32,11 +32,12 @@ from idp.testbed.servers import free_port
 from plugins.frontends.admin import enrolment
 
 from .conftest import Portal, portal_federation
-from .steps import eventually
+from .steps import eventually, png_image
 
 ADMIN, MEMBER, USAGER = CITIZENS[0], CITIZENS[1], CITIZENS[4]
 OVERLAP_HOURS = 0.01
 SERVICE_ID = "dumbea-inscriptions-scolaires"
+LOGO = png_image(16, 16)
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +139,8 @@ def test_a_partner_is_invited_asks_is_approved_logs_in_and_rotates_its_secret(
         partner.page.locator("#erreur-redirect_uris").scroll_into_view_if_needed()
         partner.check("partenaire-demande-erreur")
         p.fill("#champ-redirect_uris", f"{rp_url}/callback")
+        p.set_input_files("#champ-logo", files=[{"name": "dumbea.png", "mimeType": "image/png",
+                                                 "buffer": LOGO}])
         partner.submit("Envoyer la demande", "**/partenaires/demandes/*")
         assert p.locator("#statut-demande").get_attribute("data-status") == "submitted"
         partner.check("partenaire-demande-envoyee")
@@ -178,6 +181,7 @@ def test_a_partner_is_invited_asks_is_approved_logs_in_and_rotates_its_secret(
         written = yaml.safe_load((partners / f"{SERVICE_ID}.yaml").read_text(encoding="utf-8"))
         assert written["organisation_id"] == "commune-dumbea"
         assert written["legal_reference"] == "Délibération n° 2024-12 du 3 mars 2024"
+        assert (partners / written["logo"]).read_bytes() == LOGO
         eventually(lambda: error_code_of(Browser().get(authorize)) != "client_inconnu",
                    "the reloaded proxy knows the new client")
 

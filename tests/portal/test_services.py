@@ -21,7 +21,16 @@ from idp.testbed.federation import DEFAULT_SERVICES
 from plugins.frontends.admin import demandes, enrolment
 
 from .conftest import Portal, portal_federation
-from .steps import field_error, field_value, on_home, open_portal, post_form, request_fields
+from .steps import (
+    eventually,
+    field_error,
+    field_value,
+    on_home,
+    open_portal,
+    png_image,
+    post_form,
+    request_fields,
+)
 
 ADMIN, MEMBER, OTHER_MEMBER = CITIZENS[0], CITIZENS[1], CITIZENS[2]
 REQUEST_FORM = "form.formulaire-demande"
@@ -255,3 +264,48 @@ def test_a_partner_cannot_use_the_administrators_switch(fed, admin, member):
     page = member.post(f"{fed.url}/admin/services/{service_id}/etat", {"etat": "desactiver"})
     assert page.status_code == 403
     assert partner_file(fed, service_id)["active"] is True
+
+
+# -- a logo sent with the request -----------------------------------------------------------
+
+def test_a_logo_sent_with_a_request_is_written_next_to_its_partner_file(fed, admin, member):
+    form = member.get(f"{fed.url}/partenaires/demande")
+    logo = png_image()
+    page = post_form(member, form, REQUEST_FORM,
+                     request_fields("https://logo.dumbea.nc/callback", name="Service au logo"),
+                     files={"logo": ("mairie.png", logo, "image/png")})
+    request_id = request_id_of(page)
+    assert requests_of(fed).of("commune-dumbea", request_id).form["logo"]["suffix"] == ".png"
+    decide(fed, admin, request_id, "approuver")
+    service_id = requests_of(fed).of("commune-dumbea", request_id).service_id
+    assert partner_file(fed, service_id)["logo"] == f"{service_id}.logo.png"
+    assert (fed.fed.folder / "partenaires" / f"{service_id}.logo.png").read_bytes() == logo
+
+    def served() -> bool:
+        answer = Browser().get(f"{fed.url}/logos/{service_id}")
+        return answer.status_code == 200 and answer.content == logo
+    eventually(served, "the reloaded proxy serves the logo")
+
+
+def test_an_svg_logo_with_a_script_is_refused_next_to_its_field(fed, member):
+    form = member.get(f"{fed.url}/partenaires/demande")
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    page = post_form(member, form, REQUEST_FORM,
+                     request_fields("https://svg.dumbea.nc/callback", name="Service SVG"),
+                     files={"logo": ("logo.svg", svg, "image/svg+xml")})
+    assert page.status_code == 400 and "event handler" in field_error(page, "logo")
+    assert field_value(page, "service_name") == "Service SVG"  # nothing typed is lost
+
+
+def test_a_change_keeps_the_logo_unless_a_new_one_is_sent(fed, admin, member):
+    form = member.get(f"{fed.url}/partenaires/demande")
+    post_form(member, form, REQUEST_FORM,
+              request_fields("https://garde.dumbea.nc/callback", name="Logo gardé"),
+              files={"logo": ("a.png", png_image(2, 2), "image/png")})
+    (request,) = [r for r in requests_of(fed).of_organisation("commune-dumbea")
+                  if r.form["service_name"] == "Logo gardé"]
+    decide(fed, admin, request.id, "approuver")
+    service_id = requests_of(fed).of("commune-dumbea", request.id).service_id
+    propose(fed, member, service_id, {"contact": "autre@dumbea.nc"})
+    assert partner_file(fed, service_id)["logo"] == f"{service_id}.logo.png"
+    assert partner_file(fed, service_id)["contact"] == "autre@dumbea.nc"

@@ -52,7 +52,9 @@ def form_of_service(data: Mapping[str, Any]) -> dict[str, Any]:
         or "",
         "loa_min": data.get("loa_min", "low"),
         "remember_days": str((data.get("consent") or {}).get("remember_days", 180)),
-        "sources": list(data.get("sources") or []), "attributes": attributes}
+        "sources": list(data.get("sources") or []), "attributes": attributes,
+        # The service's logo stays unless a file is sent or the box "remove" ticked.
+        "logo": {"kept": True, "name": data["logo"]} if data.get("logo") else None}
 
 
 def _hosts(uris: str) -> set[str]:
@@ -81,7 +83,17 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
         out.append("sources")
     if _attributes(before) != _attributes(after):
         out.append("attributes")
+    if _logo(before) != _logo(after):
+        out.append("logo")
     return out
+
+
+def _logo(form: Mapping[str, Any]) -> str | None:
+    """What a form says of the logo: none, the service's own, or a new file (its content)."""
+    logo = form.get("logo")
+    if not isinstance(logo, dict):
+        return None
+    return "kept" if logo.get("kept") else str(logo.get("data"))
 
 
 def review_reasons(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:

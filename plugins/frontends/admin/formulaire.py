@@ -14,6 +14,8 @@ next to the form field it is about.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 from collections.abc import Mapping
@@ -25,12 +27,20 @@ import yaml
 from pydantic import ValidationError
 
 from idp.dictionary import Dictionary
-from idp.partners.edit import render_partner_file, slugify, validate_with, with_organisation_id
+from idp.partners.edit import (
+    render_partner_file,
+    slugify,
+    validate_with,
+    with_logo,
+    with_organisation_id,
+)
+from idp.partners.logo_upload import Logo, checked_logo
 from idp.partners.registration import RegistrationRequest
 from idp.partners.registry import Registry
 from idp.partners.schema import ID_PATTERN
-from idp.partners.update import planned_update
+from idp.partners.update import KEEP_LOGO, planned_update
 from idp.schema_errors import ConfigError, field_path
+from idp.uploads import Upload
 
 #: Attribute rows of a new request's form (no script adds any); a change proposal shows
 #: one row per attribute of the service and as many empty ones, up to :data:`MAX_ROWS`.
@@ -61,6 +71,46 @@ def fields_of(posted: Mapping[str, Any], source_ids: list[str]) -> dict[str, Any
                            "optional": posted.get(f"attr_optional_{i}") == "on"}
                           for i in range(rows)]
     return form
+
+
+def logo_of(uploads: Mapping[str, Upload], posted: Mapping[str, Any],
+            previous: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
+    """The request's logo after this POST, and the problem with the file sent (``""``: none).
+
+    A file chosen replaces the logo (checked: :func:`idp.partners.logo_upload.checked_logo`);
+    the box "remove" drops it; otherwise the request keeps the logo it had. Kept in the
+    request as base64 (at most 256 KiB: the store holds the request for a year)."""
+    upload = uploads.get("logo")
+    if upload is not None and (upload.filename or upload.data):
+        try:
+            logo = checked_logo(upload.filename, upload.data)
+        except ValueError as exc:
+            return (previous or {}).get("logo"), str(exc)
+        return {"suffix": logo.suffix, "size": len(logo.data),
+                "data": base64.b64encode(logo.data).decode("ascii")}, ""
+    if posted.get("logo_remove") == "on":
+        return None, ""
+    return (previous or {}).get("logo"), ""
+
+
+def logo_bytes(form: Mapping[str, Any]) -> Logo | None:
+    """The request's logo as written at approval (checked again: the store is not trusted)."""
+    logo = form.get("logo")
+    if not isinstance(logo, dict) or not isinstance(logo.get("data"), str):
+        return None
+    try:
+        return checked_logo(f"logo{logo.get('suffix', '')}", base64.b64decode(logo["data"]))
+    except (ValueError, binascii.Error):
+        return None
+
+
+def logo_decision(form: Mapping[str, Any]) -> Logo | str | None:
+    """What a change does to the service's logo: keep it (:data:`KEEP_LOGO`), remove it
+    (``None``) or replace it (the new file)."""
+    logo = form.get("logo")
+    if isinstance(logo, dict) and logo.get("kept"):
+        return KEEP_LOGO
+    return logo_bytes(form)
 
 
 def empty_form(organisation_name: str = "") -> dict[str, Any]:
@@ -141,18 +191,28 @@ def form_field(path: str, form: Mapping[str, Any]) -> str:
     return GENERAL
 
 
-def _partner_file(request: RegistrationRequest, partner_id: str, organisation_id: str,
-                  registry: Registry, folder: Path, service_id: str | None) -> tuple[str, str]:
-    """(file name, content) of the partner file the request becomes: a new file (its secret
-    hash a placeholder), or the service's file changed (:mod:`idp.partners.update`)."""
+def _partner_files(request: RegistrationRequest, partner_id: str, organisation_id: str,
+                   registry: Registry, folder: Path, service_id: str | None,
+                   form: Mapping[str, Any]) -> tuple[str, dict[str, str | bytes]]:
+    """(the partner file's name, the files the request writes: that file and its logo) — a
+    new file (its secret hash a placeholder), or the service's file changed
+    (:mod:`idp.partners.update`)."""
     if service_id is not None:
-        path, _, _, text = planned_update(folder, service_id, request, registry)
-        return path.name, text
+        path, _, files = planned_update(folder, service_id, request, registry,
+                                        logo_decision(form))
+        return path.name, files
+    logo = logo_bytes(form)
     placeholder = hashlib.sha256(b"not a secret: replaced at approval").hexdigest()
     content = with_organisation_id(request.to_partner(
         partner_id, True, client_secret_sha256=placeholder
         if request.oidc is not None and request.oidc.uses_secret else None), organisation_id)
-    return f"{partner_id}.yaml", render_partner_file(content, [])
+    files: dict[str, str | bytes] = {}
+    if logo is not None:
+        content = with_logo(content, f"{partner_id}.logo{logo.suffix}")
+        files[content["logo"]] = logo.data
+    name = f"{partner_id}.yaml"
+    files[name] = render_partner_file(content, [])
+    return name, files
 
 
 def proposed_file(form: Mapping[str, Any], organisation_id: str, registry: Registry,
@@ -165,14 +225,14 @@ def proposed_file(form: Mapping[str, Any], organisation_id: str, registry: Regis
     try:
         request = RegistrationRequest.model_validate(data)
         partner_id = service_id or slugify(request.service_name)
-        _, text = _partner_file(request, partner_id, organisation_id, registry, folder,
-                                service_id)
+        name, files = _partner_files(request, partner_id, organisation_id, registry, folder,
+                                     service_id, form)
     except (ValidationError, ConfigError):
         return None
     current = None
     if service_id is not None:
         current = yaml.safe_load(registry.files[service_id].read_text(encoding="utf-8"))
-    return current, yaml.safe_load(text)
+    return current, yaml.safe_load(files[name])
 
 
 @dataclass
@@ -227,8 +287,8 @@ def check(form: Mapping[str, Any], organisation_id: str, registry: Registry, fol
             return checked
     # The partner file it becomes, checked with the whole registry, as 'partenaires add' does.
     try:
-        name, text = _partner_file(request, partner_id, organisation_id, registry, folder,
-                                   service_id)
+        name, files = _partner_files(request, partner_id, organisation_id, registry, folder,
+                                     service_id, form)
     except ConfigError as exc:
         # The service's file names a server path: the partner reads the problem only.
         problem = str(exc).partition(": ")[2]
@@ -239,7 +299,7 @@ def check(form: Mapping[str, Any], organisation_id: str, registry: Registry, fol
                         "administrators: ask them to make this change")
         return checked
     try:
-        validate_with(folder, {name: text}, dictionary, allow_loopback_http)
+        validate_with(folder, files, dictionary, allow_loopback_http)
     except ConfigError as exc:
         ours = f"{folder / name}: "
         for line in str(exc).splitlines():

@@ -191,7 +191,10 @@ class Services:
             return self.wf.form_page(context, session, current, {}, action, form_name,
                                      change_of=service)
         fields = self.fe.check_post(context, session, form_name)
-        form = formulaire.fields_of(fields, [x.id for x in self.fe.registry.sources.values()])
+        form, logo_problem = self.wf.posted_form(context, fields, current)
+        if logo_problem:
+            return self.wf.form_page(context, session, form, {"logo": [logo_problem]}, action,
+                                     form_name, 400, change_of=service)
         if fields.get("action") == "brouillon":
             request = self.wf.requests.submit(str(holder.organisation), form, demandes.DRAFT,
                                               demandes.CHANGE, service.id)

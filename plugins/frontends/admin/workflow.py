@@ -45,6 +45,7 @@ from idp.partners.edit import add_service, new_client_secret
 from idp.partners.update import update_service
 from idp.schema_errors import ConfigError
 from idp.stores import StoreUnavailable
+from idp.uploads import FILES_DECORATION
 from plugins.frontends.account.session import AccountSession
 
 from . import demandes, enrolment, formulaire
@@ -81,6 +82,7 @@ FIELD_LABELS = {
            "entity_id": "entityID SAML", "metadata_url": "Adresse des métadonnées",
            "sources": "Moyens d'identification", "loa_min": "Niveau de garantie",
            "remember_days": "Durée de mémorisation", "attributes": "Données demandées",
+           "logo": "Logo du service",
            "attr_name": "Donnée {n}", "attr_justification": "Justification de la donnée {n}"},
     "en": {"organisation": "Organisation", "contact": "Contact address",
            "service_name": "Service name", "purpose": "Purpose", "legal_basis": "Legal basis",
@@ -89,7 +91,7 @@ FIELD_LABELS = {
            "Client authentication", "entity_id": "SAML entityID",
            "metadata_url": "Metadata URL", "sources": "Identity sources",
            "loa_min": "Level of assurance", "remember_days": "Consent remembered",
-           "attributes": "Data requested", "attr_name": "Data item {n}",
+           "attributes": "Data requested", "logo": "Service logo", "attr_name": "Data item {n}",
            "attr_justification": "Justification of item {n}"},
 }
 
@@ -192,6 +194,15 @@ class Workflow:
                         "justification": row.get("justification", ""),
                         "optional": bool(row.get("optional"))})
         return out
+
+    def posted_form(self, context: Context, fields: dict,
+                    previous: dict | None) -> tuple[dict, str]:
+        """The request form as posted, its logo included (a new file checked, the previous
+        one kept, or removed), and the problem with the file sent (``""``: none)."""
+        form = formulaire.fields_of(fields, [x.id for x in self.fe.registry.sources.values()])
+        form["logo"], problem = formulaire.logo_of(
+            context.get_decoration(FILES_DECORATION) or {}, fields, previous)
+        return form, problem
 
     def check(self, form: dict, organisation: str,
               service_id: str | None = None) -> formulaire.Checked:
@@ -325,14 +336,16 @@ class Workflow:
             try:
                 if change:
                     update_service(self.fe.partners_dir, request.service_id, checked.request,
-                                   self.fe.dictionary, self.fe.allow_loopback_http)
+                                   self.fe.dictionary, self.fe.allow_loopback_http,
+                                   formulaire.logo_decision(request.form))
                     service_id = request.service_id
                 else:
                     added = add_service(
                         self.fe.partners_dir, Path(f"demande-{request.id}"), checked.request,
                         self.fe.dictionary, self.fe.allow_loopback_http,
                         organisation_id=request.organisation,
-                        registered_by="through the partner portal (/partenaires/)")
+                        registered_by="through the partner portal (/partenaires/)",
+                        logo=formulaire.logo_bytes(request.form))
                     service_id = added.partner_id
             except ConfigError as exc:
                 return f"invalide:{exc}"
@@ -402,7 +415,10 @@ class Workflow:
             return self.form_page(context, session, formulaire.empty_form(), {}, action,
                                    REQUEST_FORM)
         fields = self.fe.check_post(context, session, REQUEST_FORM)
-        form = formulaire.fields_of(fields, [x.id for x in self.fe.registry.sources.values()])
+        form, logo_problem = self.posted_form(context, fields, None)
+        if logo_problem:
+            return self.form_page(context, session, form, {"logo": [logo_problem]}, action,
+                                  REQUEST_FORM, 400)
         if fields.get("action") == "brouillon":
             # A draft is kept as typed, unchecked: the partner finishes it later.
             request = self.requests.submit(organisation, form, demandes.DRAFT)
@@ -444,8 +460,10 @@ class Workflow:
             fields = self.fe.check_post(context, session, form_name)
             if request.status not in demandes.EDITABLE:
                 return self.fe._refusal(context, "demande_close", 409)
-            form = formulaire.fields_of(fields,
-                                        [x.id for x in self.fe.registry.sources.values()])
+            form, logo_problem = self.posted_form(context, fields, request.form)
+            if logo_problem:
+                return self.form_page(context, session, form, {"logo": [logo_problem]},
+                                      action, form_name, 400, request)
             if fields.get("action") == "brouillon":
                 self.requests.change(request, request.status, form=form)
                 audit_event("request_saved", organisation=request.organisation,
