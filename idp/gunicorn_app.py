@@ -154,6 +154,11 @@ class ProxyServer(BaseApplication):
             logger.error("registry watcher not started: this host reloads only on SIGHUP",
                          extra={"problem": str(exc)})
             return
+        if settings.store_url.startswith("sqlite://"):
+            # One host by nature: nobody else changes the registry unseen, a SIGHUP reloads
+            # it; and no SQLite connection is held in the master across its workers' forks.
+            logger.warning("registry watcher not needed: the embedded store has one host")
+            return
         self.watcher = Watcher(settings.store_url, settings.registry.poll_seconds)
         self.watcher.start()
 

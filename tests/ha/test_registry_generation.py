@@ -1,7 +1,7 @@
 """Hosts sharing a partner folder reload together: the registry generation in the shared store.
 
 Real parts only: ``ncconnect serve`` processes (two "hosts" on free loopback ports, one
-partner folder), a real redis-server and the embedded SQLite store shared by both masters,
+partner folder) and a real redis-server (the embedded store has one host: no watcher),
 the command line run in-process. A service added on host A's side is served by host B within
 its poll interval (2 s here), without anyone signalling B.
 """
@@ -202,14 +202,10 @@ def knows(host: GunicornProxy, sid: str) -> bool:
     return resp.status_code < 500 and error_code_of(resp) != "client_inconnu"
 
 
-@pytest.mark.parametrize("kind", ["redis", "sqlite"])
 def test_a_service_added_on_host_a_is_served_by_host_b_within_its_poll_interval(
-        fed, kind, request):
-    if kind == "redis":
-        server = request.getfixturevalue("redis_server")
-        store = server.url.rsplit("/", 1)[0] + "/6"
-    else:  # both masters on one machine, one embedded store file
-        store = f"sqlite://{fed.folder / 'shared' / 'store.db'}"
+        fed, redis_server):
+    kind = "redis"
+    store = redis_server.url.rsplit("/", 1)[0] + "/6"
     log_a, log_b = fed.folder / "proxy.log", fed.folder / "second-host" / "proxy.log"
     for log in (log_a, log_b):
         log.unlink(missing_ok=True)
@@ -287,3 +283,17 @@ def test_a_store_outage_while_polling_does_not_stop_the_master(fed, tmp_path):
         fed.proxy = None
         redis.stop()
 
+
+
+def test_a_master_on_the_embedded_store_watches_nothing(fed):
+    """The embedded store lives on one host (a SQLite file): there is no other host to
+    follow, and the master keeps no SQLite connection across its workers' forks. It still
+    reloads on SIGHUP ('partenaires reload', a portal approval)."""
+    log = fed.folder / "proxy.log"
+    log.unlink(missing_ok=True)
+    fed.start_proxy(workers=1, store=f"sqlite://{fed.folder / 'alone' / 'store.db'}")
+    try:
+        eventually(lambda: "registry watcher not needed" in log.read_text(), "the notice")
+    finally:
+        fed.proxy.stop()
+        fed.proxy = None
