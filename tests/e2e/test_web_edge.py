@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from idp.settings import Settings
 from idp.testbed.browser import Browser, error_code_of
 from idp.testbed.login import start
 
@@ -39,7 +40,9 @@ def test_unsupported_method_is_405(fed):
 
 
 def test_oversized_body_is_refused_before_parsing(fed):
-    resp = requests.post(f"{fed.proxy_url}/oidc/token", data={"x": "a" * 400_000}, timeout=10)
+    # Just above max_body_bytes' default (512 KiB: a form with a 256 KiB logo fits below).
+    body = {"x": "a" * (Settings.model_fields["max_body_bytes"].default + 1)}
+    resp = requests.post(f"{fed.proxy_url}/oidc/token", data=body, timeout=10)
     assert resp.status_code == 413
 
 

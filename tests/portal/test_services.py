@@ -309,3 +309,34 @@ def test_a_change_keeps_the_logo_unless_a_new_one_is_sent(fed, admin, member):
     propose(fed, member, service_id, {"contact": "autre@dumbea.nc"})
     assert partner_file(fed, service_id)["logo"] == f"{service_id}.logo.png"
     assert partner_file(fed, service_id)["contact"] == "autre@dumbea.nc"
+
+
+# -- private_key_jwt ------------------------------------------------------------------------
+
+def test_a_private_key_jwt_request_needs_its_jwks_uri_next_to_that_field(fed, member):
+    form = member.get(f"{fed.url}/partenaires/demande")
+    page = post_form(member, form, REQUEST_FORM, {
+        **request_fields("https://cles.dumbea.nc/callback", name="Service à clé"),
+        "token_endpoint_auth_method": "private_key_jwt"})
+    assert page.status_code == 400
+    assert "jwks_uri" in field_error(page, "jwks_uri")
+
+
+def test_a_private_key_jwt_service_is_registered_with_its_keys_url_and_no_secret(
+        fed, admin, member):
+    form = member.get(f"{fed.url}/partenaires/demande")
+    page = post_form(member, form, REQUEST_FORM, {
+        **request_fields("https://cles.dumbea.nc/callback", name="Service à clé publique"),
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks_uri": "https://cles.dumbea.nc/jwks.json"})
+    request_id = request_id_of(page)
+    decide(fed, admin, request_id, "approuver")
+    request = requests_of(fed).of("commune-dumbea", request_id)
+    oidc = partner_file(fed, request.service_id)["oidc"]
+    assert oidc["token_endpoint_auth_method"] == "private_key_jwt"
+    assert oidc["jwks_uri"] == "https://cles.dumbea.nc/jwks.json"
+    assert "client_secret_sha256" not in oidc
+    page = member.get(f"{fed.url}/partenaires/demandes/{request_id}")
+    assert BeautifulSoup(page.text, "html.parser").select_one("#form-secret") is None
+    service = member.get(f"{fed.url}/partenaires/services/{request.service_id}")
+    assert BeautifulSoup(service.text, "html.parser").select_one("#form-secret") is None
