@@ -55,6 +55,21 @@ def partenaires_add(request_file: Path, config: str, partner_id: str | None,
     click.echo("Run 'ncconnect partenaires reload' to serve it without a restart.")
 
 
+def _switch(name: str, config: str, change, state: str, line: str):
+    """Disable or enable NAME with ``change`` (:func:`disable_partner`,
+    :func:`enable_partner`) and say what happened; ``None`` when nothing changed."""
+    ctx = partner_context(config)
+    try:
+        done = change(ctx.folder, name, ctx.dictionary, ctx.allow_loopback_http)
+    except ConfigError as exc:
+        fail(exc)
+    if not done.changed:
+        click.echo(f"{name} is already {state} in {done.path}: nothing changed")
+        return None
+    click.echo(f"{state} {name}: {line} in {done.path}")
+    return done
+
+
 @partenaires.command("disable")
 @click.argument("name")
 @config_option(SETTINGS_HELP)
@@ -62,15 +77,9 @@ def partenaires_disable(name: str, config: str) -> None:
     """Set active: false in NAME's partner file (its comments and layout kept), after
     checking the registry stays valid. The file stays; 'ncconnect partenaires enable NAME'
     serves it again."""
-    ctx = partner_context(config)
-    try:
-        done = disable_partner(ctx.folder, name, ctx.dictionary, ctx.allow_loopback_http)
-    except ConfigError as exc:
-        fail(exc)
-    if not done.changed:
-        click.echo(f"{name} is already disabled in {done.path}: nothing changed")
+    done = _switch(name, config, disable_partner, "disabled", "active: false")
+    if done is None:
         return
-    click.echo(f"disabled {name}: active: false in {done.path}")
     if name in done.registry.sources:
         for s in done.registry.services.values():
             if s.active and not any(done.registry.sources[x].active for x in s.sources):
@@ -85,15 +94,9 @@ def partenaires_disable(name: str, config: str) -> None:
 def partenaires_enable(name: str, config: str) -> None:
     """Set active: true in NAME's partner file (its comments and layout kept), after checking
     the registry stays valid: the way back from 'ncconnect partenaires disable'."""
-    ctx = partner_context(config)
-    try:
-        done = enable_partner(ctx.folder, name, ctx.dictionary, ctx.allow_loopback_http)
-    except ConfigError as exc:
-        fail(exc)
-    if not done.changed:
-        click.echo(f"{name} is already enabled in {done.path}: nothing changed")
+    done = _switch(name, config, enable_partner, "enabled", "active: true")
+    if done is None:
         return
-    click.echo(f"enabled {name}: active: true in {done.path}")
     service = done.registry.services.get(name)
     if service is not None and not any(done.registry.sources[x].active
                                        for x in service.sources):
