@@ -242,13 +242,20 @@ class AdminFrontend(FrontendModule):
                  "csrf": self.csrf_for(session, STATE_FORM.format(s.id))}
                 for s in sorted(self.registry.services.values(), key=lambda s: s.id)]
 
-    def report_endpoint(self, context: Context) -> Response:
+    def _report_reader(self, context: Context) -> AccountSession | Response:
+        """The session of a DPO or an administrator (the report's readers), or the answer."""
         signed = self._signed_in(context, "diffusion")
         if isinstance(signed, Response):
             return signed
         session, holder = signed
         if holder.role not in REPORT_READERS:
             return self._refusal(context, "sans_role")
+        return session
+
+    def report_endpoint(self, context: Context) -> Response:
+        session = self._report_reader(context)
+        if isinstance(session, Response):
+            return session
         lang = lang_of(context)
         report = build_report(self.registry, self.dictionary, self.partners_dir)
         filters = filters_from(context.request or {}, report)
@@ -264,12 +271,9 @@ class AdminFrontend(FrontendModule):
             logout_csrf=csrf_token(self.csrf_secret, session.id, LOGOUT_FORM))
 
     def csv_endpoint(self, context: Context) -> Response:
-        signed = self._signed_in(context, "diffusion")
-        if isinstance(signed, Response):
-            return signed
-        _, holder = signed
-        if holder.role not in REPORT_READERS:
-            return self._refusal(context, "sans_role")
+        session = self._report_reader(context)
+        if isinstance(session, Response):
+            return session
         report = build_report(self.registry, self.dictionary, self.partners_dir)
         name = f"ncconnect-diffusion-{report.generated:%Y%m%d-%H%M%S}.csv"
         return Response(render_csv(report), content="text/csv; charset=utf-8",
