@@ -24,7 +24,7 @@ from ..audit.stream import setup_audit
 from ..schema_errors import ConfigError
 from ..settings import PortalSettings, Settings, load_settings
 from ..stores import StoreUnavailable, open_store
-from .base import config_option, fail, main, settings_file
+from .base import KeyFirst, config_option, fail, key_argument, main, settings_file
 from .table import render_table
 
 _HOURS = PortalSettings.model_fields["invitation_hours"].metadata
@@ -106,7 +106,7 @@ def admin_list(config: str, store: str | None) -> None:
          .strftime("%Y-%m-%d %H:%M UTC")] for h in holders]))
 
 
-@admin.command("revoke")
+@admin.command("revoke", cls=KeyFirst)
 @config_option()
 @click.argument("account_key")
 @click.option("--role", "role", required=True, type=click.Choice(ROLES),
@@ -120,6 +120,7 @@ def admin_revoke(config: str, account_key: str, role: str, organisation: str | N
     """Take ROLE away from ACCOUNT_KEY (as 'ncconnect admin list' prints it) at once: the
     person's next portal page is refused. Also the way to revoke an administrator's own role,
     which the console refuses."""
+    account_key = key_argument(account_key)
     if organisation is not None and role != PARTNER:
         fail(f"--organisation: the role {role} is not bound to an organisation")
     settings = _settings(config, store)

@@ -11,7 +11,15 @@ from ..audit.report import account_key, as_json, logins_of, read, render_french
 from ..keys import read_secret
 from ..partners import load_registry
 from ..schema_errors import ConfigError
-from .base import config_option, fail, main, partner_context, settings_file
+from .base import (
+    KeyFirst,
+    config_option,
+    fail,
+    key_argument,
+    main,
+    partner_context,
+    settings_file,
+)
 
 
 @main.group()
@@ -30,7 +38,7 @@ def _moment(value: str | None, option: str) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-@audit.command("citizen")
+@audit.command("citizen", cls=KeyFirst)
 @click.argument("key")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--since", default=None, help="From this date or UTC time (included).")
@@ -45,6 +53,7 @@ def audit_citizen(key: str, files: tuple[Path, ...], since: str | None, until: s
                   fmt: str, names: bool, config: str) -> None:
     """Every login of the citizen whose account key is KEY, from FILES (audit files or
     folders of them: give every host's)."""
+    key = key_argument(key)
     if len(key) < 16 or not all(c.isalnum() or c in "-_" for c in key):
         fail(f"{key!r} is no account key: get it with 'ncconnect audit key'")
     reading = read(files)

@@ -99,3 +99,25 @@ def empty_registry(ctx: PartnerContext) -> str:
 def main() -> None:
     """NC Connect federation proxy: run it, check its configuration, manage its keys and
     its partner registry."""
+
+
+#: An NC Connect account key: 43 base64url characters (a SHA-256).
+ACCOUNT_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
+_DASHED_KEY = "ncc.dashed-account-key"
+
+
+class KeyFirst(click.Command):
+    """A command whose first argument is an account key. One key in 64 starts with "-",
+    which click would parse as options (``-AGz…`` holds ``-h``: help); such a first
+    argument is set aside before parsing and given back by :func:`account_key`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0].startswith("-") and ACCOUNT_KEY.fullmatch(args[0]):
+            ctx.meta[_DASHED_KEY] = args[0]
+            args = ["dashed-account-key", *args[1:]]
+        return super().parse_args(ctx, args)
+
+
+def key_argument(parsed: str) -> str:
+    """The account key the command was given (see :class:`KeyFirst`)."""
+    return click.get_current_context().meta.get(_DASHED_KEY, parsed)
