@@ -60,7 +60,8 @@ EVENTS = {
     "request_rejected": "an administrator rejected a service request (organisation, request)",
     "request_approved": "a service request was approved and its partner file written: by "
                         "an administrator, or at once for a change needing no review "
-                        "(organisation, request, kind, service)",
+                        "(organisation, request, kind, service; retried: the approval of a file "
+                        "already written, after a store outage)",
     "secret_generated": "a partner's member generated the client secret of an approved "
                         "service, shown once (organisation, request, service)",
     "secret_regenerated": "a partner's member replaced the client secret of their service; "

@@ -253,6 +253,7 @@ def test_an_approval_retried_after_the_store_failed_records_it_without_a_second_
     approvals = [e for e in portal.fed.audit_lines()
                  if e["event"] == "request_approved" and e["request"] == done.id]
     assert [e["service"] for e in approvals] == [done.service_id] * 2
+    assert [e.get("retried", False) for e in approvals] == [False, True]
 
 
 def test_a_file_naming_the_request_for_another_organisation_is_not_taken_for_its_own(portal):

@@ -355,8 +355,10 @@ class Workflow:
         # generates their own once (secret_endpoint); until then it cannot authenticate.
         self.requests.change(request, demandes.APPROVED, message=message,
                              service_id=service_id)
+        # A retry after an outage says so: the first approval's event may already be there.
         audit_event("request_approved", organisation=request.organisation, request=request.id,
-                    kind=request.kind, service=service_id)
+                    kind=request.kind, service=service_id,
+                    **({"retried": True} if written is not None else {}))
         return "" if self.fe.registry_changed() else "rechargement"
 
     # -- partners ------------------------------------------------------------------------
