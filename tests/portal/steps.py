@@ -174,3 +174,22 @@ def eventually(check: Callable[[], bool], what: str, timeout: float = 30.0) -> N
             return
         time.sleep(0.3)
     raise AssertionError(f"not within {timeout:.0f}s: {what}")
+
+
+def fill_request_in_chromium(page, organisation: str, contact: str, name: str, purpose: str,
+                             redirect_uri: str, attributes: list[tuple[str, str]],
+                             loa: str | None = None) -> None:
+    """Type a service request into the open form of a Chromium page as a partner would (a
+    public task, the OIDC test source), without sending it."""
+    page.fill("#champ-organisation", organisation)
+    page.fill("#champ-contact", contact)
+    page.fill("#champ-service_name", name)
+    page.fill("#champ-purpose", purpose)
+    page.select_option("#champ-legal_basis", "public_task")
+    page.fill("#champ-redirect_uris", redirect_uri)
+    page.check("#source-src-op")
+    if loa is not None:
+        page.select_option("#champ-loa_min", loa)
+    for i, (attribute, justification) in enumerate(attributes):
+        page.select_option(f"#champ-attr_name_{i}", attribute)
+        page.fill(f"#champ-attr_justification_{i}", justification)

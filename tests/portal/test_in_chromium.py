@@ -13,6 +13,8 @@ from idp.testbed.axe import assert_no_serious_violation, run_axe
 from idp.testbed.chromium import ARTEFACTS, Screenshots, new_context
 from plugins.frontends.admin import enrolment
 
+from .steps import fill_request_in_chromium
+
 
 @pytest.fixture
 def signed_in_page(portal, chromium_browser, request) -> Iterator:
@@ -99,15 +101,11 @@ def test_the_request_form_with_an_error_and_the_admin_queue_are_axe_clean(
     try:
         page.get_by_role("link", name="Demander le raccordement d'un nouveau service").click()
         page.wait_for_url("**/partenaires/demande")
-        page.fill("#champ-organisation", "Commune de Païta")
-        page.fill("#champ-contact", "dpo@paita.nc")
-        page.fill("#champ-service_name", "Païta — portail famille")
-        page.fill("#champ-purpose", "Inscrire vos enfants aux activités périscolaires.")
-        page.select_option("#champ-legal_basis", "public_task")
-        page.fill("#champ-redirect_uris", "http://famille.paita.nc/callback")  # the mistake
-        page.check("#source-src-op")
-        page.select_option("#champ-attr_name_0", "family_name")
-        page.fill("#champ-attr_justification_0", "Retrouver le dossier de la famille.")
+        fill_request_in_chromium(
+            page, "Commune de Païta", "dpo@paita.nc", "Païta — portail famille",
+            "Inscrire vos enfants aux activités périscolaires.",
+            "http://famille.paita.nc/callback",  # the mistake
+            [("family_name", "Retrouver le dossier de la famille.")])
         page.get_by_role("button", name="Envoyer la demande").click()
         page.wait_for_load_state()
         error = page.locator("#erreur-redirect_uris")

@@ -32,7 +32,7 @@ from idp.testbed.servers import free_port
 from plugins.frontends.admin import enrolment
 
 from .conftest import Portal, portal_federation
-from .steps import eventually, png_image
+from .steps import eventually, fill_request_in_chromium, png_image
 
 ADMIN, MEMBER, USAGER = CITIZENS[0], CITIZENS[1], CITIZENS[4]
 OVERLAP_HOURS = 0.01
@@ -121,18 +121,12 @@ def test_a_partner_is_invited_asks_is_approved_logs_in_and_rotates_its_secret(
 
         # 3. A request with one mistake: the message is next to the field, the input kept.
         p = partner.page
-        p.fill("#champ-organisation", "Commune de Dumbéa")
-        p.fill("#champ-contact", "dpo@dumbea.nc")
-        p.fill("#champ-service_name", "Dumbéa — inscriptions scolaires")
-        p.fill("#champ-purpose", "Inscrire vos enfants à l'école et à la cantine.")
-        p.select_option("#champ-legal_basis", "public_task")
-        p.fill("#champ-redirect_uris", "http://ecoles.dumbea.nc/callback")  # the mistake
-        p.check("#source-src-op")
-        p.select_option("#champ-loa_min", "substantial")
-        p.select_option("#champ-attr_name_0", "family_name")
-        p.fill("#champ-attr_justification_0", "Inscrire l'enfant au nom de son responsable.")
-        p.select_option("#champ-attr_name_1", "given_name")
-        p.fill("#champ-attr_justification_1", "Saluer le responsable légal par son prénom.")
+        fill_request_in_chromium(
+            p, "Commune de Dumbéa", "dpo@dumbea.nc", "Dumbéa — inscriptions scolaires",
+            "Inscrire vos enfants à l'école et à la cantine.",
+            "http://ecoles.dumbea.nc/callback",  # the mistake
+            [("family_name", "Inscrire l'enfant au nom de son responsable."),
+             ("given_name", "Saluer le responsable légal par son prénom.")], loa="substantial")
         partner.submit("Envoyer la demande")
         assert "must use https" in partner.text("#erreur-redirect_uris")
         assert p.locator("#champ-redirect_uris").get_attribute("aria-invalid") == "true"
