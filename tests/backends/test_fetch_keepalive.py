@@ -77,6 +77,8 @@ def server() -> Iterator[_Server]:
     srv.shutdown()
     srv.server_close()
     fetch._forget_pools()
+    # A later test's server may get this port: it must not inherit a proxy read here.
+    fetch._proxies.cache_clear()
 
 
 def _url(srv: _Server, path: str) -> str:
