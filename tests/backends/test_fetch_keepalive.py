@@ -2,7 +2,9 @@
 
 The server counts the TCP connections it accepts: two calls to the same source over one
 :class:`Trust` must arrive on one connection; an oversized answer's connection is dropped,
-not reused; a cookie set by the source is never sent back; a redirect is still refused.
+not reused; a cookie set by the source is never sent back; a redirect is still refused; a
+GET whose kept-alive connection the source closes as it goes out is sent once more, a POST
+never.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from plugins.backends.oidc import fetch
-from plugins.backends.oidc.errors import InvalidSourceResponse
+from plugins.backends.oidc.errors import InvalidSourceResponse, SourceUnavailable
 from plugins.backends.oidc.fetch import SYSTEM_STORE, Trust, call_json
 
 
@@ -26,6 +28,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.accepted = 0
         self.cookies_seen: list[str] = []
+        self.requests_seen: list[str] = []
 
     def get_request(self):
         conn = super().get_request()
@@ -48,7 +51,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _closed_on_reuse(self) -> bool:
+        """On ``/idle-timeout`` paths, the first request of a connection is answered and kept
+        alive; a later one on it finds the connection closed without an answer, as when the
+        source's idle timeout fires just as the request goes out."""
+        self.server.requests_seen.append(f"{self.command} {self.path}")
+        if not self.path.startswith("/idle-timeout"):
+            return False
+        if getattr(self, "answered_once", False):
+            self.close_connection = True
+            return True
+        self.answered_once = True
+        return False
+
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self._closed_on_reuse():
+            return
         if self.headers.get("Cookie"):
             self.server.cookies_seen.append(self.headers["Cookie"])
         if self.path == "/big":
@@ -63,6 +81,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
+        if self._closed_on_reuse():
+            return
         self._send(200, b'{"token": "t"}')
 
 
@@ -140,7 +160,24 @@ def test_proxy_environment_read_once_per_host_and_still_honoured(server: _Server
 
     fetch._proxies.cache_clear()
     monkeypatch.delenv("NO_PROXY")
-    from plugins.backends.oidc.errors import SourceUnavailable
-
     with pytest.raises(SourceUnavailable, match="unreachable"):  # through the dead proxy
         call_json("GET", _url(server, "/json"), what="jwks", trust=SYSTEM_STORE)
+
+
+def test_get_on_a_connection_the_source_just_closed_is_sent_again_on_a_new_one(
+        server: _Server) -> None:
+    call_json("GET", _url(server, "/idle-timeout"), what="jwks", trust=SYSTEM_STORE)
+    assert call_json("GET", _url(server, "/idle-timeout"), what="jwks", trust=SYSTEM_STORE
+                     ).data == {"ok": True}
+    assert server.accepted == 2
+    assert server.requests_seen == ["GET /idle-timeout"] * 3
+
+
+def test_post_on_a_connection_the_source_just_closed_is_not_sent_again(
+        server: _Server) -> None:
+    call_json("POST", _url(server, "/idle-timeout"), what="token", trust=SYSTEM_STORE,
+              data={"code": "c"})
+    with pytest.raises(SourceUnavailable, match="unreachable"):
+        call_json("POST", _url(server, "/idle-timeout"), what="token", trust=SYSTEM_STORE,
+                  data={"code": "c"})
+    assert server.requests_seen == ["POST /idle-timeout"] * 2

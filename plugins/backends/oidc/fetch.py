@@ -16,7 +16,8 @@ time: ``bench/profile.py``). Connections are kept alive: one :class:`urllib3.Poo
 per :class:`Trust` and proxy (so a connection opened under one source's CA is never reused
 under another's), per process (forgotten in a forked child: a gunicorn worker never shares
 a socket with the master or its siblings), with a bounded pool (:data:`POOL_HOSTS` hosts,
-:data:`POOL_PER_HOST` connections each), no retries, no redirects followed, and no cookies
+:data:`POOL_PER_HOST` connections each), no redirects followed, no retries (but one, for a
+GET whose kept-alive connection the source had just closed: :func:`_send`), and no cookies
 at all (urllib3 keeps none: a session cookie of one citizen's token call never rides along
 another's). Discovery, JWKS, token and userinfo calls to the same source then share one TLS
 connection instead of a handshake each. Proxies come from the environment (``HTTPS_PROXY``,
@@ -178,6 +179,26 @@ def _read(resp: urllib3.BaseHTTPResponse, max_bytes: int) -> bytes:
         resp.release_conn()
 
 
+def _send(pool: urllib3.PoolManager, method: str, url: str, *, body: str | None,
+          headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
+    """Send the request; a GET whose connection the source closed before answering is sent
+    once more, on a new connection.
+
+    A kept-alive connection can be closed by the source (its idle timeout) just as a request
+    goes out on it: urllib3 only notices a close that already arrived. RFC 9110 9.2.2 allows
+    an idempotent request to be retried then; a POST (the token request spends a one-time
+    code) never is, and neither is a timeout (a silent source must fail fast, not twice).
+    """
+    try:
+        return pool.request(method, url, body=body, headers=headers, redirect=False,
+                            preload_content=False)
+    except urllib3.exceptions.ProtocolError:
+        if method != "GET":
+            raise
+    return pool.request(method, url, body=body, headers=headers, redirect=False,
+                        preload_content=False)
+
+
 def call_json(method: str, url: str, *, what: str, trust: Trust,
               max_bytes: int = MAX_JSON_BYTES, data: Mapping[str, str] | None = None,
               headers: Mapping[str, str] | None = None) -> JsonReply:
@@ -196,8 +217,7 @@ def call_json(method: str, url: str, *, what: str, trust: Trust,
     labels = (correlation.source() or OTHER, Labels.one_of(what, CALLS))
     started = time.perf_counter()
     try:
-        resp = pool.request(method, url, body=body, headers=sent, redirect=False,
-                            preload_content=False)
+        resp = _send(pool, method, url, body=body, headers=sent)
         status = resp.status
         media_type = _media_type(resp.headers.get("Content-Type", ""))
         answer = _read(resp, max_bytes)
