@@ -399,7 +399,7 @@ def _account_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
     }}
 
 
-def _admin_frontend(st: Settings) -> dict:
+def _admin_frontend(st: Settings, pid_file: Path | None) -> dict:
     """``/admin/``: roles and enrolment links in the store; the registry read as
     ``ncconnect partenaires diffusion`` reads it, for the DPO's report."""
     from .cli.base import PID_FILE  # the command line imports this module: import it late
@@ -414,8 +414,9 @@ def _admin_frontend(st: Settings) -> dict:
         "role_days": st.portal.role_days,
         "invitation_hours": st.portal.invitation_hours,
         "secret_overlap_hours": st.portal.secret_overlap_hours,
-        # Approvals reload the proxy as 'ncconnect partenaires reload' does (SIGHUP).
-        "pid_file": str(st.data / PID_FILE),
+        # Approvals reload the proxy as 'ncconnect partenaires reload' does (SIGHUP to the
+        # master 'serve' wrote there: its --pid-file, by default in the data folder).
+        "pid_file": str(pid_file or st.data / PID_FILE),
         "partners_dir": str(st.path(st.partners_dir)),
         "dictionary": str(st.path(st.dictionary)),
         "allow_loopback_http": st.allow_loopback_http,
@@ -561,7 +562,8 @@ def check_keys(settings: Settings) -> None:
                     raise ConfigError(f"{folder / name}: key missing: {hint}")
 
 
-def assemble(settings: Settings, env: dict[str, str]) -> Federation:
+def assemble(settings: Settings, env: dict[str, str],
+             pid_file: Path | None = None) -> Federation:
     check_keys(settings)
     dictionary = load_dictionary(settings.path(settings.dictionary))
     registry = load_registry(settings.path(settings.partners_dir), dictionary,
@@ -578,7 +580,7 @@ def assemble(settings: Settings, env: dict[str, str]) -> Federation:
         "FRONTEND_MODULES": [_oidc_frontend(settings, registry, dictionary),
                              _saml_frontend(settings, registry),
                              _account_frontend(settings, registry, dictionary),
-                             _admin_frontend(settings)],
+                             _admin_frontend(settings, pid_file)],
         "BACKEND_MODULES": [*backends, _sso_backend()],
         # History after every step that changes what is released; the SSO session's note of
         # the services it answered comes last.

@@ -101,6 +101,7 @@ class ProxyServer(BaseApplication):
         self.config_file = config
         self.store = store
         self.data_dir = data_dir
+        self.pid_file = pid_file
         self.options = {
             "bind": bind,
             "workers": workers,
@@ -167,7 +168,8 @@ class ProxyServer(BaseApplication):
             self.watcher.stop()
 
     def load(self):
-        return make_app(self.config_file, store=self.store, data_dir=self.data_dir)
+        return make_app(self.config_file, store=self.store, data_dir=self.data_dir,
+                        pid_file=self.pid_file)
 
     def reload(self) -> None:
         super().reload()

@@ -19,12 +19,16 @@ from .stores import open_store
 
 
 def make_app(config: str | Path, env: dict[str, str] | None = None,
-             store: str | None = None, data_dir: Path | None = None) -> NCConnectApp:
+             store: str | None = None, data_dir: Path | None = None,
+             pid_file: Path | None = None) -> NCConnectApp:
+    """The proxy as a WSGI application. ``pid_file``: where ``serve`` writes its master's
+    pid (``--pid-file``), which portal approvals signal; ``DATA_DIR/ncconnect.pid`` if
+    ``None``."""
     env = dict(os.environ) if env is None else env
     settings = load_settings(config_path(config), store=store or env.get("NCC_STORE"),
                              data_dir=data_dir)
     setup_logging(settings.log_level)
-    federation = assemble(settings, env)
+    federation = assemble(settings, env, pid_file=pid_file)
     setup_audit(settings.audit_dir, settings.audit_retention_days)
     configure_help(settings.help)  # the error pages' "Besoin d'aide ?"
     preload_templates()  # compiled once, before the workers fork

@@ -100,9 +100,11 @@ class Federation:
         return GunicornProxy(config, free_port(), workers, store=store, env=self.env,
                              log=host / "proxy.log")
 
-    def start_proxy(self, workers: int = 3, store: str | None = None) -> GunicornProxy:
+    def start_proxy(self, workers: int = 3, store: str | None = None,
+                    pid_file: Path | None = None) -> GunicornProxy:
         self.proxy = GunicornProxy(self.config, self.proxy_port, workers, store=store,
-                                   env=self.env, log=self.folder / "proxy.log")
+                                   env=self.env, log=self.folder / "proxy.log",
+                                   pid_file=pid_file)
         return self.proxy
 
     def audit_lines(self, folder: Path | None = None) -> list[dict]:

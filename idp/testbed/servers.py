@@ -67,13 +67,16 @@ class GunicornProxy:
     """``ncconnect serve`` as a subprocess: the real production entry point."""
 
     def __init__(self, config: Path, port: int, workers: int, store: str | None = None,
-                 env: dict[str, str] | None = None, log: Path | None = None) -> None:
+                 env: dict[str, str] | None = None, log: Path | None = None,
+                 pid_file: Path | None = None) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "idp.cli", "serve", "--config", str(config),
                "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
         if store:
             cmd += ["--store", store]
+        if pid_file:
+            cmd += ["--pid-file", str(pid_file)]
         self.log = open(log or os.devnull, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})},
                                      stdout=self.log, stderr=self.log, start_new_session=True)

@@ -25,17 +25,18 @@ class Portal:
 
 @contextmanager
 def portal_federation(folder: Path, services: dict | None = None,
-                      portal_settings: dict | None = None) -> Iterator[Portal]:
+                      portal_settings: dict | None = None,
+                      pid_file: Path | None = None) -> Iterator[Portal]:
     """A demo federation (``services``: the demo RPs to start) served by gunicorn with two
-    workers on the embedded store, ``portal_settings`` merged into its settings' ``portal``;
-    stopped on exit."""
+    workers on the embedded store, ``portal_settings`` merged into its settings' ``portal``,
+    ``pid_file`` given to ``serve --pid-file``; stopped on exit."""
     fed = build_federation(folder, services)
     if portal_settings:
         settings = yaml.safe_load(fed.config.read_text(encoding="utf-8"))
         settings["portal"] = {**settings.get("portal", {}), **portal_settings}
         fed.config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     try:
-        fed.start_proxy(workers=2)
+        fed.start_proxy(workers=2, pid_file=pid_file)
         yield Portal(fed, fed.proxy_url, open_store(f"sqlite://{fed.folder / 'data' / 'store.db'}"))
     finally:
         fed.stop()
