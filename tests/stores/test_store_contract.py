@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -82,6 +83,33 @@ def test_oversized_record_is_refused(store, ns):
         store.put(ns, "k", {"blob": "x" * 300_000}, ttl=60)
 
 
+#: Processes in each race, and the seconds a race may take.
+RACERS = 8
+RACE_SECONDS = 60
+
+
+def race(target: Callable[..., None], store_url: str, ns: str) -> list:
+    """What :data:`RACERS` processes running ``target(store_url, ns, barrier, results)`` put
+    in ``results``. They come from the forkserver, a fresh single-threaded interpreter: this
+    test process runs threads (SQLite sweepers, loopback servers), and a child forked from it
+    while one of them held SQLite's allocator mutex waits for it forever. None outlives the
+    race (a process left behind would hang the session at exit)."""
+    ctx = multiprocessing.get_context("forkserver")
+    barrier, results = ctx.Barrier(RACERS, timeout=RACE_SECONDS), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(store_url, ns, barrier, results), daemon=True)
+             for _ in range(RACERS)]
+    try:
+        for p in procs:
+            p.start()
+        return [results.get(timeout=RACE_SECONDS) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+                p.join(5)
+
+
 def _race_take(url: str, ns: str, barrier, results) -> None:
     store = open_store(url)
     barrier.wait()
@@ -91,15 +119,7 @@ def _race_take(url: str, ns: str, barrier, results) -> None:
 def test_take_is_atomic_across_processes(store_url, store, ns):
     """Eight processes race for one code: exactly one of them gets it."""
     store.put(ns, "code", {"v": 1}, ttl=60)
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(8), ctx.Queue()
-    procs = [ctx.Process(target=_race_take, args=(store_url, ns, barrier, results))
-             for _ in range(8)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(20)
-    wins = [results.get(timeout=5) for _ in procs]
+    wins = race(_race_take, store_url, ns)
     assert wins.count(True) == 1
 
 
@@ -231,15 +251,7 @@ def _race_incr(url: str, namespace: str, barrier, results) -> None:
 
 def test_incr_is_atomic_across_processes(store_url, store, ns):
     """Eight processes count five failures each: every count from 1 to 40 is given once."""
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(8), ctx.Queue()
-    procs = [ctx.Process(target=_race_incr, args=(store_url, ns, barrier, results))
-             for _ in range(8)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(20)
-    counts = sorted(c for _ in procs for c in results.get(timeout=5))
+    counts = sorted(c for counted in race(_race_incr, store_url, ns) for c in counted)
     assert counts == list(range(1, 41))
     assert store.count(ns, "login")[0] == 40
 
