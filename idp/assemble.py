@@ -399,7 +399,7 @@ def _account_frontend(st: Settings, reg: Registry, dic: Dictionary) -> dict:
     }}
 
 
-def _admin_frontend(st: Settings, pid_file: Path | None) -> dict:
+def _admin_frontend(st: Settings, pid_file: Path | None = None) -> dict:
     """``/admin/``: roles and enrolment links in the store; the registry read as
     ``ncconnect partenaires diffusion`` reads it, for the DPO's report."""
     from .cli.base import PID_FILE  # the command line imports this module: import it late
