@@ -284,28 +284,29 @@ def add_service(folder: Path, request_path: Path, request: RegistrationRequest,
     return Added(path, partner_id, secret, registry)
 
 
-def with_logo(data: dict[str, Any], name: str) -> dict[str, Any]:
-    """The partner file's content with ``logo: name`` after ``contact`` (or in its place)."""
+def placed_after(data: dict[str, Any], field: str, value: Any, after: str) -> dict[str, Any]:
+    """The partner file's content with ``field: value`` right after ``after`` (replacing
+    any earlier ``field``; at the end without ``after``): a file read by people keeps its
+    fields in the order the README documents them."""
     out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key != "logo":
-            out[key] = value
-        if key == "contact":
-            out["logo"] = name
-    if "logo" not in out:
-        out["logo"] = name
+    for key, current in data.items():
+        if key != field:
+            out[key] = current
+        if key == after:
+            out[field] = value
+    if field not in out:
+        out[field] = value
     return out
+
+
+def with_logo(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The partner file's content with ``logo: name`` after ``contact``."""
+    return placed_after(data, "logo", name, "contact")
 
 
 def with_organisation_id(data: dict[str, Any], organisation_id: str) -> dict[str, Any]:
     """The partner file's content with ``organisation_id`` right after ``organisation``."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key != "organisation_id":
-            out[key] = value
-        if key == "organisation":
-            out["organisation_id"] = organisation_id
-    return out
+    return placed_after(data, "organisation_id", organisation_id, "organisation")
 
 
 # --- a new client secret -------------------------------------------------------------------
