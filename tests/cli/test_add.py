@@ -13,7 +13,7 @@ from werkzeug.test import Client
 from idp.assemble import read_metadata
 from idp.demo.saml_sp import make_demo_sp
 from idp.keys import rsa_key_pem, write_key_pair
-from idp.partners.edit import slugify
+from idp.partners.edit import slugify, with_logo, with_organisation_id
 from tests.cli.conftest import ncconnect
 
 OIDC_REQUEST = {
@@ -237,3 +237,12 @@ def test_oidc_request_without_pkce_is_registered_as_an_explicit_allowance(copy, 
     sid = slugify(OIDC_REQUEST["service_name"])
     assert copy.registry().services[sid].oidc.require_pkce is False
     assert "require_pkce: false" in (copy.folder / f"{sid}.yaml").read_text(encoding="utf-8")
+
+
+def test_the_logo_follows_the_contact_and_the_organisation_id_the_organisation():
+    data = {"id": "x", "organisation": "Commune", "contact": "dpo@x.nc", "service_name": "S",
+            "logo": "old.png"}
+    placed = with_logo(with_organisation_id(data, "commune-x"), "x.logo.png")
+    assert list(placed) == ["id", "organisation", "organisation_id", "contact", "logo",
+                            "service_name"]
+    assert placed["logo"] == "x.logo.png"
