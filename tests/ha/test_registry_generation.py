@@ -204,12 +204,11 @@ def knows(host: GunicornProxy, sid: str) -> bool:
 
 def test_a_service_added_on_host_a_is_served_by_host_b_within_its_poll_interval(
         fed, redis_server):
-    kind = "redis"
     store = redis_server.url.rsplit("/", 1)[0] + "/6"
     log_a, log_b = fed.folder / "proxy.log", fed.folder / "second-host" / "proxy.log"
     for log in (log_a, log_b):
         log.unlink(missing_ok=True)
-    sid = f"rp-neuf-{kind}"
+    sid = "rp-neuf-redis"
     host_a = fed.start_proxy(workers=1, store=store)
     host_b = fed.second_host(store)
     try:
@@ -224,7 +223,7 @@ def test_a_service_added_on_host_a_is_served_by_host_b_within_its_poll_interval(
                f"({POLL} s in these settings)" in result.stdout
 
         seconds = eventually(lambda: knows(host_b, sid), "host B serves the new service")
-        print(f"\nhost B ({kind}) served the new service {seconds:.1f} s after the bump")
+        print(f"\nhost B (redis) served the new service {seconds:.1f} s after the bump")
         assert knows(host_a, sid)
         assert seconds <= POLL + 8
         assert log_events(log_b) == ["registry generation changed: reloading",
@@ -282,7 +281,6 @@ def test_a_store_outage_while_polling_does_not_stop_the_master(fed, tmp_path):
         fed.proxy.stop()
         fed.proxy = None
         redis.stop()
-
 
 
 def test_a_master_on_the_embedded_store_watches_nothing(fed):
